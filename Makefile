@@ -1,0 +1,64 @@
+# Pyeonji: every target sets itself up on a fresh machine (idempotently).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+MO     := locales/ko/LC_MESSAGES/bot.mo locales/en/LC_MESSAGES/bot.mo
+KEYWORDS := -k texts -k plain -k N_ -k ngettext:1,2
+
+.PHONY: setup test lint typecheck pytest run demo messages catalogs fonts migrate clean
+
+setup: $(STAMP) catalogs fonts
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Compiled catalogs are built, never committed.
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel compile --domain bot --directory locales --statistics
+
+# Extract every translatable string and merge it into both catalogs (then translate them).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract --mapping babel.cfg --no-default-keywords $(KEYWORDS) \
+	    --sort-by-file --no-wrap --project Pyeonji --copyright-holder "Pyeonji developers" \
+	    --msgid-bugs-address "" --output-file locales/bot.pot .
+	$(VENV)/bin/pybabel update --domain bot --input-file locales/bot.pot \
+	    --output-dir locales --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(MAKE) catalogs
+
+# The letter bundle PDF needs a font with Hangul; install Debian's when we can.
+fonts:
+	@if ls /usr/share/fonts/truetype/nanum/NanumGothic.ttf >/dev/null 2>&1 || \
+	    fc-list :lang=ko 2>/dev/null | grep -q . ; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq fonts-nanum >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && apt-get install -y -qq fonts-nanum >/dev/null)) \
+	    && echo "installed fonts-nanum"; \
+	else echo "note: no Korean font found; install fonts-nanum or set BUNDLE_FONT"; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot tests benchmarks
+	$(VENV)/bin/ruff format --check bot tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: setup lint typecheck pytest
+
+run: setup
+	$(PY) -m bot run
+
+migrate: setup
+	$(PY) -m bot migrate
+
+demo: setup
+	$(PY) -m bot.sandbox.demo
+
+clean:
+	rm -rf $(VENV) locales/*/LC_MESSAGES/*.mo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,107 @@
+"""The composition root: builds the Application and registers every feature's handlers."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.handlers.admin import Admin
+from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
+from bot.handlers.general import General
+from bot.handlers.menus import set_default_menus
+from bot.handlers.privacy import Privacy
+from bot.handlers.settings import Settings
+from bot.handlers.subscriptions import Subscriptions
+from bot.i18n import Translator
+from bot.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "runtime"
+
+
+def build_application(
+    config: Config, *, clock: Clock | None = None, translator: Translator | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    runtime = build_runtime(
+        config,
+        clock or SystemClock(),
+        translator or Translator(default_language=config.default_language),
+    )
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        applied = await runtime.db.open()
+        log.info("event=database_open migrations_applied=%d", len(applied))
+        await set_default_menus(application.bot, runtime.translator)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        await runtime.db.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(config.bot_token)
+        .base_url(config.bot_api_url)
+        .base_file_url(config.bot_api_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                # No previews: a preview makes Telegram fetch a URL that a member never chose.
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data[RUNTIME_KEY] = runtime
+    register_features(application, runtime)
+    return application
+
+
+def register_features(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
+    """Every feature, in the order a member meets them; the catch-alls come last."""
+    flows, deep_links = Flows(), DeepLinks()
+    subscriptions = Subscriptions(runtime, deep_links)  # /start /language /subscribe /unsubscribe
+    settings = Settings(runtime, flows)  # /settings, and typing a time zone
+    general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
+    features: list[Feature] = [
+        subscriptions,
+        settings,
+        Privacy(runtime),  # /privacy
+        Admin(runtime),  # /grant /revoke /roles /audit
+        general,
+    ]
+    for feature in features:
+        application.add_handlers(feature.handlers())
+    application.add_handlers(general.fallbacks())  # free text, unknown commands, photos, ...
+    deep_links.register("subscribe", subscriptions.subscribe)
+    deep_links.register("settings", settings.open)
+    application.add_error_handler(_make_error_handler(runtime))
+
+
+def _make_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
+    async def on_error(update: object, context: Context) -> None:
+        """Log where it failed (never the message: it may quote user text) and say sorry."""
+        error = context.error
+        frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
+        log.error("event=handler_error error=%s where=%s", type(error).__name__, where)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        try:
+            texts = await texts_for(runtime, update)
+            await update.effective_chat.send_message(
+                texts("Sorry, something went wrong on my side. Please try again in a moment.")
+            )
+        except (TelegramError, RuntimeError, OSError):
+            log.warning("event=error_reply_failed")
+
+    return on_error

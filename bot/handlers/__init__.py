@@ -1,0 +1,1 @@
+"""Telegram-facing handlers, one module per feature; each exports `handlers(runtime)`."""

@@ -1,0 +1,145 @@
+"""Admin commands: /grant, /revoke, /roles, /audit; every change goes to the audit log."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.clock import from_epoch
+from bot.handlers.common import (
+    ROLE_NAMES,
+    Context,
+    Handler,
+    command_args,
+    reply,
+    requires,
+    texts_for,
+)
+from bot.handlers.menus import set_personal_menu
+from bot.i18n import Html, Texts
+from bot.models import Role
+from bot.runtime import Runtime
+from bot.services.roles import Permission, RoleChange
+
+_USER_ID = re.compile(r"^\d{1,15}$")  # Telegram user ids are positive 52-bit integers
+
+
+class Admin:
+    """Role management for the admins named in ADMIN_IDS."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.MANAGE_ROLES)
+        return [
+            CommandHandler("grant", guard(self.grant)),
+            CommandHandler("revoke", guard(self.revoke)),
+            CommandHandler("roles", guard(self.list_roles)),
+            CommandHandler("audit", requires(self.runtime, Permission.READ_AUDIT)(self.audit)),
+        ]
+
+    async def grant(self, update: Update, context: Context) -> None:
+        """/grant ID coordinator|courier"""
+        await self._change(update, context, grant=True)
+
+    async def revoke(self, update: Update, context: Context) -> None:
+        """/revoke ID coordinator|courier"""
+        await self._change(update, context, grant=False)
+
+    async def _change(self, update: Update, context: Context, *, grant: bool) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        parsed = _parse(command_args(context))
+        if parsed is None:
+            await reply(update, _usage(texts, "grant" if grant else "revoke"))
+            return
+        target_id, role = parsed
+        change = self.runtime.roles.grant if grant else self.runtime.roles.revoke
+        outcome = await change(user.id, target_id, role)
+        if outcome is RoleChange.REFUSED:  # the guard ran, but roles may change in between
+            await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))
+            return
+        if outcome is RoleChange.DONE:
+            await self._refresh_menu(context, target_id)
+        await reply(update, _outcome_text(texts, grant, outcome, target_id, role))
+
+    async def list_roles(self, update: Update, context: Context) -> None:
+        """/roles: admins from configuration, then every granted role."""
+        texts = await texts_for(self.runtime, update)
+        lines = [texts("<b>Roles</b>")]
+        lines += [
+            texts("{user_id}: admin", user_id=admin_id)
+            for admin_id in sorted(self.runtime.roles.admin_ids)
+        ]
+        lines += [
+            texts("{user_id}: {role}", user_id=user_id, role=texts(ROLE_NAMES[role]))
+            for user_id, role in await self.runtime.roles.grants()
+        ]
+        await reply(update, Html("\n".join(lines)))
+
+    async def audit(self, update: Update, context: Context) -> None:
+        """/audit: the most recent privileged actions."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await self.runtime.members.get(user.id)
+        zone = member.timezone if member else self.runtime.config.default_timezone
+        entries = await self.runtime.roles.recent_audit(20)
+        if not entries:
+            await reply(update, texts("The audit log is empty."))
+            return
+        lines = [texts("<b>Recent privileged actions</b>")]
+        lines += [
+            texts(
+                "{when}: {actor} {action} {target} {detail}",
+                when=texts.datetime_in(from_epoch(e.at), zone),
+                actor=e.actor_id,
+                action=e.action,
+                target=e.target_id if e.target_id is not None else "",
+                detail=e.detail,
+            )
+            for e in entries
+        ]
+        await reply(update, Html("\n".join(lines)))
+
+    async def _refresh_menu(self, context: Context, target_id: int) -> None:
+        member = await self.runtime.members.get(target_id)
+        language = member.language if member else self.runtime.config.default_language
+        chat_id = member.chat_id if member else target_id
+        standing = await self.runtime.roles.standing(target_id)
+        await set_personal_menu(context.bot, self.runtime.translator, chat_id, language, standing)
+
+
+def _parse(args: list[str]) -> tuple[int, Role] | None:
+    if len(args) != 2 or not _USER_ID.match(args[0]):
+        return None
+    try:
+        return int(args[0]), Role(args[1].lower())
+    except ValueError:
+        return None
+
+
+def _usage(texts: Texts, command: str) -> Html:
+    return texts(
+        "Usage: /{command} USER_ID coordinator|courier. The person can see their id with /whoami.",
+        command=command,
+    )
+
+
+def _outcome_text(
+    texts: Texts, grant: bool, outcome: RoleChange, target_id: int, role: Role
+) -> Html:
+    role_name = texts(ROLE_NAMES[role])
+    if grant and outcome is RoleChange.DONE:
+        return texts("{user_id} is now a {role}.", user_id=target_id, role=role_name)
+    if grant:
+        return texts("{user_id} already is a {role}.", user_id=target_id, role=role_name)
+    if outcome is RoleChange.DONE:
+        return texts("{user_id} is no longer a {role}.", user_id=target_id, role=role_name)
+    return texts("{user_id} was not a {role}.", user_id=target_id, role=role_name)

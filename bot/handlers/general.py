@@ -1,0 +1,132 @@
+"""Always within reach: /help, /whoami, /cancel, blocking, and anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+
+from bot.handlers.common import (
+    ROLE_NAMES,
+    Context,
+    Flows,
+    Handler,
+    reply,
+    standing_of,
+    texts_for,
+)
+from bot.handlers.menus import commands_for
+from bot.handlers.subscriptions import LANGUAGE_NAMES
+from bot.i18n import Html
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+_GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED in PTB
+
+
+class General:
+    """Help, identity, leaving a flow, and polite answers to everything else."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        self.flows = flows
+
+    def handlers(self) -> list[Handler]:
+        """Command handlers first; the catch-alls must be registered after every feature."""
+        return [
+            CommandHandler("help", self.help),
+            CommandHandler("whoami", self.whoami),
+            CommandHandler("cancel", self.cancel),
+            ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+        ]
+
+    def fallbacks(self) -> list[Handler]:
+        """Free text, unknown commands and anything that is not text, in private chats."""
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        return [
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text),
+            MessageHandler(private & filters.COMMAND, self.unknown_command),
+            MessageHandler(private & ~filters.TEXT, self.not_text),
+        ]
+
+    async def help(self, update: Update, context: Context) -> None:
+        """/help: the commands this user may use, in their language."""
+        texts = await texts_for(self.runtime, update)
+        standing = await standing_of(self.runtime, update)
+        lines: list[str] = [texts("<b>What I can do</b>")]
+        lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
+        await reply(update, Html("\n".join(lines)))
+
+    async def whoami(self, update: Update, context: Context) -> None:
+        """/whoami: the user's own numeric id (what an admin needs to grant a role) and roles."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        standing = await self.runtime.roles.standing(user.id)
+        names = [texts("admin")] if standing.is_admin else []
+        names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
+        member = await self.runtime.members.get(user.id)
+        lines = [
+            texts("Your Telegram id: <code>{user_id}</code>", user_id=user.id),
+            texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
+        ]
+        if member is not None:
+            lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+            lines.append(
+                texts("Subscribed: yes") if member.subscribed else texts("Subscribed: no")
+            )
+        await reply(update, Html("\n".join(lines)))
+
+    async def cancel(self, update: Update, context: Context) -> None:
+        """/cancel: leave whatever flow the member is in; what was already saved stays."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        if await self.runtime.conversations.leave(user.id):
+            await reply(update, texts("Stopped. Nothing else was changed."))
+        else:
+            await reply(
+                update, texts("There is nothing to stop. Send /help to see what I can do.")
+            )
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Free text goes to the flow the member is in; otherwise a pointer to /help."""
+        user = update.effective_user
+        if user is None:
+            return
+        conversation = await self.runtime.conversations.current(user.id)
+        step = self.flows.step_for(conversation.flow) if conversation is not None else None
+        if conversation is not None and step is not None:
+            await step(update, context, conversation)
+            return
+        texts = await texts_for(self.runtime, update)
+        await reply(update, texts("I am not sure what you mean. Send /help to see what I can do."))
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        """A command no feature handles."""
+        texts = await texts_for(self.runtime, update)
+        await reply(update, texts("I don't know that command. Send /help to see what I can do."))
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        """Photos, files, voice, stickers: refused politely; nothing is downloaded or kept."""
+        texts = await texts_for(self.runtime, update)
+        await reply(
+            update,
+            texts(
+                "I can only read text messages. For your safety, please do not "
+                "send photos, files or voice messages here."
+            ),
+        )
+
+    async def on_my_chat_member(self, update: Update, context: Context) -> None:
+        """The member blocked or unblocked the bot: stop or resume sending to them."""
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        blocked = change.new_chat_member.status in _GONE
+        await self.runtime.members.bot_blocked(change.from_user.id, blocked)
+        log.info("event=bot_%s", "blocked" if blocked else "unblocked")

@@ -1,0 +1,200 @@
+"""/settings: delivery mode, digest hour and weekday, time zone, in one message edited in place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.handlers.common import (
+    Button,
+    Context,
+    Flows,
+    Handler,
+    consented_member,
+    keyboard,
+    reply,
+    show,
+    texts_for,
+)
+from bot.handlers.subscriptions import LANGUAGE_NAMES
+from bot.i18n import N_, Html, Texts
+from bot.models import Conversation, DeliveryMode, Member
+from bot.runtime import Runtime
+from bot.services.members import COMMON_TIMEZONES, SettingResult
+
+FLOW = "settings"
+_MODE_LABELS = {
+    DeliveryMode.INSTANT: N_("At once"),
+    DeliveryMode.DAILY: N_("Daily summary"),
+    DeliveryMode.WEEKLY: N_("Weekly summary"),
+    DeliveryMode.PAUSED: N_("Paused"),
+}
+
+
+class Settings:
+    """Shows the member's settings and changes one value per button press."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        flows.register(FLOW, self.on_typed_timezone)
+
+    def handlers(self) -> list[Handler]:
+        return [
+            CommandHandler("settings", self.open),
+            CallbackQueryHandler(self.on_button, pattern=r"^set:"),
+        ]
+
+    async def open(self, update: Update, context: Context) -> None:
+        """/settings: the settings screen as a new message."""
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is not None:
+            await reply(update, self.summary(member, texts), self.main_keyboard(member, texts))
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """Every settings button: `set:<what>[:<value>]`."""
+        query = update.callback_query
+        if query is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        what, _, value = (query.data or "").removeprefix("set:").partition(":")
+        if what in {"hours", "days", "zones"}:
+            await query.answer()
+            await show(query, self.summary(member, texts), self._picker(what, member, texts))
+            return
+        if what == "typezone":
+            await query.answer()
+            await self.runtime.conversations.enter(member.user_id, FLOW, "timezone")
+            await reply(
+                update,
+                texts(
+                    "Type the name of your time zone, for example Asia/Seoul, "
+                    "Europe/London or America/New_York. /cancel stops."
+                ),
+            )
+            return
+        if what == "back":
+            await query.answer()
+            await show(query, self.summary(member, texts), self.main_keyboard(member, texts))
+            return
+        if what == "done":
+            await query.answer()
+            await show(query, self.summary(member, texts))
+            return
+        result = await self._apply(member.user_id, what, value)
+        if result is None or result.member is None:
+            await query.answer(texts.plain("This button has expired. Please send /settings."))
+            return
+        await query.answer(texts.plain("Saved."))
+        await show(
+            query, self.summary(result.member, texts), self.main_keyboard(result.member, texts)
+        )
+
+    async def on_typed_timezone(
+        self, update: Update, context: Context, conversation: Conversation
+    ) -> None:
+        """The member typed a time zone name after pressing 'Other'."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        result = await self.runtime.members.set_timezone(user.id, message.text)
+        if result.member is None:
+            await reply(
+                update,
+                texts(
+                    "I don't know the time zone “{name}”. Please type a name like Asia/Seoul or "
+                    "Europe/London, or send /cancel.",
+                    name=message.text[:64],
+                ),
+            )
+            return
+        await self.runtime.conversations.leave(user.id)
+        await reply(
+            update, self.summary(result.member, texts), self.main_keyboard(result.member, texts)
+        )
+
+    async def _apply(self, user_id: int, what: str, value: str) -> SettingResult | None:
+        """Turn a button's data into a service call; None for data no button of ours sends."""
+        members = self.runtime.members
+        if what == "mode" and value in {mode.value for mode in DeliveryMode}:
+            return await members.set_mode(user_id, DeliveryMode(value))
+        if what == "hour" and value.isdigit():
+            return await members.set_hour(user_id, int(value))
+        if what == "day" and value.isdigit():
+            return await members.set_weekday(user_id, int(value))
+        if what == "zone" and value in COMMON_TIMEZONES:
+            return await members.set_timezone(user_id, value)
+        return None
+
+    def summary(self, member: Member, texts: Texts) -> Html:
+        """The settings in words, e.g. 'Updates: a daily summary at 08:00'."""
+        lines = [texts("<b>Your settings</b>"), self._delivery_line(member, texts)]
+        lines.append(texts("Time zone: {zone}", zone=member.timezone))
+        lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+        if not member.subscribed:
+            lines.append(texts("You are not subscribed: send /subscribe to get updates."))
+        return Html("\n".join(lines))
+
+    def _delivery_line(self, member: Member, texts: Texts) -> Html:
+        time = _hour_label(member.digest_hour, texts)
+        if member.delivery_mode is DeliveryMode.DAILY:
+            return texts("Updates: a daily summary at {time}", time=time)
+        if member.delivery_mode is DeliveryMode.WEEKLY:
+            return texts(
+                "Updates: a weekly summary on {weekday} at {time}",
+                weekday=_weekday_label(member.digest_weekday, texts),
+                time=time,
+            )
+        if member.delivery_mode is DeliveryMode.PAUSED:
+            return texts("Updates: paused")
+        return texts("Updates: each one as soon as it is published")
+
+    def main_keyboard(self, member: Member, texts: Texts) -> InlineKeyboardMarkup:
+        def mode_button(mode: DeliveryMode) -> Button:
+            mark = "✓ " if member.delivery_mode is mode else ""
+            return (mark + texts.plain(_MODE_LABELS[mode]), f"set:mode:{mode.value}")
+
+        return keyboard(
+            [
+                [mode_button(DeliveryMode.INSTANT), mode_button(DeliveryMode.DAILY)],
+                [mode_button(DeliveryMode.WEEKLY), mode_button(DeliveryMode.PAUSED)],
+                [
+                    (
+                        texts.plain("Hour") + ": " + _hour_label(member.digest_hour, texts),
+                        "set:hours",
+                    ),
+                    (
+                        texts.plain("Day") + ": " + _weekday_label(member.digest_weekday, texts),
+                        "set:days",
+                    ),
+                ],
+                [(texts.plain("Time zone") + ": " + member.timezone, "set:zones")],
+                [(texts.plain("Done"), "set:done")],
+            ]
+        )
+
+    def _picker(self, what: str, member: Member, texts: Texts) -> InlineKeyboardMarkup:
+        back: list[Button] = [(texts.plain("« Back"), "set:back")]
+        if what == "hours":
+            hours = [(_hour_label(h, texts), f"set:hour:{h}") for h in range(24)]
+            return keyboard([*(hours[i : i + 4] for i in range(0, 24, 4)), back])
+        if what == "days":
+            days = [(_weekday_label(d, texts), f"set:day:{d}") for d in range(7)]
+            return keyboard([days[0:4], days[4:7], back])
+        zones = [(zone, f"set:zone:{zone}") for zone in COMMON_TIMEZONES]
+        rows = [zones[i : i + 2] for i in range(0, len(zones), 2)]
+        return keyboard([*rows, [(texts.plain("Other: type it"), "set:typezone")], back])
+
+
+def _hour_label(hour: int, texts: Texts) -> str:
+    return texts.clock(datetime(2000, 1, 3, hour))
+
+
+def _weekday_label(weekday: int, texts: Texts) -> str:
+    return str(texts.locale.days["format"]["wide"][weekday])

@@ -1,0 +1,286 @@
+"""Joining: /start with consent and language, deep links, /language, /subscribe, /unsubscribe."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.handlers.common import (
+    Context,
+    DeepLinks,
+    Handler,
+    close_buttons,
+    consented_member,
+    keyboard,
+    reply,
+    show,
+    texts_for,
+)
+from bot.handlers.menus import set_personal_menu
+from bot.i18n import Html, Texts
+from bot.models import Member
+from bot.runtime import Runtime
+
+# Language names are always shown in their own language, so anyone can find theirs.
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
+ONBOARDING = "onboarding"
+
+
+class Subscriptions:
+    """The first steps of every member, and turning updates on and off."""
+
+    def __init__(self, runtime: Runtime, deep_links: DeepLinks) -> None:
+        self.runtime = runtime
+        self.deep_links = deep_links
+
+    def handlers(self) -> list[Handler]:
+        return [
+            CommandHandler("start", self.start),
+            CommandHandler("language", self.choose_language),
+            CommandHandler("subscribe", self.subscribe),
+            CommandHandler("unsubscribe", self.unsubscribe),
+            CallbackQueryHandler(self.on_consent, pattern=r"^start:"),
+            CallbackQueryHandler(self.on_language, pattern=r"^lang:"),
+            CallbackQueryHandler(self.on_subscribe_offer, pattern=r"^sub:"),
+        ]
+
+    async def start(self, update: Update, context: Context) -> None:
+        """/start [payload]: welcome and consent for newcomers, a deep link for members."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        payload = _payload(context.args)
+        language = self.runtime.translator.pick_language(user.language_code)
+        member = await self.runtime.members.join(user.id, chat.id, language)
+        texts = self.runtime.translator.texts(member.language)
+        await self._refresh_menu(context.bot, member)
+        if not member.has_consented:
+            await self.runtime.conversations.enter(
+                user.id, ONBOARDING, "consent", {"next": payload} if payload else {}
+            )
+            await reply(update, self._welcome(texts), self._consent_keyboard(texts))
+            return
+        entry = self.deep_links.entry_for(payload) if payload else None
+        if entry is not None:
+            await entry(update, context)
+            return
+        await reply(update, texts("Welcome back! Send /help to see what you can do."))
+
+    async def on_consent(self, update: Update, context: Context) -> None:
+        """The 'I agree' / 'No, thanks' buttons under the privacy notice."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await self.runtime.members.get(user.id)
+        if member is None:
+            await query.answer(texts.plain("This button has expired. Please send /start."))
+            return
+        await query.answer()
+        await close_buttons(query)
+        if query.data == "start:decline":
+            await self.runtime.members.decline(user.id)
+            await reply(
+                update,
+                texts(
+                    "All right: nothing about you is kept. Send /start if you change your mind."
+                ),
+            )
+            return
+        await self.runtime.members.consent(user.id)
+        await reply(
+            update,
+            texts("Which language would you like?"),
+            self._language_keyboard(member.language, onboarding=True),
+        )
+
+    async def choose_language(self, update: Update, context: Context) -> None:
+        """/language: offer the two languages."""
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        await reply(
+            update,
+            texts("Which language would you like?"),
+            self._language_keyboard(member.language, onboarding=False),
+        )
+
+    async def on_language(self, update: Update, context: Context) -> None:
+        """A language button: store it, answer in the new language."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        parts = (query.data or "").split(":")
+        result = await self.runtime.members.set_language(
+            user.id, parts[1] if len(parts) > 1 else ""
+        )
+        if result.member is None:
+            await query.answer(texts.plain("This button has expired. Please try again."))
+            return
+        await query.answer()
+        member = result.member
+        texts = self.runtime.translator.texts(member.language)
+        await self._refresh_menu(context.bot, member)
+        await show(
+            query,
+            texts("I will speak {language} with you.", language=LANGUAGE_NAMES[member.language]),
+        )
+        if parts[-1] == "start":
+            await self._after_language(update, context, member, texts)
+
+    async def _after_language(
+        self, update: Update, context: Context, member: Member, texts: Texts
+    ) -> None:
+        """End of onboarding: follow a pending deep link, or offer to subscribe."""
+        conversation = await self.runtime.conversations.current(member.user_id)
+        await self.runtime.conversations.leave(member.user_id)
+        payload = conversation.data.get("next") if conversation is not None else None
+        entry = self.deep_links.entry_for(payload) if isinstance(payload, str) else None
+        if entry is not None:
+            await entry(update, context)
+            return
+        if member.subscribed:
+            await reply(update, texts("You are all set. Send /help to see what you can do."))
+            return
+        await reply(
+            update,
+            texts("Would you like to get updates on the case of the two soldiers?"),
+            keyboard(
+                [
+                    [(texts.plain("Yes, send me updates"), "sub:yes")],
+                    [(texts.plain("Not now"), "sub:no")],
+                ]
+            ),
+        )
+
+    async def on_subscribe_offer(self, update: Update, context: Context) -> None:
+        """The answer to the subscription offer at the end of onboarding."""
+        query = update.callback_query
+        if query is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        await query.answer()
+        await close_buttons(query)
+        if query.data == "sub:yes":
+            await self.subscribe(update, context)
+        else:
+            await reply(
+                update,
+                texts(
+                    "All right. You can subscribe any time with /subscribe. "
+                    "To write a letter to the soldiers, send /write."
+                ),
+            )
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """/subscribe: turn updates on."""
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        if not await self.runtime.members.subscribe(member.user_id):
+            await reply(
+                update,
+                texts(
+                    "You are already subscribed. /settings changes how and when you get updates."
+                ),
+            )
+            return
+        await reply(
+            update,
+            texts(
+                "You are subscribed. You will get each update as soon as it "
+                "is published; /settings can change that to a daily or weekly "
+                "summary."
+            ),
+        )
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        """/unsubscribe: turn updates off."""
+        texts = await texts_for(self.runtime, update)
+        member = await consented_member(self.runtime, update, texts)
+        if member is None:
+            return
+        if not await self.runtime.members.unsubscribe(member.user_id):
+            await reply(update, texts("You are not subscribed. Send /subscribe to get updates."))
+            return
+        await reply(
+            update,
+            texts(
+                "You will not get updates any more. Your letters are not "
+                "affected. Send /subscribe to come back."
+            ),
+        )
+
+    def _welcome(self, texts: Texts) -> Html:
+        days = self.runtime.config.letter_retention_days
+        return Html(
+            texts("<b>Welcome to Pyeonji (편지).</b>")
+            + "\n\n"
+            + texts(
+                "Here you can follow the case of the two North Korean soldiers held in "
+                "Ukraine who want to go to South Korea, and write them letters of "
+                "encouragement."
+            )
+            + "\n\n"
+            + texts("<b>Your privacy</b>")
+            + "\n"
+            + texts(
+                "We keep only your Telegram user id, your language, your settings and the "
+                "letters you write: never your name, username or phone number. Coordinators "
+                "read letters without seeing who wrote them. Delivered and rejected letters "
+                "are deleted after {days} days. /mydata sends you a copy of your data and "
+                "/forget erases it.",
+                days=days,
+            )
+            + "\n\n"
+            + texts("Do you agree?")
+        )
+
+    @staticmethod
+    def _consent_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+        return keyboard(
+            [
+                [
+                    (texts.plain("I agree"), "start:agree"),
+                    (texts.plain("No, thanks"), "start:decline"),
+                ]
+            ]
+        )
+
+    @staticmethod
+    def _language_keyboard(current: str, *, onboarding: bool) -> InlineKeyboardMarkup:
+        suffix = ":start" if onboarding else ""
+        return keyboard(
+            [
+                [
+                    (("✓ " if code == current else "") + name, f"lang:{code}{suffix}")
+                    for code, name in LANGUAGE_NAMES.items()
+                ]
+            ]
+        )
+
+    async def _refresh_menu(self, bot: Bot, member: Member) -> None:
+        """Privileged users see their commands in their own language."""
+        standing = await self.runtime.roles.standing(member.user_id)
+        if standing.is_privileged:
+            await set_personal_menu(
+                bot, self.runtime.translator, member.chat_id, member.language, standing
+            )
+
+
+def _payload(args: list[str] | None) -> str | None:
+    if not args or not _PAYLOAD.match(args[0]):
+        return None
+    return args[0]

@@ -1,0 +1,1 @@
+"""Business rules on plain values; nothing here imports `telegram` or holds SQL."""

@@ -1,0 +1,135 @@
+"""Joining, consent, language, subscription and delivery settings of members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo, available_timezones
+
+from bot.clock import Clock, to_epoch
+from bot.config import SUPPORTED_LANGUAGES
+from bot.models import DeliveryMode, Member
+from bot.storage.members import MemberRepository
+
+# Offered as buttons in /settings; any other IANA name can be typed.
+COMMON_TIMEZONES = (
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Shanghai",
+    "Asia/Bangkok",
+    "Europe/Kyiv",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "UTC",
+)
+
+
+class SettingProblem(StrEnum):
+    """Why a settings change was refused."""
+
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    BAD_HOUR = "bad_hour"
+    BAD_WEEKDAY = "bad_weekday"
+    BAD_LANGUAGE = "bad_language"
+    NOT_A_MEMBER = "not_a_member"
+
+
+@dataclass(frozen=True)
+class SettingResult:
+    """The member after a change, or the problem that stopped it."""
+
+    member: Member | None
+    problem: SettingProblem | None = None
+
+
+class MemberService:
+    """What a member can do to their own record."""
+
+    def __init__(self, members: MemberRepository, clock: Clock, default_timezone: str) -> None:
+        self._members = members
+        self._clock = clock
+        self._default_timezone = default_timezone
+
+    async def get(self, user_id: int) -> Member | None:
+        return await self._members.get(user_id)
+
+    async def join(self, user_id: int, chat_id: int, language: str) -> Member:
+        """Record a member who sent /start (or return the existing record)."""
+        now = to_epoch(self._clock.now())
+        return await self._members.register(
+            user_id, chat_id, language, self._default_timezone, now
+        )
+
+    async def consent(self, user_id: int) -> None:
+        await self._members.record_consent(user_id, to_epoch(self._clock.now()))
+
+    async def decline(self, user_id: int) -> None:
+        """A member who does not consent leaves nothing behind."""
+        await self._members.delete(user_id)
+
+    async def set_language(self, user_id: int, language: str) -> SettingResult:
+        if language not in SUPPORTED_LANGUAGES:
+            return SettingResult(None, SettingProblem.BAD_LANGUAGE)
+        await self._members.set_language(user_id, language)
+        return await self._result(user_id)
+
+    async def subscribe(self, user_id: int) -> bool:
+        """Subscribe; return False when already subscribed."""
+        return await self._members.set_subscribed(user_id, True)
+
+    async def unsubscribe(self, user_id: int) -> bool:
+        """Unsubscribe; return False when not subscribed."""
+        return await self._members.set_subscribed(user_id, False)
+
+    async def set_mode(self, user_id: int, mode: DeliveryMode) -> SettingResult:
+        await self._members.set_delivery(user_id, mode=mode)
+        return await self._result(user_id)
+
+    async def set_hour(self, user_id: int, hour: int) -> SettingResult:
+        if not 0 <= hour <= 23:
+            return SettingResult(None, SettingProblem.BAD_HOUR)
+        await self._members.set_delivery(user_id, hour=hour)
+        return await self._result(user_id)
+
+    async def set_weekday(self, user_id: int, weekday: int) -> SettingResult:
+        if not 0 <= weekday <= 6:
+            return SettingResult(None, SettingProblem.BAD_WEEKDAY)
+        await self._members.set_delivery(user_id, weekday=weekday)
+        return await self._result(user_id)
+
+    async def set_timezone(self, user_id: int, name: str) -> SettingResult:
+        zone = resolve_timezone(name)
+        if zone is None:
+            return SettingResult(None, SettingProblem.UNKNOWN_TIMEZONE)
+        await self._members.set_delivery(user_id, timezone=zone)
+        return await self._result(user_id)
+
+    async def bot_blocked(self, user_id: int, blocked: bool) -> None:
+        """The member blocked (or unblocked) the bot in Telegram."""
+        await self._members.set_active(user_id, not blocked)
+
+    async def _result(self, user_id: int) -> SettingResult:
+        member = await self._members.get(user_id)
+        if member is None:
+            return SettingResult(None, SettingProblem.NOT_A_MEMBER)
+        return SettingResult(member)
+
+
+_ZONES_BY_LOWER_NAME: dict[str, str] = {}
+
+
+def resolve_timezone(name: str) -> str | None:
+    """The IANA zone a member typed ("asia/seoul", "Europe/Kyiv "), or None if unknown."""
+    cleaned = name.strip().replace(" ", "_")
+    if not cleaned or len(cleaned) > 64:
+        return None
+    if not _ZONES_BY_LOWER_NAME:
+        _ZONES_BY_LOWER_NAME.update({zone.lower(): zone for zone in available_timezones()})
+    zone = _ZONES_BY_LOWER_NAME.get(cleaned.lower())
+    if zone is None:
+        return None
+    ZoneInfo(zone)  # proves it loads on this machine
+    return zone

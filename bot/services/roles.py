@@ -1,0 +1,118 @@
+"""Who may do what: admins from configuration, coordinators and couriers granted by admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.clock import Clock, to_epoch
+from bot.models import AuditEntry, Role
+from bot.storage.roles import AuditRepository, RoleRepository
+
+
+class Permission(StrEnum):
+    """Privileged actions; each command and button names the one it needs."""
+
+    POST_UPDATES = "post_updates"
+    ANNOUNCE = "announce"
+    REVIEW_LETTERS = "review_letters"
+    SEE_STATS = "see_stats"
+    MAKE_BUNDLES = "make_bundles"
+    MANAGE_ROLES = "manage_roles"
+    READ_AUDIT = "read_audit"
+
+
+_ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.POST_UPDATES,
+            Permission.ANNOUNCE,
+            Permission.REVIEW_LETTERS,
+            Permission.SEE_STATS,
+        }
+    ),
+    Role.COURIER: frozenset({Permission.MAKE_BUNDLES}),
+}
+# Admins can do everything a coordinator can, plus manage roles (DESIGN.md, Roles).
+_ADMIN_PERMISSIONS = _ROLE_PERMISSIONS[Role.COORDINATOR] | {
+    Permission.MANAGE_ROLES,
+    Permission.READ_AUDIT,
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's privileges, looked up fresh for every privileged command and button."""
+
+    user_id: int
+    is_admin: bool
+    roles: frozenset[Role]
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted = set(_ADMIN_PERMISSIONS) if self.is_admin else set()
+        for role in self.roles:
+            granted |= _ROLE_PERMISSIONS[role]
+        return frozenset(granted)
+
+    def may(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def is_privileged(self) -> bool:
+        return self.is_admin or bool(self.roles)
+
+
+class RoleChange(StrEnum):
+    """What a /grant or /revoke did."""
+
+    DONE = "done"
+    UNCHANGED = "unchanged"
+    REFUSED = "refused"
+
+
+class RoleService:
+    """Looks up standings and changes roles; every change is audited."""
+
+    def __init__(
+        self,
+        roles: RoleRepository,
+        audit: AuditRepository,
+        admin_ids: frozenset[int],
+        clock: Clock,
+    ) -> None:
+        self._roles = roles
+        self._audit = audit
+        self._admin_ids = admin_ids
+        self._clock = clock
+
+    async def standing(self, user_id: int) -> Standing:
+        return Standing(user_id, user_id in self._admin_ids, await self._roles.roles_of(user_id))
+
+    async def grant(self, actor_id: int, target_id: int, role: Role) -> RoleChange:
+        if not (await self.standing(actor_id)).may(Permission.MANAGE_ROLES):
+            await self.record_refusal(actor_id, "grant")
+            return RoleChange.REFUSED
+        done = await self._roles.grant(target_id, role, actor_id, to_epoch(self._clock.now()))
+        return RoleChange.DONE if done else RoleChange.UNCHANGED
+
+    async def revoke(self, actor_id: int, target_id: int, role: Role) -> RoleChange:
+        if not (await self.standing(actor_id)).may(Permission.MANAGE_ROLES):
+            await self.record_refusal(actor_id, "revoke")
+            return RoleChange.REFUSED
+        done = await self._roles.revoke(target_id, role, actor_id, to_epoch(self._clock.now()))
+        return RoleChange.DONE if done else RoleChange.UNCHANGED
+
+    async def grants(self) -> list[tuple[int, Role]]:
+        return await self._roles.all_grants()
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return self._admin_ids
+
+    async def record_refusal(self, actor_id: int, what: str) -> None:
+        """Refused privileged attempts are audited: a hijacked account probing shows up."""
+        await self._audit.record(to_epoch(self._clock.now()), actor_id, "refused", None, what)
+
+    async def recent_audit(self, limit: int = 20) -> list[AuditEntry]:
+        return await self._audit.recent(limit)

@@ -1,0 +1,101 @@
+"""One SQLite connection shared by the repositories, with our pragmas and transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+
+log = logging.getLogger(__name__)
+
+Row = aiosqlite.Row
+Params = Sequence[Any] | dict[str, Any]
+
+# Applied on every connection. WAL lets readers proceed during a write; secure_delete
+# overwrites deleted content so erased letters do not linger in free pages.
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA secure_delete = ON",
+)
+
+
+class Database:
+    """Owns the connection; serializes transactions so one never sees another half-done."""
+
+    def __init__(self, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+        self.path = path
+        self._migrations_dir = migrations_dir
+        self._connection: aiosqlite.Connection | None = None
+        # One connection means one transaction at a time: the lock keeps tasks from
+        # interleaving statements inside each other's BEGIN ... COMMIT.
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> list[str]:
+        """Open the file, apply pragmas and pending migrations; return the names applied."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        try:
+            for pragma in PRAGMAS:
+                await connection.execute(pragma)
+            applied = await apply_migrations(connection, self._migrations_dir)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        return applied
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise RuntimeError("the database is not open")
+        return self._connection
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        async with self._lock:
+            connection = self.connection
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """Run one read query and return its first row."""
+        async with self._lock, self.connection.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one read query and return every row."""
+        async with self._lock, self.connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement in its own transaction; return the rows changed."""
+        async with self.transaction() as connection, connection.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many parameter sets in one transaction."""
+        async with self.transaction() as connection:
+            await connection.executemany(sql, rows)

@@ -1,0 +1,114 @@
+"""SQL for members: registration, language, subscription and delivery settings."""
+
+from __future__ import annotations
+
+from bot.models import DeliveryMode, Member
+from bot.storage.database import Database, Row
+
+_COLUMNS = (
+    "user_id, chat_id, language, consented_at, subscribed, delivery_mode, digest_hour,"
+    " digest_weekday, timezone, active, blocked, created_at, last_seen_at"
+)
+
+
+def _member(row: Row) -> Member:
+    return Member(
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        language=row["language"],
+        consented_at=row["consented_at"],
+        subscribed=bool(row["subscribed"]),
+        delivery_mode=DeliveryMode(row["delivery_mode"]),
+        digest_hour=row["digest_hour"],
+        digest_weekday=row["digest_weekday"],
+        timezone=row["timezone"],
+        active=bool(row["active"]),
+        blocked=bool(row["blocked"]),
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
+class MemberRepository:
+    """Reads and writes the `members` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> Member | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM members WHERE user_id = ?",  # noqa: S608 - constant
+            (user_id,),
+        )
+        return _member(row) if row is not None else None
+
+    async def register(
+        self, user_id: int, chat_id: int, language: str, timezone: str, now: int
+    ) -> Member:
+        """Create the member if new (touching last_seen otherwise) and return the stored row."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO members (user_id, chat_id, language, timezone, created_at,"
+                " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,"
+                " chat_id = excluded.chat_id, active = 1",
+                (user_id, chat_id, language, timezone, now, now),
+            )
+            async with connection.execute(
+                f"SELECT {_COLUMNS} FROM members WHERE user_id = ?",  # noqa: S608 - constant
+                (user_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+        assert row is not None
+        return _member(row)
+
+    async def record_consent(self, user_id: int, now: int) -> None:
+        await self._db.execute(
+            "UPDATE members SET consented_at = COALESCE(consented_at, ?) WHERE user_id = ?",
+            (now, user_id),
+        )
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "UPDATE members SET language = ? WHERE user_id = ?", (language, user_id)
+        )
+
+    async def set_subscribed(self, user_id: int, subscribed: bool) -> bool:
+        """Set the flag; return True when it changed."""
+        changed = await self._db.execute(
+            "UPDATE members SET subscribed = ? WHERE user_id = ? AND subscribed != ?",
+            (int(subscribed), user_id, int(subscribed)),
+        )
+        return changed > 0
+
+    async def set_delivery(
+        self,
+        user_id: int,
+        *,
+        mode: DeliveryMode | None = None,
+        hour: int | None = None,
+        weekday: int | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        """Change any of the delivery settings; None leaves a value as it is."""
+        await self._db.execute(
+            "UPDATE members SET delivery_mode = COALESCE(?, delivery_mode),"
+            " digest_hour = COALESCE(?, digest_hour),"
+            " digest_weekday = COALESCE(?, digest_weekday),"
+            " timezone = COALESCE(?, timezone) WHERE user_id = ?",
+            (None if mode is None else mode.value, hour, weekday, timezone, user_id),
+        )
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Record that the member blocked (False) or unblocked (True) the bot."""
+        await self._db.execute(
+            "UPDATE members SET active = ? WHERE user_id = ?", (int(active), user_id)
+        )
+
+    async def touch(self, user_id: int, now: int) -> None:
+        await self._db.execute(
+            "UPDATE members SET last_seen_at = ? WHERE user_id = ?", (now, user_id)
+        )
+
+    async def delete(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM members WHERE user_id = ?", (user_id,))
