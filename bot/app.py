@@ -8,17 +8,19 @@ import traceback
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.handlers.admin import Admin
+from bot.handlers.announcements import Announcements
 from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
 from bot.handlers.general import General
 from bot.handlers.menus import set_default_menus
 from bot.handlers.privacy import Privacy
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
+from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
 
@@ -41,6 +43,11 @@ def build_application(
         applied = await runtime.db.open()
         log.info("event=database_open migrations_applied=%d", len(applied))
         await set_default_menus(application.bot, runtime.translator)
+        await runtime.sender.start()
+
+    async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+        # Updates have stopped arriving: let the sender finish or put back what is in flight.
+        await runtime.sender.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await runtime.db.close()
@@ -57,7 +64,9 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .rate_limiter(AIORateLimiter(overall_max_rate=config.send_rate, max_retries=2))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -71,10 +80,13 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     flows, deep_links = Flows(), DeepLinks()
     subscriptions = Subscriptions(runtime, deep_links)  # /start /language /subscribe /unsubscribe
     settings = Settings(runtime, flows)  # /settings, and typing a time zone
+    announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
     general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
     features: list[Feature] = [
         subscriptions,
         settings,
+        Updates(runtime, flows),  # /post /latest
+        announcements,
         Privacy(runtime),  # /privacy
         Admin(runtime),  # /grant /revoke /roles /audit
         general,
@@ -84,6 +96,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     application.add_handlers(general.fallbacks())  # free text, unknown commands, photos, ...
     deep_links.register("subscribe", subscriptions.subscribe)
     deep_links.register("settings", settings.open)
+    announcements.schedule_progress(application)
     application.add_error_handler(_make_error_handler(runtime))
 
 

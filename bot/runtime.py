@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery import OutboxSender
 from bot.i18n import Translator
+from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import ConversationService
 from bot.services.members import MemberService
 from bot.services.roles import RoleService
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.members import MemberRepository
+from bot.storage.outbox import OutboxRepository
 from bot.storage.roles import AuditRepository, RoleRepository
 
 
@@ -27,11 +34,19 @@ class Runtime:
     members: MemberService
     roles: RoleService
     conversations: ConversationService
+    broadcasts: BroadcastService
+    sender: OutboxSender
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
     """Wire repositories into services; the database is opened later, in post_init."""
     db = Database(config.database_path)
+    sender = OutboxSender(
+        OutboxRepository(db),
+        _sender_bot(config),
+        rate=1000.0 if config.paid_broadcast else config.send_rate,
+        paid_broadcast=config.paid_broadcast,
+    )
     return Runtime(
         config=config,
         clock=clock,
@@ -40,4 +55,22 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
         members=MemberService(MemberRepository(db), clock, config.default_timezone),
         roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
         conversations=ConversationService(ConversationRepository(db), clock),
+        broadcasts=BroadcastService(
+            BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
+        ),
+        sender=sender,
+    )
+
+
+def _sender_bot(config: Config) -> Bot:
+    """A Bot of the outbox's own, so a broadcast never queues behind (or delays) replies.
+
+    It has no rate limiter: the sender paces itself and handles RetryAfter for all rows.
+    """
+    pool = 260 if config.paid_broadcast else 32
+    return Bot(
+        config.bot_token,
+        base_url=config.bot_api_url,
+        base_file_url=config.bot_api_file_url,
+        request=HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0),
     )

@@ -43,13 +43,9 @@ class General:
         ]
 
     def fallbacks(self) -> list[Handler]:
-        """Free text, unknown commands and anything that is not text, in private chats."""
+        """Every other private message: to the member's current flow, or a polite pointer."""
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        return [
-            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text),
-            MessageHandler(private & filters.COMMAND, self.unknown_command),
-            MessageHandler(private & ~filters.TEXT, self.not_text),
-        ]
+        return [MessageHandler(private, self.on_message)]
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: the commands this user may use, in their language."""
@@ -93,18 +89,24 @@ class General:
                 update, texts("There is nothing to stop. Send /help to see what I can do.")
             )
 
-    async def on_text(self, update: Update, context: Context) -> None:
-        """Free text goes to the flow the member is in; otherwise a pointer to /help."""
-        user = update.effective_user
-        if user is None:
+    async def on_message(self, update: Update, context: Context) -> None:
+        """A message no command took: the member's flow decides (text, /skip, a photo ...)."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
             return
         conversation = await self.runtime.conversations.current(user.id)
         step = self.flows.step_for(conversation.flow) if conversation is not None else None
         if conversation is not None and step is not None:
             await step(update, context, conversation)
-            return
-        texts = await texts_for(self.runtime, update)
-        await reply(update, texts("I am not sure what you mean. Send /help to see what I can do."))
+        elif message.text is None:
+            await self.not_text(update, context)
+        elif message.text.startswith("/"):
+            await self.unknown_command(update, context)
+        else:
+            texts = await texts_for(self.runtime, update)
+            await reply(
+                update, texts("I am not sure what you mean. Send /help to see what I can do.")
+            )
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""

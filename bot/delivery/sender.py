@@ -1,0 +1,278 @@
+"""The one sender task that drains the outbox: rate, per-chat spacing, retries, crash safety."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.delivery.pacing import Pacer
+from bot.storage.outbox import OutboxItem, OutboxRepository, Outcome, Requeue
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to one chat
+MAX_ATTEMPTS = 5  # network errors and 5xx, then the row is recorded as failed
+FLUSH_INTERVAL = 0.2  # seconds between batched write-backs of outcomes
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # Telegram fetching URLs leaks interest
+
+
+@dataclass
+class SenderStats:
+    """Counters since start, for logs, health and benchmarks."""
+
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    last_sent_monotonic: float | None = None
+    by_error: dict[str, int] = field(default_factory=dict)
+
+
+class OutboxSender:
+    """Claims due rows, sends them at `rate` per second, and writes back how each one ended.
+
+    A row is 'sending' from claim until its outcome is written; after a crash those rows are
+    sent again, so a message may arrive twice (at most `max_in_flight` plus one unflushed
+    batch) but never zero times.
+    """
+
+    def __init__(
+        self,
+        outbox: OutboxRepository,
+        bot: Bot,
+        *,
+        rate: float,
+        paid_broadcast: bool = False,
+        max_in_flight: int | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._bot = bot
+        self._paid = paid_broadcast
+        self._pacer = Pacer(rate)
+        self._claim_size = int(min(500, max(5, rate / 2)))
+        # Enough concurrent requests to keep the pace when each takes ~100 ms (real Telegram).
+        self._slots = asyncio.Semaphore(max_in_flight or int(min(256, max(4, rate / 4))))
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._paused_until = 0.0
+        self._last_by_chat: dict[int, float] = {}
+        self._outcomes: list[Outcome] = []
+        self._requeues: list[Requeue] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.stats = SenderStats()
+
+    async def start(self) -> None:
+        """Put back what a crash left in flight, then start draining."""
+        await self._bot.initialize()
+        recovered = await self._outbox.put_back_in_flight()
+        if recovered:
+            log.warning("event=outbox_recovered rows=%d", recovered)
+        self._stopping = False
+        self._tasks = [
+            asyncio.create_task(self._drain(), name="outbox-drain"),
+            asyncio.create_task(self._flush_periodically(), name="outbox-flush"),
+        ]
+
+    def wake(self) -> None:
+        """Something was enqueued: look at the queue now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming, let in-flight sends finish (or put them back), write everything."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await self._tasks[0]
+        if self._in_flight:
+            _, late = await asyncio.wait(self._in_flight, timeout=grace)
+            for task in late:
+                task.cancel()  # its row stays 'sending' and goes out again at the next start
+        if len(self._tasks) > 1:
+            self._tasks[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tasks[1]
+        await self._flush()
+        self._tasks = []
+        await self._bot.shutdown()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until nothing is pending or in flight (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            backlog = await self._outbox.backlog()
+            if backlog.pending == 0 and not self._outcomes and not self._requeues:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def _drain(self) -> None:
+        while not self._stopping:
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await self._sleep_or_wake(pause)
+                continue
+            items = await self._outbox.claim(self._claim_size, time.time())
+            if not items:
+                await self._idle()
+                continue
+            await self._dispatch(items)
+
+    async def _dispatch(self, items: list[OutboxItem]) -> None:
+        for index, item in enumerate(items):
+            if self._stopping or self._paused_until > time.monotonic():
+                self._requeue(items[index:], delay=0.0, refund=True)
+                return
+            since_last = time.monotonic() - self._last_by_chat.get(item.chat_id, -1e9)
+            if since_last < PER_CHAT_INTERVAL:
+                self._requeue([item], delay=PER_CHAT_INTERVAL - since_last, refund=True)
+                continue
+            await self._pacer.acquire()
+            await self._slots.acquire()
+            self._last_by_chat[item.chat_id] = time.monotonic()
+            task = asyncio.create_task(self._send(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        self._forget_old_chats()
+
+    async def _send(self, item: OutboxItem) -> None:
+        try:
+            await self._deliver(item)
+        except RetryAfter as error:
+            seconds = _seconds(error.retry_after)
+            self.stats.rate_limited += 1
+            self._pause(seconds)
+            self._requeue([item], delay=seconds, refund=True)
+        except ChatMigrated as error:
+            await self._outbox.move_chat(item.chat_id, error.new_chat_id)
+            self._requeue([item], delay=0.0, refund=True)
+        except Forbidden:
+            self._finish(item, "blocked", "forbidden")
+        except BadRequest as error:
+            self._finish(item, "failed", _bad_request_reason(error))
+        except NetworkError as error:  # includes TimedOut and 5xx answers
+            if item.attempts >= MAX_ATTEMPTS:
+                self._finish(item, "failed", f"network:{type(error).__name__}")
+            else:
+                self.stats.retried += 1
+                self._requeue([item], delay=_backoff(item.attempts), refund=False)
+        except TelegramError as error:
+            self._finish(item, "failed", type(error).__name__)
+        else:
+            self._finish(item, "sent", None)
+        finally:
+            self._slots.release()
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        payload = item.payload
+        markup = None
+        if payload.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in payload.buttons
+                ]
+            )
+        paid = True if self._paid else None
+        if payload.photo_file_id:
+            await self._bot.send_photo(
+                item.chat_id,
+                payload.photo_file_id,
+                caption=payload.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                allow_paid_broadcast=paid,
+            )
+        else:
+            await self._bot.send_message(
+                item.chat_id,
+                payload.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                reply_markup=markup,
+                allow_paid_broadcast=paid,
+            )
+
+    def _finish(self, item: OutboxItem, state: str, error: str | None) -> None:
+        self._outcomes.append(Outcome(item.id, state, error))
+        if state == "sent":
+            self.stats.sent += 1
+            self.stats.last_sent_monotonic = time.monotonic()
+        elif state == "blocked":
+            self.stats.blocked += 1
+        else:
+            self.stats.failed += 1
+            if error:
+                self.stats.by_error[error] = self.stats.by_error.get(error, 0) + 1
+
+    def _requeue(self, items: list[OutboxItem], *, delay: float, refund: bool) -> None:
+        due = time.time() + delay
+        self._requeues.extend(Requeue(item.id, due, refund) for item in items)
+
+    def _pause(self, seconds: float) -> None:
+        """Telegram asked everyone to wait: no message leaves until then."""
+        until = time.monotonic() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self._pacer.hold(seconds)
+            log.warning("event=outbox_paused seconds=%.1f", seconds)
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        outcomes, self._outcomes = self._outcomes, []
+        requeues, self._requeues = self._requeues, []
+        if outcomes or requeues:
+            await self._outbox.settle(outcomes, requeues, int(time.time()))
+            if requeues:
+                self._wake.set()
+
+    async def _idle(self) -> None:
+        due = await self._outbox.next_due()
+        wait = 1.0 if due is None else min(1.0, max(0.01, due - time.time()))
+        await self._sleep_or_wake(wait)
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _forget_old_chats(self) -> None:
+        if len(self._last_by_chat) > 10_000:
+            cutoff = time.monotonic() - PER_CHAT_INTERVAL
+            self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t >= cutoff}
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
+
+
+def _backoff(attempts: int) -> float:
+    """1, 2, 4, 8 ... seconds with jitter, so retries from many rows do not arrive together."""
+    return float(min(300, 2 ** (attempts - 1))) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+def _bad_request_reason(error: BadRequest) -> str:
+    # Keep Telegram's reason but only its first clause: later parts can quote our text.
+    reason = error.message.split(":")[0].strip().lower().replace(" ", "_")
+    return f"bad_request:{reason[:40]}"

@@ -1,0 +1,247 @@
+"""Announcements: /announce (compose, audience, preview, confirm), live progress, /stats."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.clock import from_epoch
+from bot.handlers.common import (
+    Context,
+    Flows,
+    Handler,
+    close_buttons,
+    keyboard,
+    reply,
+    requires,
+    show,
+    texts_for,
+)
+from bot.handlers.compose import BilingualComposer, Draft
+from bot.i18n import N_, Html, Texts
+from bot.runtime import Runtime
+from bot.services.broadcasts import Audience
+from bot.services.roles import Permission
+from bot.storage.broadcasts import BroadcastSummary
+
+log = logging.getLogger(__name__)
+FLOW = "announce"
+PROGRESS_INTERVAL = 3.0  # seconds between edits of a progress message
+_AUDIENCE_LABELS = {
+    Audience.ALL: N_("Everyone"),
+    Audience.KOREAN: N_("Korean speakers"),
+    Audience.ENGLISH: N_("English speakers"),
+}
+_MODE_NAMES = {
+    "instant": N_("at once"),
+    "daily": N_("daily"),
+    "weekly": N_("weekly"),
+    "paused": N_("paused"),
+}
+
+
+class Announcements:
+    """Broadcasting an announcement to subscribers and following it as it goes out."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        self.composer = BilingualComposer(
+            runtime, FLOW, with_photo=False, finish=self.ask_audience
+        )
+        flows.register(FLOW, self.composer.on_step)
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.ANNOUNCE)
+        return [
+            CommandHandler("announce", guard(self.composer.begin)),
+            CommandHandler("stats", requires(self.runtime, Permission.SEE_STATS)(self.stats)),
+            CallbackQueryHandler(guard(self.on_button), pattern=r"^ann:"),
+        ]
+
+    def schedule_progress(self, application: Application) -> None:  # type: ignore[type-arg]
+        """One repeating job follows every broadcast still going, including after a restart."""
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            self.report_progress,
+            interval=PROGRESS_INTERVAL,
+            first=PROGRESS_INTERVAL,
+            name="broadcast-progress",
+        )
+
+    async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
+        """After the texts: who should receive it?"""
+        texts = await texts_for(self.runtime, update)
+        await reply(
+            update,
+            texts("Who should receive this announcement?"),
+            keyboard(
+                [
+                    [(texts.plain(label), f"ann:to:{audience.value}")]
+                    for audience, label in _AUDIENCE_LABELS.items()
+                ]
+                + [[(texts.plain("Cancel"), "ann:cancel")]]
+            ),
+        )
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """Audience, Send, Cancel and Stop buttons; the guard re-checks the role."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        action, _, value = (query.data or "").removeprefix("ann:").partition(":")
+        if action == "stop" and value.isdigit():
+            await self._stop(update, texts, int(value))
+            return
+        draft = await self.composer.draft_of(user.id)
+        if draft is None:
+            await query.answer(texts.plain("This button has expired. Please start again."))
+            return
+        await query.answer()
+        await close_buttons(query)
+        if action == "to" and value in {a.value for a in Audience}:
+            await self._confirm(update, texts, draft, Audience(value))
+        elif action == "send" and value in {a.value for a in Audience}:
+            await self._send(update, context, texts, draft, Audience(value))
+        else:
+            await self.runtime.conversations.leave(user.id)
+            await reply(update, texts("Cancelled. Nothing was sent."))
+
+    async def _confirm(
+        self, update: Update, texts: Texts, draft: Draft, audience: Audience
+    ) -> None:
+        """Preview in each language the audience reads, and ask for an explicit yes."""
+        await reply(update, texts("<b>Preview.</b> This is what members will see:"))
+        for language in audience.languages:
+            await reply(
+                update,
+                self.runtime.broadcasts.render_announcement(
+                    draft.text_ko, draft.text_en, language
+                ),
+            )
+        count = await self.runtime.broadcasts.audience_size(audience)
+        await reply(
+            update,
+            texts.ngettext(
+                "Send this announcement to {count} person now?",
+                "Send this announcement to {count} people now?",
+                count,
+            ),
+            keyboard(
+                [
+                    [
+                        (texts.plain("Send"), f"ann:send:{audience.value}"),
+                        (texts.plain("Cancel"), "ann:cancel"),
+                    ]
+                ]
+            ),
+        )
+
+    async def _send(
+        self, update: Update, context: Context, texts: Texts, draft: Draft, audience: Audience
+    ) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        await self.runtime.conversations.leave(user.id)
+        broadcast_id, count = await self.runtime.broadcasts.start_announcement(
+            user.id, audience, draft.text_ko, draft.text_en
+        )
+        summary = await self.runtime.broadcasts.summary(broadcast_id)
+        assert summary is not None
+        message = await chat.send_message(
+            self._progress_text(texts, summary), reply_markup=self._stop_keyboard(texts, summary)
+        )
+        await self.runtime.broadcasts.set_progress_message(
+            broadcast_id, chat.id, message.message_id
+        )
+        log.info("event=announcement_started broadcast=%d recipients=%d", broadcast_id, count)
+
+    async def _stop(self, update: Update, texts: Texts, broadcast_id: int) -> None:
+        query = update.callback_query
+        assert query is not None
+        cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
+        await query.answer(texts.plain("Stopped. The rest will not be sent."))
+        summary = await self.runtime.broadcasts.summary(broadcast_id)
+        if summary is not None:
+            await show(query, self._progress_text(texts, summary))
+        log.info("event=announcement_stopped broadcast=%d cancelled=%d", broadcast_id, cancelled)
+
+    async def report_progress(self, context: Context) -> None:
+        """Every few seconds: edit each running broadcast's progress message."""
+        for summary in await self.runtime.broadcasts.settle_unfinished():
+            if summary.progress_chat_id is None or summary.progress_message_id is None:
+                continue
+            member = await self.runtime.members.get(summary.progress_chat_id)
+            texts = self.runtime.translator.texts(member.language if member else None)
+            markup = self._stop_keyboard(texts, summary) if summary.state == "sending" else None
+            try:
+                await context.bot.edit_message_text(
+                    self._progress_text(texts, summary),
+                    summary.progress_chat_id,
+                    summary.progress_message_id,
+                    reply_markup=markup,
+                )
+            except (BadRequest, Forbidden) as error:
+                if "not modified" not in str(error).lower():
+                    log.info("event=progress_edit_failed error=%s", type(error).__name__)
+
+    def _progress_text(self, texts: Texts, summary: BroadcastSummary) -> Html:
+        counts = summary.counts
+        left = counts.get("pending", 0) + counts.get("sending", 0)
+        if summary.state == "sending":
+            title = texts("<b>Sending the announcement…</b>")
+        elif summary.state == "cancelled":
+            title = texts("<b>Announcement stopped.</b>")
+        else:
+            title = texts("<b>Announcement sent.</b>")
+        numbers = texts(
+            "Sent: {sent} · blocked the bot: {blocked} · failed: {failed} · left: {left} "
+            "(of {total})",
+            sent=texts.number(counts.get("sent", 0)),
+            blocked=texts.number(counts.get("blocked", 0)),
+            failed=texts.number(counts.get("failed", 0)),
+            left=texts.number(left),
+            total=texts.number(summary.recipients),
+        )
+        return Html(f"{title}\n{numbers}")
+
+    @staticmethod
+    def _stop_keyboard(texts: Texts, summary: BroadcastSummary) -> InlineKeyboardMarkup:
+        return keyboard([[(texts.plain("Stop sending"), f"ann:stop:{summary.id}")]])
+
+    async def stats(self, update: Update, context: Context) -> None:
+        """/stats: subscribers by language and delivery mode, and recent broadcasts."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await self.runtime.members.get(user.id)
+        zone = member.timezone if member else self.runtime.config.default_timezone
+        lines: list[str] = [texts("<b>Subscribers</b>")]
+        counts = await self.runtime.broadcasts.subscriber_counts()
+        lines += [
+            texts(
+                "{language}, {mode}: {count}",
+                language=language,
+                mode=texts(_MODE_NAMES[mode]),
+                count=texts.number(count),
+            )
+            for language, mode, count in counts
+        ] or [texts("No subscribers yet.")]
+        lines += ["", texts("<b>Recent broadcasts</b>")]
+        recent = await self.runtime.broadcasts.recent(5)
+        lines += [
+            texts(
+                "{when}: {kind}, sent {sent} of {total}",
+                when=texts.datetime_in(from_epoch(b.created_at), zone),
+                kind=texts("update") if b.kind == "update" else texts("announcement"),
+                sent=texts.number(b.counts.get("sent", 0)),
+                total=texts.number(b.recipients),
+            )
+            for b in recent
+        ] or [texts("Nothing has been sent yet.")]
+        await reply(update, Html("\n".join(lines)))

@@ -1,0 +1,179 @@
+"""Asking a coordinator for a Korean and an English text (either may be skipped), maybe a photo."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Message, Update
+
+from bot.handlers.common import Context, reply, texts_for
+from bot.i18n import Html, Texts
+from bot.models import Conversation
+from bot.runtime import Runtime
+from bot.services.broadcasts import TextProblem, check_text, text_limit
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the coordinator has given so far."""
+
+    text_ko: str | None
+    text_en: str | None
+    photo_file_id: str | None
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Draft:
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        return cls(text("ko"), text("en"), text("photo"))
+
+
+Finish = Callable[[Update, Context, Draft], Awaitable[None]]
+
+
+class BilingualComposer:
+    """The steps `ko` → `en` → (`photo`) → `ready`, kept in the member's conversation row."""
+
+    def __init__(self, runtime: Runtime, flow: str, *, with_photo: bool, finish: Finish) -> None:
+        self.runtime = runtime
+        self.flow = flow
+        self.with_photo = with_photo
+        self.finish = finish
+
+    async def begin(self, update: Update, context: Context) -> None:
+        """Enter the flow and ask for the Korean text."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        await self.runtime.conversations.enter(user.id, self.flow, "ko")
+        await reply(update, self._ask_korean(texts))
+
+    async def on_step(self, update: Update, context: Context, conversation: Conversation) -> None:
+        """Any message while composing: text, /skip or (at the photo step) a photo."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        data = dict(conversation.data)
+        step = conversation.step
+        if step in {"ko", "en"}:
+            await self._take_text(update, context, texts, message, data, step)
+        elif step == "photo":
+            await self._take_photo(update, context, texts, message, data)
+        else:
+            await reply(update, texts("Please use the buttons above, or send /cancel."))
+
+    async def _take_text(
+        self,
+        update: Update,
+        context: Context,
+        texts: Texts,
+        message: Message,
+        data: dict[str, object],
+        step: str,
+    ) -> None:
+        user_id = message.from_user.id if message.from_user else message.chat_id
+        if _is_skip(message):
+            data[step] = None
+        elif message.text is None or message.text.startswith("/"):
+            await reply(update, texts("Please send the text, or /skip."))
+            return
+        else:
+            problem = check_text(message.text, with_photo=False)
+            if problem is TextProblem.TOO_LONG:
+                await reply(
+                    update,
+                    texts(
+                        "That is {count} characters; the limit is {limit}. Please shorten it and "
+                        "send it again.",
+                        count=len(message.text),
+                        limit=text_limit(with_photo=False),
+                    ),
+                )
+                return
+            data[step] = message.text.strip()
+        if step == "ko":
+            await self.runtime.conversations.enter(user_id, self.flow, "en", data)
+            await reply(
+                update,
+                texts(
+                    "Now the English text (up to {limit} characters), or /skip.",
+                    limit=text_limit(with_photo=False),
+                ),
+            )
+            return
+        if not data.get("ko") and not data.get("en"):
+            await reply(
+                update,
+                texts("At least one of the two texts is needed. Please send the English text."),
+            )
+            return
+        if self.with_photo:
+            await self.runtime.conversations.enter(user_id, self.flow, "photo", data)
+            await reply(
+                update,
+                texts(
+                    "Send a photo to go with it, such as a scan of a handwritten letter, or /skip."
+                ),
+            )
+            return
+        await self._ready(update, context, data)
+
+    async def _take_photo(
+        self,
+        update: Update,
+        context: Context,
+        texts: Texts,
+        message: Message,
+        data: dict[str, object],
+    ) -> None:
+        if _is_skip(message):
+            data["photo"] = None
+        elif message.photo:
+            longest = max(len(str(data.get("ko") or "")), len(str(data.get("en") or "")))
+            if longest > text_limit(with_photo=True):
+                await reply(
+                    update,
+                    texts(
+                        "With a photo, each text can have at most {limit} characters, and this "
+                        "one is longer. Send /skip to go on without the photo.",
+                        limit=text_limit(with_photo=True),
+                    ),
+                )
+                return
+            data["photo"] = message.photo[-1].file_id  # the largest size Telegram made
+        else:
+            await reply(update, texts("Please send a photo, or /skip."))
+            return
+        await self._ready(update, context, data)
+
+    async def _ready(self, update: Update, context: Context, data: dict[str, object]) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        await self.runtime.conversations.enter(user.id, self.flow, "ready", data)
+        await self.finish(update, context, Draft.from_data(data))
+
+    def _ask_korean(self, texts: Texts) -> Html:
+        return texts(
+            "Send the Korean text (up to {limit} characters), or /skip if there is none.",
+            limit=text_limit(with_photo=False),
+        )
+
+    async def draft_of(self, user_id: int) -> Draft | None:
+        """The finished draft waiting for its buttons, or None if it expired or was used."""
+        conversation = await self.runtime.conversations.current(user_id)
+        if conversation is None or conversation.flow != self.flow:
+            return None
+        if conversation.step != "ready":
+            return None
+        return Draft.from_data(conversation.data)
+
+
+def _is_skip(message: Message) -> bool:
+    text = (message.text or "").strip().lower()
+    return text == "/skip" or text.startswith("/skip@")

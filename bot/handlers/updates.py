@@ -1,0 +1,120 @@
+"""Campaign updates: coordinators' /post (compose, preview, publish) and members' /latest."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.handlers.common import (
+    Context,
+    Flows,
+    Handler,
+    close_buttons,
+    keyboard,
+    reply,
+    requires,
+    texts_for,
+)
+from bot.handlers.compose import BilingualComposer, Draft
+from bot.i18n import Html
+from bot.runtime import Runtime
+from bot.services.broadcasts import LANGUAGES
+from bot.services.roles import Permission
+from bot.storage.broadcasts import StoredUpdate
+
+FLOW = "post"
+
+
+class Updates:
+    """Publishing updates on the case, and reading the latest ones."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        self.composer = BilingualComposer(runtime, FLOW, with_photo=True, finish=self.preview)
+        flows.register(FLOW, self.composer.on_step)
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.POST_UPDATES)
+        return [
+            CommandHandler("post", guard(self.composer.begin)),
+            CommandHandler("latest", self.latest),
+            CallbackQueryHandler(guard(self.on_button), pattern=r"^post:"),
+        ]
+
+    async def preview(self, update: Update, context: Context, draft: Draft) -> None:
+        """Show the update exactly as members will see it, in both languages, then ask."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        await reply(update, texts("<b>Preview.</b> This is what members will see:"))
+        stored = StoredUpdate(
+            0,
+            draft.text_ko,
+            draft.text_en,
+            draft.photo_file_id,
+            int(self.runtime.clock.now().timestamp()),
+        )
+        for language in LANGUAGES:
+            text = self.runtime.broadcasts.render_update(stored, language)
+            if draft.photo_file_id:
+                await chat.send_photo(draft.photo_file_id, caption=text)
+            else:
+                await chat.send_message(text)
+        count = await self.runtime.broadcasts.instant_subscribers()
+        await reply(
+            update,
+            texts.ngettext(
+                "Publish it? It goes at once to {count} subscriber; the others get it in their "
+                "next summary.",
+                "Publish it? It goes at once to {count} subscribers; the others get it in their "
+                "next summary.",
+                count,
+            ),
+            keyboard(
+                [
+                    [
+                        (texts.plain("Publish"), "post:publish"),
+                        (texts.plain("Cancel"), "post:cancel"),
+                    ]
+                ]
+            ),
+        )
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """Publish or Cancel under the preview (the role is checked again by the guard)."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        draft = await self.composer.draft_of(user.id)
+        if draft is None:
+            await query.answer(texts.plain("This button has expired. Please start again."))
+            return
+        await query.answer()
+        await close_buttons(query)
+        await self.runtime.conversations.leave(user.id)
+        if query.data != "post:publish":
+            await reply(update, texts("Cancelled. Nothing was published."))
+            return
+        published = await self.runtime.broadcasts.publish_update(
+            user.id, draft.text_ko, draft.text_en, draft.photo_file_id
+        )
+        await reply(
+            update,
+            texts.ngettext(
+                "Published. It is on its way to {count} subscriber.",
+                "Published. It is on its way to {count} subscribers.",
+                published.recipients,
+            ),
+        )
+
+    async def latest(self, update: Update, context: Context) -> None:
+        """/latest: the last few updates in the member's language."""
+        texts = await texts_for(self.runtime, update)
+        shown = await self.runtime.broadcasts.latest(texts.language)
+        if not shown:
+            await reply(update, texts("No updates have been published yet."))
+            return
+        for text in reversed(shown):  # oldest first, so the newest ends up at the bottom
+            await reply(update, Html(text))

@@ -1,0 +1,318 @@
+"""Clean and check a letter's text and its pen name, naming each reason a text is refused."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+
+# A letter passes through the detaining authorities' censors, like an ICRC Red Cross message,
+# which carries "about 300 words" of personal news. Words are whitespace-separated tokens: for
+# Korean these are eojeol (어절), the unit Korean word processors count, about 4 to 5 characters
+# each, so 300 Korean words are about 1,300 characters.
+LETTER_MAX_WORDS = 300
+# Korean needs no spaces, so a character cap keeps a letter to about one printed page: the
+# bundle prints 11 pt NanumGothic on A4 with 20 mm margins, about 46 Hangul per line and 39
+# lines under the letter's header, so 1,500 characters leave room for paragraph breaks. In
+# English 1,500 characters are about 250 words.
+LETTER_MAX_CHARS = 1500
+# Below this a text is a greeting or a test ("hi", "힘내세요"), not a letter worth printing;
+# "힘내세요. 꼭 자유를 찾으시길 바랍니다." (22 characters) passes.
+LETTER_MIN_CHARS = 20
+# A 1,500-character letter could hold hundreds of one-word lines. 50 lines leave room for a
+# poem or short paragraphs, and keep any letter within two printed pages.
+LETTER_MAX_LINES = 50
+# A pen name is printed on the letter's header line next to its number. One character reads as
+# an initial, which can identify; 40 characters fit one header line in Korean ("서울의 한 어머니"
+# is 9, "A mother in Seoul who prays for you" is 35).
+PEN_NAME_MIN_CHARS = 2
+PEN_NAME_MAX_CHARS = 40
+# Marks stacked on one base character ("Zalgo" text) bleed over neighbouring lines in Telegram
+# and in print; Vietnamese needs two, an emoji keycap two.
+MAX_COMBINING_MARKS = 3
+# A problem quotes what it found so the writer can find it; a quote is never long.
+FRAGMENT_MAX_CHARS = 40
+# The checks are linear, but nothing a member can send is this long (Telegram caps a message at
+# 4,096 characters); the cap bounds the work a hostile caller can cause.
+INPUT_MAX_CHARS = 100_000
+
+
+class LetterProblem(Enum):
+    """Why a letter or a pen name is refused; handlers map each to a translated sentence."""
+
+    EMPTY = "empty"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    TOO_MANY_WORDS = "too_many_words"
+    TOO_MANY_LINES = "too_many_lines"
+    LINK = "link"
+    MENTION = "mention"
+    EMAIL = "email"
+    PHONE = "phone"
+    PEN_NAME_TOO_SHORT = "pen_name_too_short"
+    PEN_NAME_TOO_LONG = "pen_name_too_long"
+    PEN_NAME_MULTILINE = "pen_name_multiline"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason for refusal: a limit and the actual count, or the fragment that was found."""
+
+    code: LetterProblem
+    limit: int | None = None
+    actual: int | None = None
+    fragment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LetterCheck:
+    """The cleaned text when there is no problem (``text`` is None otherwise)."""
+
+    text: str | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+# Invisible characters that hide or reorder text (Unicode's Default_Ignorable_Code_Point,
+# listed here because Python has no property for it): zero-width characters, bidirectional
+# controls such as U+202E RIGHT-TO-LEFT OVERRIDE, the Hangul fillers used to fake an empty name,
+# tag characters used to smuggle hidden ASCII. Variation selectors (U+FE00..FE0F, U+E0100..)
+# are ignorable too but kept: they choose an emoji's colour presentation and are harmless.
+_REMOVED_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero-width space, non-joiner, joiner; LRM, RLM
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidi isolates, deprecated formats
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte order mark)
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical symbol format controls
+    (0xE0000, 0xE0FFF),  # tags; variation selectors supplement is kept below
+)
+_KEPT_IGNORABLE = range(0xE0100, 0xE01F0)
+# Other categories removed whatever the code point: controls (Cc, except the newline), format
+# characters (Cf), lone surrogates (Cs, which cannot even be encoded as UTF-8 for storage) and
+# private-use characters (Co, which print as nothing or as a font's private picture).
+_REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+# Line ends of every kind become "\n" before anything else, so a line count means one thing.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _is_removed(char: str) -> bool:
+    code = ord(char)
+    if code in _KEPT_IGNORABLE:
+        return False
+    if any(low <= code <= high for low, high in _REMOVED_RANGES):
+        return True
+    # Noncharacters (U+FDD0..FDEF and the last two of every plane) are never text.
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        return True
+    return char != "\n" and unicodedata.category(char) in _REMOVED_CATEGORIES
+
+
+def _clean_char(char: str) -> str:
+    if char == "\t" or (char != "\n" and unicodedata.category(char) == "Zs"):
+        # Tabs and exotic spaces (no-break, ideographic U+3000...) become a plain space rather
+        # than vanishing, so the words on either side stay apart.
+        return " "
+    return "" if _is_removed(char) else char
+
+
+def _limit_combining_marks(text: str) -> str:
+    kept: list[str] = []
+    run = 0
+    for char in text:
+        if unicodedata.category(char) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_COMBINING_MARKS:
+                continue
+        else:
+            run = 0
+        kept.append(char)
+    return "".join(kept)
+
+
+def clean_text(raw: str) -> str:
+    """Return ``raw`` NFC-normalized, without invisible or control characters, tidied per line.
+
+    Keeps Korean, emoji, punctuation and markup-looking text such as ``<b>`` as they are (they
+    are escaped where they are displayed). Cleaning twice gives the same result.
+    """
+    text = _LINE_BREAKS.sub("\n", raw[:INPUT_MAX_CHARS])
+    text = "".join(_clean_char(char) for char in text)
+    # Normalize after removal: a zero-width character between decomposed jamo would otherwise
+    # stop them composing into one syllable.
+    text = unicodedata.normalize("NFC", text)
+    text = _limit_combining_marks(text)
+    lines = [line.rstrip(" ") for line in text.split("\n")]
+    text = "\n".join(lines).strip(" \n")
+    # At most one empty line between paragraphs: more only wastes paper.
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+# --- contact details ----------------------------------------------------------------------------
+
+# Top-level domains recognised without any trick: every two-letter country code, the common
+# generic ones, and the Cyrillic ones of Ukraine and Russia. Telegram turns these into links in
+# a coordinator's chat, which is why they are refused even in an innocent-looking text.
+_GENERIC_TLDS = (
+    "com|net|org|edu|gov|mil|int|info|biz|mobi|app|dev|xyz|top|site|online|store|shop|club|"
+    "tech|website|icu|vip|wiki|cloud|host|network|digital|tel|asia|moe|lol|xxx|porn|casino|"
+    "bank|рф|укр|xn--[a-z0-9-]{1,59}"
+)
+# English words that are also TLDs (.kim, .today, .love...) are left out: "Mr.Kim" or
+# "see you.Today" typed without a space is a sentence far more often than an address.
+_TLD = rf"(?:[a-z]{{2}}|{_GENERIC_TLDS})"
+# The TLDs worth catching when someone spaces out or spells the dot ("example dot com",
+# "t . me"): a short list, so "a dot in the sky" stays a sentence.
+_SPACED_TLD = r"(?:com|net|org|info|biz|io|me|ly|co|kr|ru|ua|app|xyz|gg)"
+# Every pattern that can start a match inside a run of letters has a look-behind that lets it
+# start only at the run's beginning, which keeps the search linear on hostile input.
+_LABEL = r"[^\W_][\w-]{0,62}"
+
+_URL_SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]{1,15} ?: ?/ ?/\S*|\bh ?t ?t ?p ?s? ?:\S*")
+_WWW = re.compile(r"(?<!\w)w ?w ?w ?\.\S*")
+_DOMAIN = re.compile(rf"(?<![\w.@-])(?:{_LABEL}\.)+{_TLD}(?![\w-])(?:/\S*)?")
+# A dot with spaces around it, or any dot before a path: "bit . ly/x", "t. me/abc".
+# A space only after the dot is how sentences look ("Believe me. Me too"), so that form counts
+# only when a path follows.
+_SPACED_DOMAIN = re.compile(
+    rf"(?<![\w.@-]){_LABEL} \. ?{_SPACED_TLD}(?![\w-])\S*"
+    rf"|(?<![\w.@-]){_LABEL} ?\. ?{_SPACED_TLD}/\w\S*"
+)
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+_IPV4 = re.compile(rf"(?<![\d.]){_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?![\d])")
+# Spelled-out dots and ats: "example[.]com", "name (at) example (dot) com".
+# The skeleton they run on has single spaces only, so " ?" stands for any spacing.
+_SPELLED_DOT = re.compile(
+    r" ?(?:\[ ?(?:\.|dot) ?\]|\( ?(?:\.|dot) ?\)|\{ ?(?:\.|dot) ?\})"
+    rf" ?| dot (?={_SPACED_TLD}\b)"
+)
+_SPELLED_AT = re.compile(r" ?(?:\[ ?at ?\]|\( ?at ?\)|\{ ?at ?\}) ?")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)* ?\. ?[^\W\d_]{2,}")
+# Telegram usernames are ASCII; 4 characters or more, so "@me" or "meet @ 5" are not mentions.
+_MENTION = re.compile(r"(?<![\w@])@[a-z0-9_]{4,}")
+# Dates and year ranges hold many digits but are not phone numbers: "2025. 1. 11.",
+# "2025-01-11", "11.01.2025", "1950-1953". The phone check runs on the text without them.
+_DATE = re.compile(
+    r"(?<!\d)(?:19|20)\d\d ?[.\-/] ?(?:0?[1-9]|1[0-2]) ?[.\-/] ?(?:0?[1-9]|[12]\d|3[01])"
+    r"(?: ?\.)?(?!\d)"
+    r"|(?<!\d)(?:0?[1-9]|[12]\d|3[01]) ?[.\-/] ?(?:0?[1-9]|[12]\d|3[01]) ?[.\-/] ?"
+    r"(?:19|20)\d\d(?!\d)"
+    r"|(?<!\d)(?:19|20)\d\d ?[-\u2010-\u2015~] ?(?:19|20)\d\d(?!\d)"
+)
+# Seven digits or more in a row, each group apart by at most three spaces, dashes, dots or
+# brackets, with or without a "+" country code: 010-1234-5678, +82 10 1234 5678,
+# +380 (44) 123-45-67. Dashes include the typographic ones phone keyboards produce.
+_PHONE_SEPARATORS = r"[ .()\-\u2010-\u2015]"
+_PHONE = re.compile(rf"(?<!\d)\+? ?\(?\d(?:{_PHONE_SEPARATORS}{{0,3}}\d){{6,}}")
+
+
+def _skeleton(text: str) -> str:
+    """Fold the text the way a reader or Telegram would when following a contact detail.
+
+    NFKC turns fullwidth letters, digits and dots ("ｅｘａｍｐｌｅ．ｃｏｍ", "＠name") into ASCII;
+    ideographic full stops count as dots because browsers treat them so in domain names. Runs
+    of whitespace, line breaks included, become one space: a number split over lines is still
+    a number, and the patterns stay simple and linear.
+    """
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    folded = folded.replace("\u3002", ".").replace("\uff61", ".")
+    folded = _SPELLED_DOT.sub(".", folded)
+    return _SPELLED_AT.sub("@", folded)
+
+
+def _quote(match: re.Match[str]) -> str:
+    return " ".join(match.group(0).split())[:FRAGMENT_MAX_CHARS]
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    return None if match is None else _quote(match)
+
+
+def find_contact_problems(text: str) -> tuple[Problem, ...]:
+    """Return one problem per kind of contact detail found (link, mention, e-mail, phone)."""
+    skeleton = _skeleton(text)
+    problems: list[Problem] = []
+    email = _first(_EMAIL, skeleton)
+    if email is not None:
+        problems.append(Problem(LetterProblem.EMAIL, fragment=email))
+        # Blank the addresses out so their domain does not count again as a link.
+        skeleton = _EMAIL.sub(" ", skeleton)
+    for pattern in (_URL_SCHEME, _WWW, _DOMAIN, _SPACED_DOMAIN, _IPV4):
+        link = _first(pattern, skeleton)
+        if link is not None:
+            problems.append(Problem(LetterProblem.LINK, fragment=link))
+            break
+    mention = _first(_MENTION, skeleton)
+    if mention is not None:
+        problems.append(Problem(LetterProblem.MENTION, fragment=mention))
+    phone = _first(_PHONE, _DATE.sub(" ; ", skeleton))
+    if phone is not None:
+        problems.append(Problem(LetterProblem.PHONE, fragment=phone))
+    return tuple(problems)
+
+
+# --- letters and pen names ----------------------------------------------------------------------
+
+
+def count_words(text: str) -> int:
+    """Count whitespace-separated tokens holding a letter or a digit (Korean: eojeol).
+
+    A lone dash or emoji between words is not a word.
+    """
+    return sum(1 for token in text.split() if any(char.isalnum() for char in token))
+
+
+def check_letter(raw: str) -> LetterCheck:
+    """Clean a letter's text and say whether it can be sent, and if not, every reason why."""
+    text = clean_text(raw)
+    if not text:
+        return LetterCheck(None, (Problem(LetterProblem.EMPTY),))
+    problems: list[Problem] = []
+    length = len(text)
+    if length < LETTER_MIN_CHARS:
+        problems.append(Problem(LetterProblem.TOO_SHORT, LETTER_MIN_CHARS, length))
+    if length > LETTER_MAX_CHARS:
+        problems.append(Problem(LetterProblem.TOO_LONG, LETTER_MAX_CHARS, length))
+    words = count_words(text)
+    if words > LETTER_MAX_WORDS:
+        problems.append(Problem(LetterProblem.TOO_MANY_WORDS, LETTER_MAX_WORDS, words))
+    lines = text.count("\n") + 1
+    if lines > LETTER_MAX_LINES:
+        problems.append(Problem(LetterProblem.TOO_MANY_LINES, LETTER_MAX_LINES, lines))
+    problems.extend(find_contact_problems(text))
+    return LetterCheck(None if problems else text, tuple(problems))
+
+
+def check_pen_name(raw: str) -> LetterCheck:
+    """Clean a pen name (one line, spaces collapsed) and say whether it can be used."""
+    text = clean_text(raw)
+    if not text:
+        return LetterCheck(None, (Problem(LetterProblem.EMPTY),))
+    problems: list[Problem] = []
+    if "\n" in text:
+        lines = sum(1 for line in text.split("\n") if line)
+        problems.append(Problem(LetterProblem.PEN_NAME_MULTILINE, 1, lines))
+    # A pen name is printed on one line, so runs of spaces mean nothing there.
+    text = re.sub(r" {2,}", " ", text)
+    length = len(text)
+    if length < PEN_NAME_MIN_CHARS:
+        problems.append(Problem(LetterProblem.PEN_NAME_TOO_SHORT, PEN_NAME_MIN_CHARS, length))
+    if length > PEN_NAME_MAX_CHARS:
+        problems.append(Problem(LetterProblem.PEN_NAME_TOO_LONG, PEN_NAME_MAX_CHARS, length))
+    problems.extend(find_contact_problems(text))
+    return LetterCheck(None if problems else text, tuple(problems))

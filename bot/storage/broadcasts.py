@@ -1,0 +1,224 @@
+"""SQL for campaign updates and broadcasts, each fanned out to the outbox in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.storage.database import Database, Row
+from bot.storage.outbox import Payload, enqueue_to_subscribers
+
+# Updates go at once only to instant subscribers (the others get them in digests);
+# announcements go at once to everyone who has not paused.
+UPDATE_MODES = ["instant"]
+ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    """A published campaign update; either text may be missing."""
+
+    id: int
+    text_ko: str | None
+    text_en: str | None
+    photo_file_id: str | None
+    published_at: int
+
+
+@dataclass(frozen=True)
+class BroadcastSummary:
+    """A broadcast and how far it got."""
+
+    id: int
+    kind: str
+    audience: str
+    state: str
+    recipients: int
+    created_at: int
+    finished_at: int | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    counts: Mapping[str, int]
+
+
+def _update(row: Row) -> StoredUpdate:
+    return StoredUpdate(
+        row["id"], row["text_ko"], row["text_en"], row["photo_file_id"], row["published_at"]
+    )
+
+
+class BroadcastRepository:
+    """Updates, announcements and their progress."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def publish_update(
+        self,
+        author_id: int,
+        text_ko: str | None,
+        text_en: str | None,
+        photo_file_id: str | None,
+        payloads: Mapping[str, Payload],
+        now: int,
+    ) -> tuple[int, int, int]:
+        """Store the update and queue it to instant subscribers: (update, broadcast, count)."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO updates (text_ko, text_en, photo_file_id, author_id, published_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (text_ko, text_en, photo_file_id, author_id, now),
+            )
+            update_id = cursor.lastrowid
+            assert update_id is not None
+            broadcast_id = await self._insert_broadcast(
+                connection, "update", author_id, "all", now
+            )
+            await connection.execute(
+                "UPDATE broadcasts SET update_id = ? WHERE id = ?", (update_id, broadcast_id)
+            )
+            count = await enqueue_to_subscribers(
+                connection,
+                payloads,
+                kind="update",
+                broadcast_id=broadcast_id,
+                now=now,
+                modes=UPDATE_MODES,
+            )
+            await self._set_recipients(connection, broadcast_id, count)
+        return update_id, broadcast_id, count
+
+    async def start_announcement(
+        self, author_id: int, audience: str, payloads: Mapping[str, Payload], now: int
+    ) -> tuple[int, int]:
+        """Queue an announcement to every subscriber who is not paused: (broadcast, count)."""
+        async with self._db.transaction() as connection:
+            broadcast_id = await self._insert_broadcast(
+                connection, "announcement", author_id, audience, now
+            )
+            count = await enqueue_to_subscribers(
+                connection,
+                payloads,
+                kind="announcement",
+                broadcast_id=broadcast_id,
+                now=now,
+                modes=ANNOUNCEMENT_MODES,
+            )
+            await self._set_recipients(connection, broadcast_id, count)
+        return broadcast_id, count
+
+    async def audience_size(self, languages: list[str], modes: list[str]) -> int:
+        """How many subscribers an enqueue_to_subscribers with these filters would reach."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n FROM members WHERE subscribed = 1 AND active = 1"
+            " AND blocked = 0 AND consented_at IS NOT NULL"
+            " AND language IN (SELECT value FROM json_each(?))"
+            " AND delivery_mode IN (SELECT value FROM json_each(?))",
+            (json.dumps(languages), json.dumps(modes)),
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def latest_updates(self, limit: int) -> list[StoredUpdate]:
+        rows = await self._db.fetch_all(
+            "SELECT id, text_ko, text_en, photo_file_id, published_at FROM updates"
+            " ORDER BY published_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_update(row) for row in rows]
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
+            (chat_id, message_id, broadcast_id),
+        )
+
+    async def cancel(self, broadcast_id: int, now: int) -> int:
+        """Cancel what has not left; return how many messages will not be sent."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE outbox SET state = 'cancelled', finished_at = ?"
+                " WHERE broadcast_id = ? AND state = 'pending'",
+                (now, broadcast_id),
+            )
+            await connection.execute(
+                "UPDATE broadcasts SET state = 'cancelled', finished_at = ?"
+                " WHERE id = ? AND state = 'sending'",
+                (now, broadcast_id),
+            )
+        return cursor.rowcount
+
+    async def finish_if_done(self, broadcast_id: int, now: int) -> bool:
+        """Mark a broadcast done once nothing of it is pending or in flight."""
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ?"
+            " AND state = 'sending' AND NOT EXISTS (SELECT 1 FROM outbox WHERE broadcast_id = ?"
+            " AND state IN ('pending', 'sending'))",
+            (now, broadcast_id, broadcast_id),
+        )
+        return changed > 0
+
+    async def summary(self, broadcast_id: int) -> BroadcastSummary | None:
+        rows = await self._summaries("WHERE b.id = ?", (broadcast_id,))
+        return rows[0] if rows else None
+
+    async def recent(self, limit: int) -> list[BroadcastSummary]:
+        return await self._summaries("ORDER BY b.id DESC LIMIT ?", (limit,))
+
+    async def unfinished(self) -> list[BroadcastSummary]:
+        return await self._summaries("WHERE b.state = 'sending' ORDER BY b.id", ())
+
+    async def subscriber_counts(self) -> list[tuple[str, str, int]]:
+        """(language, delivery mode, count) of active subscribers."""
+        rows = await self._db.fetch_all(
+            "SELECT language, delivery_mode, COUNT(*) AS n FROM members"
+            " WHERE subscribed = 1 AND active = 1 AND blocked = 0"
+            " GROUP BY language, delivery_mode ORDER BY language, delivery_mode"
+        )
+        return [(row["language"], row["delivery_mode"], row["n"]) for row in rows]
+
+    async def _summaries(self, tail: str, params: tuple[object, ...]) -> list[BroadcastSummary]:
+        rows = await self._db.fetch_all(
+            "SELECT b.id, b.kind, b.audience, b.state, b.recipients, b.created_at,"  # noqa: S608
+            " b.finished_at, b.progress_chat_id, b.progress_message_id,"
+            " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
+            "  FROM outbox WHERE broadcast_id = b.id GROUP BY state)) AS counts"
+            f" FROM broadcasts b {tail}",  # tail is one of this class's constants
+            params,
+        )
+        return [
+            BroadcastSummary(
+                row["id"],
+                row["kind"],
+                row["audience"],
+                row["state"],
+                row["recipients"],
+                row["created_at"],
+                row["finished_at"],
+                row["progress_chat_id"],
+                row["progress_message_id"],
+                json.loads(row["counts"] or "{}"),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    async def _insert_broadcast(
+        connection: aiosqlite.Connection, kind: str, author_id: int, audience: str, now: int
+    ) -> int:
+        cursor = await connection.execute(
+            "INSERT INTO broadcasts (kind, author_id, audience, created_at) VALUES (?, ?, ?, ?)",
+            (kind, author_id, audience, now),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @staticmethod
+    async def _set_recipients(
+        connection: aiosqlite.Connection, broadcast_id: int, count: int
+    ) -> None:
+        await connection.execute(
+            "UPDATE broadcasts SET recipients = ? WHERE id = ?", (count, broadcast_id)
+        )

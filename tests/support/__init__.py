@@ -1,0 +1,1 @@
+"""Test helpers: the bot under test, running against the fake Bot API server."""
