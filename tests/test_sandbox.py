@@ -274,11 +274,21 @@ async def test_faults_count_down_and_target_one_chat(server: FakeBotApi, bot: Bo
 
 async def test_delay_fault_answers_late_but_normally(server: FakeBotApi, bot: Bot) -> None:
     server.user(MEMBER_ID)
-    server.add_fault(Fault.slow(0.3), "sendMessage")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await bot.send_message(MEMBER_ID, "slow")
-    assert loop.time() - started >= 0.3
+    server.user(MEMBER_ID + 1)
+    server.add_fault(Fault.slow(0.3), "sendMessage", chat_id=MEMBER_ID)
+    finished: list[str] = []
+
+    async def send(chat_id: int, text: str) -> None:
+        await bot.send_message(chat_id, text)
+        finished.append(text)
+
+    # The slow request goes first, yet the fast one, sent after it, is answered first.
+    slow = asyncio.create_task(send(MEMBER_ID, "slow"))
+    await server.wait_until(lambda: server.stats.faults_fired > 0, what="slow request arrived")
+    await send(MEMBER_ID + 1, "fast")
+    await slow
+    assert finished == ["fast", "slow"]
+    assert server.messages(MEMBER_ID)[-1].text == "slow"
 
 
 async def test_migrated_group_answers_with_the_new_id_which_then_works(
@@ -356,11 +366,14 @@ async def test_long_poll_returns_an_injected_update_promptly(server: FakeBotApi,
 async def test_long_poll_waits_for_the_timeout_without_busy_looping(
     server: FakeBotApi, bot: Bot
 ) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    assert await bot.get_updates(timeout=1) == ()
-    assert loop.time() - started >= 0.9
-    assert server.stats.by_method["getUpdates"] == 1
+    member = server.user(MEMBER_ID)
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await server.wait_until(lambda: server.stats.by_method.get("getUpdates", 0) == 1)
+    assert not poll.done()  # the request is held open, not answered empty
+    await member.send("hello")
+    updates = await poll
+    assert [u.message.text for u in updates if u.message] == ["hello"]
+    assert server.stats.by_method["getUpdates"] == 1  # one request, no busy loop
 
 
 async def test_allowed_updates_filters_update_types(server: FakeBotApi, bot: Bot) -> None:

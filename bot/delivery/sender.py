@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -19,6 +20,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.pacing import Pacer
 from bot.storage.outbox import OutboxItem, OutboxRepository, Outcome, Requeue
@@ -27,8 +29,16 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to one chat
 MAX_ATTEMPTS = 5  # network errors and 5xx, then the row is recorded as failed
+# Telegram counts messages over a rolling second as they arrive; pacing exactly at the limit
+# lets a few milliseconds of network jitter put one message too many in some second, and the
+# 429 that follows costs a whole second. A 1.5% margin keeps steady state free of 429s.
+PACING_MARGIN = 0.985
 FLUSH_INTERVAL = 0.2  # seconds between batched write-backs of outcomes
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # Telegram fetching URLs leaks interest
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# _deliver calls the raw API on purpose (see there); PTB suggests the typed method instead.
+warnings.filterwarnings(
+    "ignore", "Please use 'Bot.send", PTBUserWarning, __name__
+)  # Telegram fetching URLs leaks interest
 
 
 @dataclass
@@ -64,7 +74,7 @@ class OutboxSender:
         self._outbox = outbox
         self._bot = bot
         self._paid = paid_broadcast
-        self._pacer = Pacer(rate)
+        self._pacer = Pacer(rate * PACING_MARGIN)
         self._claim_size = int(min(500, max(5, rate / 2)))
         # Enough concurrent requests to keep the pace when each takes ~100 ms (real Telegram).
         self._slots = asyncio.Semaphore(max_in_flight or int(min(256, max(4, rate / 4))))
@@ -180,34 +190,25 @@ class OutboxSender:
             self._slots.release()
 
     async def _deliver(self, item: OutboxItem) -> None:
+        """One Bot API call. The raw request skips building a Message object from the answer,
+        which nothing here reads: that is a third of the CPU time of a send."""
         payload = item.payload
-        markup = None
+        request: dict[str, object] = {"chat_id": item.chat_id, "parse_mode": ParseMode.HTML}
         if payload.buttons:
-            markup = InlineKeyboardMarkup(
+            request["reply_markup"] = InlineKeyboardMarkup(
                 [
                     [InlineKeyboardButton(label, callback_data=data) for label, data in row]
                     for row in payload.buttons
                 ]
             )
-        paid = True if self._paid else None
+        if self._paid:
+            request["allow_paid_broadcast"] = True
         if payload.photo_file_id:
-            await self._bot.send_photo(
-                item.chat_id,
-                payload.photo_file_id,
-                caption=payload.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                allow_paid_broadcast=paid,
-            )
+            request.update(photo=payload.photo_file_id, caption=payload.text)
+            await self._bot.do_api_request("sendPhoto", api_kwargs=request)
         else:
-            await self._bot.send_message(
-                item.chat_id,
-                payload.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=markup,
-                allow_paid_broadcast=paid,
-            )
+            request.update(text=payload.text, link_preview_options=_NO_PREVIEW)
+            await self._bot.do_api_request("sendMessage", api_kwargs=request)
 
     def _finish(self, item: OutboxItem, state: str, error: str | None) -> None:
         self._outcomes.append(Outcome(item.id, state, error))

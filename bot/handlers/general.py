@@ -6,7 +6,13 @@ import logging
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
-from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.handlers.common import (
     ROLE_NAMES,
@@ -45,7 +51,10 @@ class General:
     def fallbacks(self) -> list[Handler]:
         """Every other private message: to the member's current flow, or a polite pointer."""
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        return [MessageHandler(private, self.on_message)]
+        return [
+            MessageHandler(private, self.on_message),
+            CallbackQueryHandler(self.unknown_button),
+        ]
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: the commands this user may use, in their language."""
@@ -107,6 +116,13 @@ class General:
             await reply(
                 update, texts("I am not sure what you mean. Send /help to see what I can do.")
             )
+
+    async def unknown_button(self, update: Update, context: Context) -> None:
+        """A button no feature knows (an old message, or forged data): answer, change nothing."""
+        query = update.callback_query
+        if query is not None:
+            texts = await texts_for(self.runtime, update)
+            await query.answer(texts.plain("This button has expired. Please try again."))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""
