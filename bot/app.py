@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.handlers.admin import Admin
 from bot.handlers.announcements import Announcements
+from bot.handlers.approvals import Approvals
+from bot.handlers.bundles import Bundles
 from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
+from bot.handlers.digests import Digests
+from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.general import General
+from bot.handlers.letters import Letters
 from bot.handlers.menus import set_default_menus
 from bot.handlers.privacy import Privacy
+from bot.handlers.review import Review
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.updates import Updates
@@ -42,6 +51,8 @@ def build_application(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         applied = await runtime.db.open()
         log.info("event=database_open migrations_applied=%d", len(applied))
+        # Digest members from before digests existed get their first time.
+        await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
         await runtime.sender.start()
 
@@ -65,6 +76,7 @@ def build_application(
             )
         )
         .rate_limiter(AIORateLimiter(overall_max_rate=config.send_rate, max_retries=2))
+        .concurrent_updates(PerMemberOrder(max_concurrent_updates=64))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
@@ -82,28 +94,57 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     settings = Settings(runtime, flows)  # /settings, and typing a time zone
     announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
     general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
+    letters = Letters(runtime, flows)  # /write /letters, and the writing steps
     features: list[Feature] = [
         subscriptions,
         settings,
         Updates(runtime, flows),  # /post /latest
         announcements,
-        Privacy(runtime),  # /privacy
+        Approvals(runtime, announcements),  # the second coordinator's buttons
+        letters,
+        Review(runtime, flows),  # /review, and typing a reason
+        Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
+        Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit
         general,
     ]
+    application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks
     for feature in features:
         application.add_handlers(feature.handlers())
     application.add_handlers(general.fallbacks())  # free text, unknown commands, photos, ...
     deep_links.register("subscribe", subscriptions.subscribe)
     deep_links.register("settings", settings.open)
+    deep_links.register("write", letters.start_writing)
     announcements.schedule_progress(application)
+    Digests(runtime).schedule(application)  # each member's summary, ticking every minute
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        _purge(runtime), interval=timedelta(days=1), first=timedelta(minutes=5), name="retention"
+    )
     application.add_error_handler(_make_error_handler(runtime))
 
 
-def _make_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
+def _purge(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def purge(context: Context) -> None:
+        """Daily: delete what is past its retention period (see /privacy)."""
+        await runtime.retention.purge()
+
+    return purge
+
+
+def _make_error_handler(
+    runtime: Runtime,
+) -> Callable[[object, Context], Coroutine[Any, Any, None]]:
     async def on_error(update: object, context: Context) -> None:
         """Log where it failed (never the message: it may quote user text) and say sorry."""
         error = context.error
+        user = update.effective_user if isinstance(update, Update) else None
+        if isinstance(error, Forbidden):
+            # The member blocked the bot while we were answering: they left, nothing broke.
+            if user is not None:
+                await runtime.members.bot_blocked(user.id, True)
+            log.info("event=reply_forbidden")
+            return
         frames = traceback.extract_tb(error.__traceback__) if error is not None else []
         where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
         log.error("event=handler_error error=%s where=%s", type(error).__name__, where)

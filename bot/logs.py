@@ -7,7 +7,14 @@ import sys
 
 # Loggers that would print request URLs (which contain the token) or request bodies
 # (message text, chat ids) at their lower levels; they never go below WARNING.
-_QUIET_LOGGERS = ("httpx", "httpcore", "telegram.request", "telegram.Bot", "telegram.ext.ExtBot")
+_QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram.request",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "aiosqlite",  # logs every statement with its parameters (letter text, user ids) at DEBUG
+)
 
 
 def configure_logging(level: str) -> None:

@@ -11,15 +11,25 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import OutboxSender
 from bot.i18n import Translator
+from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import ConversationService
+from bot.services.digests import DigestService
+from bot.services.letters import LetterService
 from bot.services.members import MemberService
+from bot.services.privacy import PrivacyService
+from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
+from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
+from bot.storage.digests import DigestRepository
+from bot.storage.letters import LetterRepository
 from bot.storage.members import MemberRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.privacy import PrivacyRepository
+from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
 
 
@@ -36,6 +46,11 @@ class Runtime:
     conversations: ConversationService
     broadcasts: BroadcastService
     sender: OutboxSender
+    privacy: PrivacyService
+    retention: RetentionService
+    approvals: ApprovalService
+    letters: LetterService
+    digests: DigestService
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
@@ -47,18 +62,49 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
         rate=1000.0 if config.paid_broadcast else config.send_rate,
         paid_broadcast=config.paid_broadcast,
     )
+    broadcasts = BroadcastService(
+        BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
+    )
+    digests = DigestService(DigestRepository(db), translator, clock, sender.wake)
     return Runtime(
         config=config,
         clock=clock,
         db=db,
         translator=translator,
-        members=MemberService(MemberRepository(db), clock, config.default_timezone),
+        members=MemberService(
+            MemberRepository(db), clock, config.default_timezone, digests.reschedule
+        ),
         roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
         conversations=ConversationService(ConversationRepository(db), clock),
-        broadcasts=BroadcastService(
-            BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
-        ),
+        broadcasts=broadcasts,
         sender=sender,
+        privacy=PrivacyService(PrivacyRepository(db), clock),
+        retention=RetentionService(
+            RetentionRepository(db),
+            PrivacyRepository(db),
+            clock,
+            config.letter_retention_days,
+            config.inactive_member_days,
+        ),
+        approvals=ApprovalService(
+            ApprovalRepository(db),
+            broadcasts,
+            translator,
+            clock,
+            config.admin_ids,
+            config.broadcast_approvals,
+            sender.wake,
+        ),
+        letters=LetterService(
+            LetterRepository(db),
+            translator,
+            clock,
+            per_day=config.letters_per_day,
+            default_timezone=config.default_timezone,
+            bundle_font=config.bundle_font,
+            wake_sender=sender.wake,
+        ),
+        digests=digests,
     )
 
 

@@ -34,12 +34,50 @@ class Admin:
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.MANAGE_ROLES)
+        blocker = requires(self.runtime, Permission.BLOCK_MEMBERS)
         return [
             CommandHandler("grant", guard(self.grant)),
             CommandHandler("revoke", guard(self.revoke)),
             CommandHandler("roles", guard(self.list_roles)),
             CommandHandler("audit", requires(self.runtime, Permission.READ_AUDIT)(self.audit)),
+            CommandHandler("block", blocker(self.block)),
+            CommandHandler("unblock", blocker(self.unblock)),
         ]
+
+    async def block(self, update: Update, context: Context) -> None:
+        """/block ID: the member's messages and buttons are ignored from now on."""
+        await self._set_blocked(update, context, blocked=True)
+
+    async def unblock(self, update: Update, context: Context) -> None:
+        """/unblock ID"""
+        await self._set_blocked(update, context, blocked=False)
+
+    async def _set_blocked(self, update: Update, context: Context, *, blocked: bool) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        args = command_args(context)
+        if len(args) != 1 or not _USER_ID.match(args[0]) or int(args[0]) == user.id:
+            await reply(update, texts("Usage: /block USER_ID or /unblock USER_ID."))
+            return
+        target = int(args[0])
+        changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked)
+        if not changed:
+            await reply(
+                update,
+                texts(
+                    "Nothing changed: {user_id} is not a member, or already is in that state.",
+                    user_id=target,
+                ),
+            )
+        elif blocked:
+            await reply(
+                update,
+                texts("{user_id} is blocked: the bot ignores them from now on.", user_id=target),
+            )
+        else:
+            await reply(update, texts("{user_id} is no longer blocked.", user_id=target))
 
     async def grant(self, update: Update, context: Context) -> None:
         """/grant ID coordinator|courier"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -21,8 +21,10 @@ from bot.handlers.common import (
     texts_for,
 )
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts
 from bot.runtime import Runtime
+from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
 from bot.services.roles import Permission
 from bot.storage.broadcasts import BroadcastSummary
@@ -147,18 +149,33 @@ class Announcements:
         if user is None or chat is None:
             return
         await self.runtime.conversations.leave(user.id)
-        broadcast_id, count = await self.runtime.broadcasts.start_announcement(
+        if self.runtime.approvals.needs_second_person:
+            asked = await self.runtime.approvals.request(
+                KIND_ANNOUNCEMENT, user.id, draft.text_ko, draft.text_en, audience=audience
+            )
+            await reply(update, approval_requested_text(texts, asked))
+            return
+        broadcast_id, _ = await self.runtime.broadcasts.start_announcement(
             user.id, audience, draft.text_ko, draft.text_en
         )
+        await self.show_progress(chat, texts, broadcast_id)
+
+    async def show_progress(self, chat: Chat, texts: Texts, broadcast_id: int) -> None:
+        """Post the progress message the job then edits every few seconds."""
         summary = await self.runtime.broadcasts.summary(broadcast_id)
-        assert summary is not None
+        if summary is None:
+            return
         message = await chat.send_message(
             self._progress_text(texts, summary), reply_markup=self._stop_keyboard(texts, summary)
         )
         await self.runtime.broadcasts.set_progress_message(
             broadcast_id, chat.id, message.message_id
         )
-        log.info("event=announcement_started broadcast=%d recipients=%d", broadcast_id, count)
+        log.info(
+            "event=announcement_started broadcast=%d recipients=%d",
+            broadcast_id,
+            summary.recipients,
+        )
 
     async def _stop(self, update: Update, texts: Texts, broadcast_id: int) -> None:
         query = update.callback_query

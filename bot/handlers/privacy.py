@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CommandHandler
+from telegram import InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.handlers.common import Context, Handler, reply, texts_for
+from bot.handlers.common import Context, Handler, close_buttons, keyboard, reply, texts_for
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 
@@ -17,7 +17,82 @@ class Privacy:
         self.runtime = runtime
 
     def handlers(self) -> list[Handler]:
-        return [CommandHandler("privacy", self.policy)]
+        return [
+            CommandHandler("privacy", self.policy),
+            CommandHandler("mydata", self.my_data),
+            CommandHandler("forget", self.forget),
+            CallbackQueryHandler(self.on_forget_answer, pattern=r"^forget:"),
+        ]
+
+    async def my_data(self, update: Update, context: Context) -> None:
+        """/mydata: everything stored about the member, as a JSON file in this chat."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        if await self.runtime.members.get(user.id) is None:
+            await reply(update, texts("I keep nothing about you."))
+            return
+        document = await self.runtime.privacy.export_json(user.id)
+        await chat.send_document(
+            InputFile(document, filename="pyeonji-my-data.json"),
+            caption=texts("Everything I keep about you. Keep this file somewhere safe."),
+        )
+
+    async def forget(self, update: Update, context: Context) -> None:
+        """/forget: ask for a confirmation before erasing anything."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        if await self.runtime.members.get(user.id) is None:
+            await reply(update, texts("I keep nothing about you."))
+            return
+        await reply(
+            update,
+            texts(
+                "This erases everything I keep about you: your settings, your subscription "
+                "and all your letters, including ones not yet delivered. It cannot be undone. "
+                "Erase everything?"
+            ),
+            keyboard(
+                [
+                    [
+                        (texts.plain("Erase everything"), "forget:yes"),
+                        (texts.plain("Keep my data"), "forget:no"),
+                    ]
+                ]
+            ),
+        )
+
+    async def on_forget_answer(self, update: Update, context: Context) -> None:
+        """The answer to /forget's question."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)  # before the language is erased too
+        await query.answer()
+        await close_buttons(query)
+        if query.data != "forget:yes":
+            await reply(update, texts("Nothing was erased."))
+            return
+        erasure = await self.runtime.privacy.erase(user.id)
+        lines = [
+            texts(
+                "Everything I kept about you is erased. Send /start if you ever want to come back."
+            )
+        ]
+        if erasure.printed_letters:
+            lines.append(
+                texts.ngettext(
+                    "{count} of your letters had already been printed for the soldiers, so a "
+                    "paper copy of it may still exist.",
+                    "{count} of your letters had already been printed for the soldiers, so paper "
+                    "copies of them may still exist.",
+                    erasure.printed_letters,
+                )
+            )
+        await reply(update, Html("\n\n".join(lines)))
 
     async def policy(self, update: Update, context: Context) -> None:
         """/privacy: the policy in full."""

@@ -135,6 +135,10 @@ class Settings:
     def summary(self, member: Member, texts: Texts) -> Html:
         """The settings in words, e.g. 'Updates: a daily summary at 08:00'."""
         lines = [texts("<b>Your settings</b>"), self._delivery_line(member, texts)]
+        next_digest = self.runtime.digests.next_digest(member)
+        if next_digest is not None:
+            when = texts.datetime_in(next_digest, member.timezone)
+            lines.append(texts("Next summary: {when}", when=when))
         lines.append(texts("Time zone: {zone}", zone=member.timezone))
         lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
         if not member.subscribed:

@@ -16,8 +16,9 @@ from bot.handlers.common import (
     texts_for,
 )
 from bot.handlers.compose import BilingualComposer, Draft
-from bot.i18n import Html
+from bot.i18n import Html, Texts
 from bot.runtime import Runtime
+from bot.services.approvals import KIND_UPDATE
 from bot.services.broadcasts import LANGUAGES
 from bot.services.roles import Permission
 from bot.storage.broadcasts import StoredUpdate
@@ -97,6 +98,12 @@ class Updates:
         if query.data != "post:publish":
             await reply(update, texts("Cancelled. Nothing was published."))
             return
+        if self.runtime.approvals.needs_second_person:
+            asked = await self.runtime.approvals.request(
+                KIND_UPDATE, user.id, draft.text_ko, draft.text_en, draft.photo_file_id
+            )
+            await reply(update, approval_requested_text(texts, asked))
+            return
         published = await self.runtime.broadcasts.publish_update(
             user.id, draft.text_ko, draft.text_en, draft.photo_file_id
         )
@@ -118,3 +125,17 @@ class Updates:
             return
         for text in reversed(shown):  # oldest first, so the newest ends up at the bottom
             await reply(update, Html(text))
+
+
+def approval_requested_text(texts: Texts, asked: int) -> Html:
+    """What the author is told when the two-person rule holds their message back."""
+    if asked == 0:
+        return texts(
+            "It waits for a second coordinator's approval, but there is no other "
+            "coordinator yet: ask an admin to grant the role to someone you trust."
+        )
+    return texts.ngettext(
+        "Sent for approval to {count} other coordinator. It goes out when one approves it.",
+        "Sent for approval to {count} other coordinators. It goes out when one approves it.",
+        asked,
+    )

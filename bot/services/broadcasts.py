@@ -103,6 +103,11 @@ class BroadcastService:
         header = texts("<b>Update on the case</b> · {date}", date=date)
         return Html(f"{header}\n\n{self._body(update.text_ko, update.text_en, language)}")
 
+    def render_update_text(self, text_ko: str | None, text_en: str | None, language: str) -> Html:
+        """An update not yet published, as it will read (dated today)."""
+        draft = StoredUpdate(0, text_ko, text_en, None, to_epoch(self._clock.now()))
+        return self.render_update(draft, language)
+
     def render_announcement(self, text_ko: str | None, text_en: str | None, language: str) -> Html:
         texts = self._translator.texts(language)
         header = texts("<b>Announcement from the organizers</b>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo, available_timezones
@@ -48,10 +49,18 @@ class SettingResult:
 class MemberService:
     """What a member can do to their own record."""
 
-    def __init__(self, members: MemberRepository, clock: Clock, default_timezone: str) -> None:
+    def __init__(
+        self,
+        members: MemberRepository,
+        clock: Clock,
+        default_timezone: str,
+        reschedule_digest: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self._members = members
         self._clock = clock
         self._default_timezone = default_timezone
+        # Called after every change that can move the member's next digest (DigestService).
+        self._reschedule_digest = reschedule_digest
 
     async def get(self, user_id: int) -> Member | None:
         return await self._members.get(user_id)
@@ -78,26 +87,33 @@ class MemberService:
 
     async def subscribe(self, user_id: int) -> bool:
         """Subscribe; return False when already subscribed."""
-        return await self._members.set_subscribed(user_id, True)
+        changed = await self._members.set_subscribed(user_id, True)
+        await self._digest_settings_changed(user_id)
+        return changed
 
     async def unsubscribe(self, user_id: int) -> bool:
         """Unsubscribe; return False when not subscribed."""
-        return await self._members.set_subscribed(user_id, False)
+        changed = await self._members.set_subscribed(user_id, False)
+        await self._digest_settings_changed(user_id)
+        return changed
 
     async def set_mode(self, user_id: int, mode: DeliveryMode) -> SettingResult:
         await self._members.set_delivery(user_id, mode=mode)
+        await self._digest_settings_changed(user_id)
         return await self._result(user_id)
 
     async def set_hour(self, user_id: int, hour: int) -> SettingResult:
         if not 0 <= hour <= 23:
             return SettingResult(None, SettingProblem.BAD_HOUR)
         await self._members.set_delivery(user_id, hour=hour)
+        await self._digest_settings_changed(user_id)
         return await self._result(user_id)
 
     async def set_weekday(self, user_id: int, weekday: int) -> SettingResult:
         if not 0 <= weekday <= 6:
             return SettingResult(None, SettingProblem.BAD_WEEKDAY)
         await self._members.set_delivery(user_id, weekday=weekday)
+        await self._digest_settings_changed(user_id)
         return await self._result(user_id)
 
     async def set_timezone(self, user_id: int, name: str) -> SettingResult:
@@ -105,11 +121,21 @@ class MemberService:
         if zone is None:
             return SettingResult(None, SettingProblem.UNKNOWN_TIMEZONE)
         await self._members.set_delivery(user_id, timezone=zone)
+        await self._digest_settings_changed(user_id)
         return await self._result(user_id)
+
+    async def set_blocked_by_admin(self, actor_id: int, user_id: int, blocked: bool) -> bool:
+        """Block or unblock a member (the caller checked the actor is an admin)."""
+        now = to_epoch(self._clock.now())
+        return await self._members.set_blocked(user_id, blocked, actor_id, now)
 
     async def bot_blocked(self, user_id: int, blocked: bool) -> None:
         """The member blocked (or unblocked) the bot in Telegram."""
         await self._members.set_active(user_id, not blocked)
+
+    async def _digest_settings_changed(self, user_id: int) -> None:
+        if self._reschedule_digest is not None:
+            await self._reschedule_digest(user_id)
 
     async def _result(self, user_id: int) -> SettingResult:
         member = await self._members.get(user_id)

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     SEE_STATS = "see_stats"
     MAKE_BUNDLES = "make_bundles"
     MANAGE_ROLES = "manage_roles"
+    BLOCK_MEMBERS = "block_members"
     READ_AUDIT = "read_audit"
 
 
@@ -36,6 +37,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # Admins can do everything a coordinator can, plus manage roles (DESIGN.md, Roles).
 _ADMIN_PERMISSIONS = _ROLE_PERMISSIONS[Role.COORDINATOR] | {
     Permission.MANAGE_ROLES,
+    Permission.BLOCK_MEMBERS,
     Permission.READ_AUDIT,
 }
 

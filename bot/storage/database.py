@@ -95,6 +95,11 @@ class Database:
         async with self.transaction() as connection, connection.execute(sql, params) as cursor:
             return cursor.rowcount
 
+    async def run_outside_transaction(self, sql: str) -> None:
+        """Statements SQLite refuses inside a transaction (VACUUM, checkpoints)."""
+        async with self._lock:
+            await self.connection.execute(sql)
+
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many parameter sets in one transaction."""
         async with self.transaction() as connection:

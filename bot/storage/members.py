@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.models import DeliveryMode, Member
 from bot.storage.database import Database, Row
+from bot.storage.roles import write_audit
 
 _COLUMNS = (
     "user_id, chat_id, language, consented_at, subscribed, delivery_mode, digest_hour,"
@@ -109,6 +110,20 @@ class MemberRepository:
         await self._db.execute(
             "UPDATE members SET last_seen_at = ? WHERE user_id = ?", (now, user_id)
         )
+
+    async def set_blocked(self, user_id: int, blocked: bool, actor_id: int, now: int) -> bool:
+        """An admin blocks or unblocks a member; audited in the same transaction."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE members SET blocked = ? WHERE user_id = ? AND blocked != ?",
+                (int(blocked), user_id, int(blocked)),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await write_audit(
+                connection, now, actor_id, "block" if blocked else "unblock", user_id
+            )
+        return True
 
     async def delete(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM members WHERE user_id = ?", (user_id,))

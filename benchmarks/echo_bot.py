@@ -1,0 +1,30 @@
+"""The baseline for benchmarks/updates.py: a bare python-telegram-bot echo bot."""
+
+from __future__ import annotations
+
+import os
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the text back, the least a bot can do per update."""
+    if update.message and update.message.text:
+        await update.message.reply_text(update.message.text)
+
+
+def main() -> None:
+    application = (
+        Application.builder()
+        .token(os.environ["BOT_TOKEN"])
+        .base_url(os.environ["BOT_API_URL"])
+        .concurrent_updates(64)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The second coordinator's Approve / Reject buttons under an approval request."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.handlers.announcements import Announcements
+from bot.handlers.common import Context, Handler, close_buttons, reply, requires, texts_for
+from bot.runtime import Runtime
+from bot.services.approvals import KIND_ANNOUNCEMENT, DecisionOutcome
+from bot.services.roles import Permission
+
+
+class Approvals:
+    """Carries out a second coordinator's decision on a held-back post or announcement."""
+
+    def __init__(self, runtime: Runtime, announcements: Announcements) -> None:
+        self.runtime = runtime
+        self.announcements = announcements
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.ANNOUNCE)
+        return [CallbackQueryHandler(guard(self.on_button), pattern=r"^appr:")]
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """`appr:yes:<id>` or `appr:no:<id>`; the role is checked again by the guard."""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        parts = (query.data or "").split(":")
+        if len(parts) != 3 or parts[1] not in {"yes", "no"} or not parts[2].isdigit():
+            await query.answer(texts.plain("This button has expired. Please try again."))
+            return
+        request_id, approve = int(parts[2]), parts[1] == "yes"
+        decision = await self.runtime.approvals.decide(request_id, user.id, approve)
+        if decision.outcome is DecisionOutcome.UNAVAILABLE:
+            await query.answer(
+                texts.plain("This request was already decided, or it is your own."),
+                show_alert=True,
+            )
+            return
+        await query.answer()
+        await close_buttons(query)
+        if decision.outcome is DecisionOutcome.REJECTED:
+            await reply(update, texts("Rejected. Nothing was sent."))
+            return
+        request = decision.request
+        if request is not None and request.kind == KIND_ANNOUNCEMENT and decision.broadcast_id:
+            await self.announcements.show_progress(chat, texts, decision.broadcast_id)
+            return
+        await reply(
+            update,
+            texts.ngettext(
+                "Approved and published. It is on its way to {count} subscriber.",
+                "Approved and published. It is on its way to {count} subscribers.",
+                decision.recipients,
+            ),
+        )

@@ -1,0 +1,288 @@
+"""Bundles: /bundle sends the courier a printable PDF; /bundles confirms a hand-over."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.clock import from_epoch
+from bot.handlers.common import (
+    Button,
+    Context,
+    Flows,
+    Handler,
+    close_buttons,
+    consented_member,
+    keyboard,
+    reply,
+    requires,
+    show,
+    texts_for,
+)
+from bot.handlers.letters import (
+    enter_flow,
+    leave_flow,
+    member_timezone,
+    plain_label,
+    still_may,
+)
+from bot.i18n import Html, Texts
+from bot.models import Conversation
+from bot.runtime import Runtime
+from bot.services.letters import BundleRefusal, DeliveryOutcome, format_day, parse_day
+from bot.services.roles import Permission
+from bot.storage.letters import StoredBundle
+
+DELIVERY_DAY = "delivery-day"
+BUNDLES_SHOWN = 10
+
+
+class Bundles:
+    """The courier's bundles: make one, and confirm the day it was handed over."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        self.letters = runtime.letters
+        flows.register(DELIVERY_DAY, self.on_typed_day)
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.MAKE_BUNDLES)
+        return [
+            CommandHandler("bundle", guard(self.make_bundle)),
+            CommandHandler("bundles", guard(self.list_bundles)),
+            CallbackQueryHandler(guard(self.on_bundle_button), pattern=r"^bun:"),
+        ]
+
+    async def make_bundle(self, update: Update, context: Context) -> None:
+        """/bundle: a PDF of every approved letter; they count as printed once it arrived."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        made = await self.letters.make_bundle(user.id, texts.language)
+        if made is BundleRefusal.NO_FONT:
+            await reply(
+                update,
+                texts(
+                    "I cannot make the PDF: the server has no font that can print Korean. "
+                    "Please ask the administrator to install fonts-nanum or set BUNDLE_FONT. "
+                    "No letter was marked as printed."
+                ),
+            )
+            return
+        if made is BundleRefusal.NOTHING:
+            await reply(update, texts("No approved letters are waiting to be printed."))
+            return
+        caption = texts.ngettext(
+            "Bundle {number}: {count} letter. Print it on A4 paper; after handing it over, "
+            "confirm with /bundles.",
+            "Bundle {number}: {count} letters. Print it on A4 paper; after handing it over, "
+            "confirm with /bundles.",
+            made.count,
+            number=made.bundle_id,
+        )
+        try:
+            await chat.send_document(made.pdf, filename=made.filename, caption=caption)
+        except TelegramError:
+            await self.letters.bundle_failed(made.bundle_id)
+            await reply(
+                update,
+                texts(
+                    "I could not send the bundle, so no letter was marked as printed. Please "
+                    "try /bundle again in a moment."
+                ),
+            )
+            return
+        except BaseException:
+            await self.letters.bundle_failed(made.bundle_id)
+            raise
+        await self.letters.bundle_sent(user.id, made.bundle_id)
+
+    async def list_bundles(self, update: Update, context: Context) -> None:
+        """/bundles: bundles with their hand-over day, and a button for those not handed over."""
+        texts = await texts_for(self.runtime, update)
+        bundles = await self.letters.bundles(BUNDLES_SHOWN)
+        if not bundles:
+            await reply(
+                update, texts("There are no bundles yet. /bundle makes one from approved letters.")
+            )
+            return
+        zone = await member_timezone(self.runtime, update)
+        lines = [texts("<b>Bundles</b>")]
+        buttons: list[list[Button]] = []
+        for bundle in bundles:
+            lines.append(_bundle_line(texts, bundle, zone))
+            if bundle.delivered_on is None:
+                label = plain_label(texts("Mark bundle {number} delivered", number=bundle.id))
+                buttons.append([(label, f"bun:pick:{bundle.id}")])
+        await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
+
+    async def on_bundle_button(self, update: Update, context: Context) -> None:
+        """Mark delivered → pick the day (today, yesterday, typed) → writers are told."""
+        query = update.callback_query
+        if query is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        parts = (query.data or "").split(":")
+        action = parts[1] if len(parts) > 1 else ""
+        bundle_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+        if action == "cancel":
+            await query.answer()
+            await show(query, texts("Nothing was changed."))
+            return
+        bundle = await self.letters.bundle(bundle_id)
+        if bundle is None:
+            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+        elif bundle.delivered_on is not None:
+            await query.answer(
+                texts.plain("This bundle is already marked as handed over."), show_alert=True
+            )
+        elif action == "pick":
+            await query.answer()
+            await self._ask_day(update, texts, bundle)
+        elif action == "type":
+            await self._ask_typed_day(update, query, texts, bundle)
+        elif action == "on" and len(parts) > 3 and (day := parse_day(parts[3])) is not None:
+            await self._deliver(update, query, texts, bundle, day)
+        else:
+            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+
+    async def _ask_day(self, update: Update, texts: Texts, bundle: StoredBundle) -> None:
+        zone = await member_timezone(self.runtime, update)
+        today = self.letters.today(zone)
+        yesterday = today - timedelta(days=1)
+        label = plain_label(texts("Today, {date}", date=format_day(texts, today)))
+        rows: list[list[Button]] = [[(label, _on(bundle, today))]]
+        if self.letters.delivery_day_allowed(bundle, yesterday, zone):
+            label = plain_label(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
+            rows.append([(label, _on(bundle, yesterday))])
+        rows.append([(texts.plain("Another day: type it"), f"bun:type:{bundle.id}")])
+        rows.append([(texts.plain("Cancel"), "bun:cancel")])
+        await reply(
+            update,
+            texts.ngettext(
+                "When did you hand over bundle {number} ({count} letter)? Its writer will be "
+                "told.",
+                "When did you hand over bundle {number} ({count} letters)? Each writer will be "
+                "told.",
+                bundle.letter_count,
+                number=bundle.id,
+            ),
+            keyboard(rows),
+        )
+
+    async def _ask_typed_day(
+        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle
+    ) -> None:
+        if await consented_member(self.runtime, update, texts) is None:
+            return
+        await query.answer()
+        await close_buttons(query)
+        await enter_flow(self.runtime, update, DELIVERY_DAY, "day", {"bundle": bundle.id})
+        today = self.letters.today(await member_timezone(self.runtime, update))
+        await reply(
+            update,
+            texts(
+                "Type the day you handed it over as YYYY-MM-DD, for example {example}. "
+                "/cancel stops.",
+                example=today.isoformat(),
+            ),
+        )
+
+    async def on_typed_day(
+        self, update: Update, context: Context, conversation: Conversation
+    ) -> None:
+        """The courier typed the hand-over day; ask to confirm it with a button."""
+        message = update.effective_message
+        if message is None or not await still_may(self.runtime, update, Permission.MAKE_BUNDLES):
+            return
+        texts = await texts_for(self.runtime, update)
+        bundle_id = conversation.data.get("bundle")
+        bundle = await self.letters.bundle(bundle_id) if isinstance(bundle_id, int) else None
+        if bundle is None or bundle.delivered_on is not None:
+            await leave_flow(self.runtime, update)
+            await reply(update, texts("This bundle is already marked as handed over."))
+            return
+        zone = await member_timezone(self.runtime, update)
+        day = parse_day(message.text or "")
+        if day is None or not self.letters.delivery_day_allowed(bundle, day, zone):
+            first = from_epoch(bundle.created_at)
+            await reply(
+                update,
+                texts(
+                    "Please type a day from {first} to {last} as YYYY-MM-DD, or /cancel.",
+                    first=texts.date_in(first, zone),
+                    last=format_day(texts, self.letters.today(zone)),
+                ),
+            )
+            return
+        await leave_flow(self.runtime, update)
+        await reply(
+            update,
+            texts(
+                "Bundle {number} was handed over on {date}? Each writer will be told.",
+                number=bundle.id,
+                date=format_day(texts, day),
+            ),
+            keyboard(
+                [
+                    [(texts.plain("Yes, confirm"), _on(bundle, day))],
+                    [(texts.plain("Cancel"), "bun:cancel")],
+                ]
+            ),
+        )
+
+    async def _deliver(
+        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle, day: date
+    ) -> None:
+        user = update.effective_user
+        if user is None:
+            return
+        zone = await member_timezone(self.runtime, update)
+        delivery = await self.letters.mark_delivered(user.id, bundle.id, day, zone)
+        if delivery.outcome is DeliveryOutcome.BAD_DATE:
+            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+            return
+        if delivery.outcome is not DeliveryOutcome.DONE:
+            await query.answer(
+                texts.plain("This bundle is already marked as handed over."), show_alert=True
+            )
+            return
+        await query.answer()
+        handed_over = format_day(texts, day)
+        await show(
+            query,
+            texts.ngettext(
+                "Bundle {number} is marked as handed over on {date}. {count} writer is being "
+                "told.",
+                "Bundle {number} is marked as handed over on {date}. {count} writers are being "
+                "told.",
+                delivery.writers_told,
+                number=bundle.id,
+                date=handed_over,
+            ),
+        )
+
+
+def _bundle_line(texts: Texts, bundle: StoredBundle, zone: str) -> Html:
+    printed = texts.date_in(from_epoch(bundle.sent_at or bundle.created_at), zone)
+    made = texts.ngettext(
+        "Bundle {number}: {count} letter, printed on {date}.",
+        "Bundle {number}: {count} letters, printed on {date}.",
+        bundle.letter_count,
+        number=bundle.id,
+        date=printed,
+    )
+    if bundle.delivered_on is None:
+        state = texts("Not handed over yet.")
+    else:
+        day = format_day(texts, date.fromisoformat(bundle.delivered_on))
+        state = texts("Handed over on {date}.", date=day)
+    return Html(f"{made} {state}")
+
+
+def _on(bundle: StoredBundle, day: date) -> str:
+    return f"bun:on:{bundle.id}:{day.isoformat()}"

@@ -1,0 +1,338 @@
+"""Scheduled digests: when each member's next one is due, what it says, and queueing them."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.clock import Clock, from_epoch, to_epoch
+from bot.i18n import Html, Texts, Translator, escape
+from bot.models import DeliveryMode, Member
+from bot.storage.broadcasts import StoredUpdate
+from bot.storage.digests import (
+    DigestDecision,
+    DigestRepository,
+    DigestSchedule,
+    PendingUpdates,
+)
+
+log = logging.getLogger(__name__)
+
+DIGEST_MODES = frozenset({DeliveryMode.DAILY, DeliveryMode.WEEKLY})
+MAX_LENGTH = 4096  # Telegram's limit for a message, counted here on the HTML in UTF-16 units
+MAX_ITEMS = 30  # updates listed in one digest; older ones are counted, not shown
+# Each update's excerpt gets shorter until the digest fits; then the oldest are left out.
+EXCERPT_LIMITS = (700, 350, 160, 80)
+BATCH_SIZE = 500
+
+
+def next_digest_time(
+    mode: DeliveryMode, hour: int, weekday: int, timezone: str, after: datetime
+) -> datetime | None:
+    """The first digest strictly after `after` (UTC), at `hour` local time in `timezone`.
+
+    Weekly digests fall on `weekday` (Monday 0). A local time that does not exist (the hour
+    skipped when clocks go forward) is taken as the moment clocks resume, e.g. 02:00 in New
+    York on 8 March 2026 is 03:00 EDT; a local time that happens twice (clocks go back) is its
+    first occurrence (fold=0), and the digest is sent once. None for instant or paused.
+    """
+    if mode not in DIGEST_MODES:
+        return None
+    zone = ZoneInfo(known_zone(timezone))
+    today = after.astimezone(zone).date()
+    # From yesterday: a skipped local time can land on the next calendar day.
+    for offset in range(-1, 9):
+        day = today + timedelta(days=offset)
+        if mode is DeliveryMode.WEEKLY and day.weekday() != weekday:
+            continue
+        moment = _local_moment(day, hour, zone)
+        if moment > after:
+            return moment
+    raise AssertionError("a weekday always occurs within eight days")
+
+
+@functools.cache
+def known_zone(name: str) -> str:
+    """`name` if this machine knows the zone, else UTC: one odd row must not stop every tick."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("event=digest_unknown_timezone")
+        return "UTC"
+    return name
+
+
+def _local_moment(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    # fold=0 picks the earlier offset: the first of two ambiguous times, and for a time in a
+    # gap, an instant just as far past the gap's start (PEP 495): "skip forward".
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs and tests."""
+
+    due: int = 0
+    queued: int = 0
+    nothing_new: int = 0
+    skipped: int = 0  # moved on without sending: not reachable, or another tick got there first
+
+    def add(self, other: TickReport) -> None:
+        self.due += other.due
+        self.queued += other.queued
+        self.nothing_new += other.nothing_new
+        self.skipped += other.skipped
+
+
+class DigestComposer:
+    """Writes one digest in a member's language and time zone, within Telegram's limit."""
+
+    def __init__(self, translator: Translator) -> None:
+        self._translator = translator
+
+    def compose(
+        self, language: str, timezone: str, mode: DeliveryMode, pending: PendingUpdates
+    ) -> Html:
+        texts = self._translator.texts(language)
+        header = _header(texts, mode, pending.total)
+        shown = pending.newest[:MAX_ITEMS]
+        for limit in EXCERPT_LIMITS:
+            items = [self._item(texts, update, timezone, limit) for update in shown]
+            shortened = any(cut for _, cut in items)
+            text = _assemble(texts, header, [item for item, _ in items], pending.total, shortened)
+            if _fits(text):
+                return text
+        # Even short excerpts do not fit: leave out the oldest until they do.
+        kept = [item for item, _ in items]
+        while kept:
+            kept.pop()
+            text = _assemble(texts, header, kept, pending.total, True)
+            if _fits(text):
+                return text
+        return _assemble(texts, header, [], pending.total, True)
+
+    def _item(
+        self, texts: Texts, update: StoredUpdate, timezone: str, limit: int
+    ) -> tuple[Html, bool]:
+        """One update: its date and time in bold, then an excerpt; True if it was cut."""
+        when = texts.datetime_in(from_epoch(update.published_at), timezone)
+        own, other = (
+            (update.text_ko, update.text_en)
+            if texts.language == "ko"
+            else (update.text_en, update.text_ko)
+        )
+        excerpt, cut = _excerpt(own or other or "", limit, texts("…"))
+        body = escape(excerpt)
+        if not own:
+            note = (
+                texts("<i>Not yet available in Korean; here it is in English.</i>")
+                if texts.language == "ko"
+                else texts("<i>Not yet available in English; here it is in Korean.</i>")
+            )
+            body = Html(f"{body}\n{note}")
+        return Html(f"<b>{escape(when)}</b>\n{body}"), cut
+
+
+def _header(texts: Texts, mode: DeliveryMode, count: int) -> Html:
+    if mode is DeliveryMode.WEEKLY:
+        return texts.ngettext(
+            "<b>Your weekly summary: {count} new update</b>",
+            "<b>Your weekly summary: {count} new updates</b>",
+            count,
+        )
+    return texts.ngettext(
+        "<b>Your daily summary: {count} new update</b>",
+        "<b>Your daily summary: {count} new updates</b>",
+        count,
+    )
+
+
+def _assemble(texts: Texts, header: Html, items: list[Html], total: int, shortened: bool) -> Html:
+    parts = [header, *items]
+    left_out = total - len(items)
+    if left_out > 0:
+        parts.append(
+            texts.ngettext(
+                "…and {count} earlier update not shown here.",
+                "…and {count} earlier updates not shown here.",
+                left_out,
+            )
+        )
+    if shortened or left_out > 0:
+        parts.append(texts("Send /latest to read the latest updates in full."))
+    return Html("\n\n".join(parts))
+
+
+def _excerpt(text: str, limit: int, ellipsis: str) -> tuple[str, bool]:
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    return text[:limit].rstrip() + ellipsis, True
+
+
+def _fits(text: str) -> bool:
+    # Telegram counts UTF-16 code units of the visible text; the HTML is never shorter.
+    return len(text.encode("utf-16-le")) // 2 <= MAX_LENGTH
+
+
+@dataclass
+class _TickState:
+    """What one tick computes once and reuses for every member it serves."""
+
+    now: datetime
+    pending: dict[int, PendingUpdates] = field(default_factory=dict)
+    texts: dict[tuple[str, str, DeliveryMode, int], Html] = field(default_factory=dict)
+    next_times: dict[tuple[DeliveryMode, int, int, str], int | None] = field(default_factory=dict)
+    newest_id: int | None = None
+
+
+class DigestService:
+    """Keeps each member's next digest time and, on each tick, queues the digests due."""
+
+    def __init__(
+        self,
+        digests: DigestRepository,
+        translator: Translator,
+        clock: Clock,
+        wake_sender: Callable[[], None],
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._digests = digests
+        self._composer = DigestComposer(translator)
+        self._clock = clock
+        self._wake_sender = wake_sender
+        self._batch_size = batch_size
+
+    def next_digest(self, member: Member) -> datetime | None:
+        """When the member's next digest will arrive, None if they get none."""
+        if not member.subscribed:
+            return None
+        return next_digest_time(
+            member.delivery_mode,
+            member.digest_hour,
+            member.digest_weekday,
+            member.timezone,
+            self._clock.now(),
+        )
+
+    async def reschedule(self, user_id: int) -> None:
+        """Recompute the member's next digest after any change to their delivery settings."""
+        now = self._clock.now()
+        for _ in range(5):  # retried only if the settings change under our feet
+            seen = await self._digests.schedule_of(user_id)
+            if seen is None or await self._digests.set_schedule(seen, _next_for(seen, now)):
+                return
+        log.warning("event=digest_reschedule_gave_up")
+
+    async def schedule_unscheduled(self) -> int:
+        """At start-up: give a next digest to digest subscribers who have none; return how many."""
+        now, count = self._clock.now(), 0
+        while batch := await self._digests.unscheduled(self._batch_size):
+            done = [await self._digests.set_schedule(s, _next_for(s, now)) for s in batch]
+            count += sum(done)
+            if not any(done):
+                break
+        return count
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Queue every digest due at `now`, batch by batch, each batch in one transaction."""
+        state = _TickState(now or self._clock.now())
+        report = TickReport()
+        while True:
+            due = await self._digests.due(to_epoch(state.now), self._batch_size)
+            if not due:
+                break
+            batch = await self._run_batch(due, state)
+            report.add(batch)
+            if len(due) < self._batch_size or batch.skipped == len(due):
+                break  # the last batch, or only members someone else is serving
+        if report.queued:
+            self._wake_sender()
+        if report.due:
+            log.info(
+                "event=digest_tick due=%d queued=%d nothing_new=%d skipped=%d",
+                report.due,
+                report.queued,
+                report.nothing_new,
+                report.skipped,
+            )
+        return report
+
+    async def _run_batch(self, due: list[DigestSchedule], state: _TickState) -> TickReport:
+        decisions = [await self._decide(member, state) for member in due]
+        result = await self._digests.commit(decisions, to_epoch(state.now))
+        with_text = sum(1 for decision in decisions if decision.text is not None)
+        return TickReport(
+            due=len(due),
+            queued=result.queued,
+            nothing_new=len(decisions) - with_text,
+            skipped=len(due) - result.advanced,
+        )
+
+    async def _decide(self, member: DigestSchedule, state: _TickState) -> DigestDecision:
+        """The member's next time and, if they can be reached and something is new, the text."""
+        assert member.next_at is not None  # due() selects only scheduled members
+        key = (member.mode, member.hour, member.weekday, member.timezone)
+        if key not in state.next_times:
+            state.next_times[key] = _next_epoch(member, state.now)
+        next_at = state.next_times[key] if member.subscribed else None
+        last = member.last_update_id
+        decision = DigestDecision(member.user_id, member.next_at, last, next_at, last, None)
+        if next_at is None:
+            return decision  # no longer a digest member (a leftover time): clear it
+        if member.last_update_id is None:
+            # Never had a starting point: start from now, like a member who just chose digests.
+            if state.newest_id is None:
+                state.newest_id = await self._digests.newest_update_id()
+            return _with(decision, state.newest_id, None)
+        if not member.eligible:
+            return decision  # keep what they missed for when they can be reached again
+        pending = await self._pending(member.last_update_id, state)
+        if pending.newest_id is None:
+            return decision
+        text_key = (member.language, member.timezone, member.mode, member.last_update_id)
+        if text_key not in state.texts:
+            state.texts[text_key] = self._composer.compose(
+                member.language, known_zone(member.timezone), member.mode, pending
+            )
+        return _with(decision, pending.newest_id, state.texts[text_key])
+
+    async def _pending(self, last_update_id: int, state: _TickState) -> PendingUpdates:
+        if last_update_id not in state.pending:
+            state.pending[last_update_id] = await self._digests.updates_after(
+                last_update_id, MAX_ITEMS
+            )
+        return state.pending[last_update_id]
+
+
+def _with(decision: DigestDecision, last_update_id: int, text: str | None) -> DigestDecision:
+    return DigestDecision(
+        decision.user_id,
+        decision.seen_next_at,
+        decision.seen_last_update_id,
+        decision.next_at,
+        last_update_id,
+        text,
+    )
+
+
+def _next_epoch(member: DigestSchedule, now: datetime) -> int | None:
+    moment = next_digest_time(member.mode, member.hour, member.weekday, member.timezone, now)
+    return None if moment is None else to_epoch(moment)
+
+
+def _next_for(member: DigestSchedule, now: datetime) -> int | None:
+    """The next digest time to store for a member whose settings may just have changed."""
+    if not member.subscribed:
+        return None
+    if member.next_at is not None and member.next_at <= to_epoch(now):
+        # Due and not yet sent: keep it if it still matches the settings (pressing "daily"
+        # again at 08:00:10 must not push today's digest to tomorrow).
+        before = from_epoch(member.next_at) - timedelta(seconds=1)
+        if _next_epoch(member, before) == member.next_at:
+            return member.next_at
+    return _next_epoch(member, now)

@@ -1,0 +1,84 @@
+"""Flood control, admin blocks and the two-person rule for broadcasts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.models import Role
+from bot.sandbox.server import FakeBotApi
+from tests.conftest import StartBot, rejected_calls
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
+from tests.support.people import member_who_joined, staff
+
+
+async def test_a_flooding_member_is_throttled_with_one_notice_and_others_are_not(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    flooder = await member_who_joined(sandbox, 8101, "en")
+    neighbour = await member_who_joined(sandbox, 8102, "en")
+    for number in range(100):
+        await flooder.send(f"spam {number}")
+    await sandbox.wait_until_fetched()
+    await neighbour.send("/help")
+    await neighbour.expect("What I can do")
+    await flooder.expect("You are sending messages very fast")
+    notices = [m for m in flooder.messages if "very fast" in m.text]
+    answers = [m for m in flooder.messages if "not sure what you mean" in m.text]
+    assert len(notices) == 1
+    assert len(answers) <= 31  # the rest were not handled at all
+
+
+async def test_an_admin_blocks_and_unblocks_a_member(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = await member_who_joined(sandbox, 8201, "en")
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send("/block 8201")
+    await admin.expect("8201 is blocked")
+    await member.send("/help")
+    await member.expect_nothing()
+    await member.send("/block 8201")  # members cannot block anyone
+    await member.expect_nothing()
+    await admin.send("/unblock 8201")
+    await admin.expect("8201 is no longer blocked")
+    await member.send("/help")
+    await member.expect("What I can do")
+    with sqlite3.connect(database) as connection:
+        actions = [r[0] for r in connection.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["block", "unblock"]
+
+
+async def test_with_two_person_rule_nothing_is_sent_until_a_second_coordinator_approves(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(BROADCAST_APPROVALS="2")
+    reader = await member_who_joined(sandbox, 8301, "en")
+    first = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+
+    await first.send("/announce")
+    await first.send("/skip")
+    await first.send("Vigil on Friday at 7 pm.")
+    await first.click(await first.expect("Who should receive"), "Everyone")
+    await first.click(await first.expect("Send this announcement"), "Send")
+    await first.expect("Sent for approval to 1 other coordinator.")
+    request = await second.expect("Approval needed")
+    assert "Vigil on Friday" in request.text
+    await reader.expect_nothing()
+
+    # The author cannot approve their own request, even by forging the button.
+    approve_data = request.button("Approve").callback_data or ""
+    query = await first.press(first.last_message or request, approve_data)
+    assert "already decided, or it is your own" in (
+        await sandbox.wait_for_callback_answer(query)
+    ).get("text", "")
+    await reader.expect_nothing()
+
+    await second.click(request, "Approve")
+    await second.expect("Sending the announcement")
+    assert "Vigil on Friday" in (await reader.expect("Announcement from")).text
+    again = await second.press(request, approve_data)  # a double press sends nothing twice
+    assert "already decided" in (await sandbox.wait_for_callback_answer(again)).get("text", "")
+    assert len([m for m in reader.messages if "Vigil" in m.text]) == 1
+    assert rejected_calls(sandbox) == []
