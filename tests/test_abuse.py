@@ -82,3 +82,17 @@ async def test_with_two_person_rule_nothing_is_sent_until_a_second_coordinator_a
     assert "already decided" in (await sandbox.wait_for_callback_answer(again)).get("text", "")
     assert len([m for m in reader.messages if "Vigil" in m.text]) == 1
     assert rejected_calls(sandbox) == []
+
+
+async def test_each_members_updates_are_handled_in_order_while_members_run_concurrently(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    letter = "Stay strong and keep your hope. Spring will come, and we are waiting for you."
+    writers = [await member_who_joined(sandbox, 8400 + n, "en") for n in range(2)]
+    for n, writer in enumerate(writers):  # no waiting for answers between the steps
+        await writer.send("/write")
+        await writer.send(f"{letter} ({n})")
+        await writer.send(f"A friend number {n}")
+    for n, writer in enumerate(writers):
+        preview = await writer.expect("Send it for review?")
+        assert f"({n})" in preview.text and f"A friend number {n}" in preview.text

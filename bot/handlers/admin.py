@@ -16,6 +16,7 @@ from bot.handlers.common import (
     reply,
     requires,
     texts_for,
+    timezone_of,
 )
 from bot.handlers.menus import set_personal_menu
 from bot.i18n import Html, Texts
@@ -126,8 +127,7 @@ class Admin:
         if user is None:
             return
         texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
-        zone = member.timezone if member else self.runtime.config.default_timezone
+        zone = await timezone_of(self.runtime, user.id)
         entries = await self.runtime.roles.recent_audit(20)
         if not entries:
             await reply(update, texts("The audit log is empty."))

@@ -19,6 +19,7 @@ from bot.handlers.common import (
     requires,
     show,
     texts_for,
+    timezone_of,
 )
 from bot.handlers.compose import BilingualComposer, Draft
 from bot.handlers.updates import approval_requested_text
@@ -236,8 +237,7 @@ class Announcements:
         if user is None:
             return
         texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
-        zone = member.timezone if member else self.runtime.config.default_timezone
+        zone = await timezone_of(self.runtime, user.id)
         lines: list[str] = [texts("<b>Subscribers</b>")]
         counts = await self.runtime.broadcasts.subscriber_counts()
         lines += [

@@ -135,6 +135,12 @@ async def refuse(runtime: Runtime, update: Update) -> None:
         await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))
 
 
+async def timezone_of(runtime: Runtime, user_id: int) -> str:
+    """The time zone to show times in for this user (theirs, or the default)."""
+    member = await runtime.members.get(user_id)
+    return member.timezone if member is not None else runtime.config.default_timezone
+
+
 async def standing_of(runtime: Runtime, update: Update) -> Standing | None:
     user = update.effective_user
     return await runtime.roles.standing(user.id) if user is not None else None
