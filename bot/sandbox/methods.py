@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.formatting import FormattedText
 from bot.sandbox.state import BotMessage, ChatRecord, SandboxState
 from bot.sandbox.validation import (
     MAX_CALLBACK_ANSWER_LENGTH,
@@ -227,17 +228,7 @@ async def edit_message_text(ctx: CallContext) -> JsonDict:
     message = _message_to_edit(ctx)
     if message.kind != "text":
         raise bad_request("there is no text in the message to edit")
-    formatted = message_text(ctx.params)
-    markup = reply_markup(ctx.params)
-    if (formatted.text, formatted.entities, markup) == (
-        message.text,
-        message.entities,
-        message.reply_markup,
-    ):
-        raise bad_request(_NOT_MODIFIED)
-    source, mode = ctx.params.string("text"), ctx.params.string("parse_mode") or None
-    ctx.state.edit_bot_message(message, formatted.text, formatted.entities, markup, source, mode)
-    return answer_with(ctx, message)
+    return _edit_visible_text(ctx, message, message_text(ctx.params), "text")
 
 
 @method("editMessageCaption")
@@ -246,7 +237,13 @@ async def edit_message_caption(ctx: CallContext) -> JsonDict:
     message = _message_to_edit(ctx)
     if message.kind == "text":
         raise bad_request("there is no caption in the message to edit")
-    formatted = caption_text(ctx.params)
+    return _edit_visible_text(ctx, message, caption_text(ctx.params), "caption")
+
+
+def _edit_visible_text(
+    ctx: CallContext, message: BotMessage, formatted: FormattedText, field: str
+) -> JsonDict:
+    """Apply a text or caption edit, refusing one that changes nothing (as Telegram does)."""
     markup = reply_markup(ctx.params)
     if (formatted.text, formatted.entities, markup) == (
         message.text,
@@ -254,7 +251,7 @@ async def edit_message_caption(ctx: CallContext) -> JsonDict:
         message.reply_markup,
     ):
         raise bad_request(_NOT_MODIFIED)
-    source, mode = ctx.params.string("caption"), ctx.params.string("parse_mode") or None
+    source, mode = ctx.params.string(field), ctx.params.string("parse_mode") or None
     ctx.state.edit_bot_message(message, formatted.text, formatted.entities, markup, source, mode)
     return answer_with(ctx, message)
 
