@@ -3,25 +3,33 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+DEV    := $(VENV)/.dev-stamp
 MO     := locales/ko/LC_MESSAGES/bot.mo locales/en/LC_MESSAGES/bot.mo
 KEYWORDS := -k texts -k plain -k N_ -k ngettext:1,2
 
-.PHONY: setup test lint typecheck pytest run demo messages catalogs fonts migrate clean
+.PHONY: install setup test lint typecheck pytest run demo messages catalogs fonts migrate clean
 
-setup: $(STAMP) catalogs fonts
+# What the bot needs to run (the Dockerfile uses this too); `setup` adds the dev tools.
+install: $(STAMP) catalogs fonts
+
+setup: install $(DEV)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(DEV)
 
 # Compiled catalogs are built, never committed.
 catalogs: $(STAMP)
 	$(VENV)/bin/pybabel compile --domain bot --directory locales --statistics
 
 # Extract every translatable string and merge it into both catalogs (then translate them).
-messages: $(STAMP)
+messages: $(DEV)
 	$(VENV)/bin/pybabel extract --mapping babel.cfg --no-default-keywords $(KEYWORDS) \
 	    --sort-by-file --no-wrap --project Pyeonji --copyright-holder "Pyeonji developers" \
 	    --msgid-bugs-address "" --output-file locales/bot.pot .
@@ -39,11 +47,11 @@ fonts:
 	    && echo "installed fonts-nanum"; \
 	else echo "note: no Korean font found; install fonts-nanum or set BUNDLE_FONT"; fi
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/ruff format --check bot tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(VENV)/bin/mypy
 
 pytest: setup
@@ -51,10 +59,10 @@ pytest: setup
 
 test: setup lint typecheck pytest
 
-run: setup
+run: install
 	$(PY) -m bot run
 
-migrate: setup
+migrate: install
 	$(PY) -m bot migrate
 
 demo: setup

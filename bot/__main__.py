@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|migrate]`."""
+"""Command line: `python -m bot [run|migrate|health|backup PATH]`."""
 
 from __future__ import annotations
 
@@ -6,26 +6,39 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Update
 
 from bot.config import Config, ConfigError, load_config
+from bot.health import check
 from bot.i18n import MissingCatalog
 from bot.logs import configure_logging
 from bot.storage.database import Database
+from bot.storage.maintenance import backup
 from bot.storage.migrations import MigrationError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one command; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pyeonji Telegram bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "health", "backup"]
+    )
+    parser.add_argument("path", nargs="?", type=Path, help="backup: the file to write")
+    parser.add_argument("--force", action="store_true", help="backup: overwrite the file")
     args = parser.parse_args(argv)
     try:
         config = load_config(require_token=args.command == "run")
         configure_logging(config.log_level)
         if args.command == "migrate":
             return asyncio.run(_migrate(config))
+        if args.command == "health":
+            health = check(config.database_path)
+            print(health.line)
+            return 0 if health.ok else 1
+        if args.command == "backup":
+            return _backup(config, args.path, force=args.force)
         return _run(config)
     except (ConfigError, MigrationError, MissingCatalog) as error:
         print(f"pyeonji: {error}", file=sys.stderr)
@@ -47,6 +60,26 @@ def _run(config: Config) -> int:
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _backup(config: Config, target: Path | None, *, force: bool) -> int:
+    if target is None:
+        print(
+            "pyeonji: backup needs a file to write, e.g. python -m bot backup backup.sqlite3",
+            file=sys.stderr,
+        )
+        return 2
+    if not config.database_path.is_file():
+        print(f"pyeonji: there is no database at {config.database_path}", file=sys.stderr)
+        return 1
+    if target.exists() and not force:
+        print(f"pyeonji: {target} exists; add --force to overwrite it", file=sys.stderr)
+        return 1
+    if target.exists():
+        target.unlink()
+    pages = backup(config.database_path, target)
+    print(f"backed up {pages} pages to {target}; integrity check ok")
     return 0
 
 

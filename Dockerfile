@@ -1,0 +1,24 @@
+# Pyeonji in a container: the same `make install` as a developer's machine and CI.
+FROM python:3.11-slim
+
+# make for the set-up; a font with Hangul for the letter bundles (PDF).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make fonts-nanum \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY . .
+RUN make install VENV=/opt/venv PYTHON=python3 \
+ && useradd --system --uid 10001 --home-dir /data pyeonji \
+ && mkdir -p /data && chown pyeonji /data
+
+ENV PATH=/opt/venv/bin:$PATH \
+    DATABASE_PATH=/data/pyeonji.sqlite3 \
+    PYTHONUNBUFFERED=1
+USER pyeonji
+VOLUME /data
+# Webhook mode only (WEBHOOK_URL set): put a TLS proxy in front of this port.
+EXPOSE 8443
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s CMD python -m bot health
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "bot", "run"]
