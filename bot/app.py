@@ -105,7 +105,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Review(runtime, flows),  # /review, and typing a reason
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
-        Admin(runtime),  # /grant /revoke /roles /audit
+        Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
         general,
     ]
     application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks

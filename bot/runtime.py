@@ -10,6 +10,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import OutboxSender
+from bot.delivery.sender import MAX_IN_FLIGHT
 from bot.i18n import Translator
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
@@ -113,7 +114,7 @@ def _sender_bot(config: Config) -> Bot:
 
     It has no rate limiter: the sender paces itself and handles RetryAfter for all rows.
     """
-    pool = 260 if config.paid_broadcast else 32
+    pool = MAX_IN_FLIGHT + 8 if config.paid_broadcast else 32
     return Bot(
         config.bot_token,
         base_url=config.bot_api_url,

@@ -1,9 +1,10 @@
-"""An even pace of N events per second, without bursts after idle time."""
+"""An even pace of N messages per second, and a hard cap on any rolling second."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 
 class Pacer:
@@ -32,3 +33,34 @@ class Pacer:
     def hold(self, seconds: float) -> None:
         """Push the schedule back (Telegram asked us to wait)."""
         self._next = max(self._next, time.monotonic() + seconds)
+
+
+class SlidingWindow:
+    """At most `limit` messages in any second *as the server counts them*, whatever the jitter.
+
+    Telegram counts a message when it arrives, somewhere between our dispatch and its answer.
+    Dispatching message k+limit only after message k was answered and one more second passed
+    guarantees that no rolling second at the server ever holds limit+1 arrivals, even when a
+    stall in our event loop (a GC pause, say) delays some requests and bunches them up.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._answered: deque[asyncio.Future[float]] = deque()
+
+    async def acquire(self) -> asyncio.Future[float]:
+        """Wait for room; return the future to complete with the time of the answer."""
+        if len(self._answered) >= self.limit:
+            oldest = await self._answered.popleft()
+            wait = oldest + 1.0 - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        answered: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._answered.append(answered)
+        return answered
+
+    @staticmethod
+    def answered(slot: asyncio.Future[float]) -> None:
+        """The request got its answer (any answer: even a refused one was counted)."""
+        if not slot.done():
+            slot.set_result(time.monotonic())
