@@ -12,8 +12,10 @@ RUN make install VENV=/opt/venv PYTHON=python3 \
  && useradd --system --uid 10001 --home-dir /data pyeonji \
  && mkdir -p /data && chown pyeonji /data
 
+# WEBHOOK_LISTEN: in a container the TLS proxy comes through the container's network.
 ENV PATH=/opt/venv/bin:$PATH \
     DATABASE_PATH=/data/pyeonji.sqlite3 \
+    WEBHOOK_LISTEN=0.0.0.0 \
     PYTHONUNBUFFERED=1
 USER pyeonji
 VOLUME /data

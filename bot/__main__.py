@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from telegram import Update
+from telegram.error import InvalidToken
 
 from bot.config import Config, ConfigError, load_config
 from bot.health import check
@@ -27,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("path", nargs="?", type=Path, help="backup: the file to write")
     parser.add_argument("--force", action="store_true", help="backup: overwrite the file")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # `backup --force PATH` as well
     try:
         config = load_config(require_token=args.command == "run")
         configure_logging(config.log_level)
@@ -42,7 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(config)
     except (ConfigError, MigrationError, MissingCatalog) as error:
         print(f"pyeonji: {error}", file=sys.stderr)
-        return 2 if isinstance(error, ConfigError) else 1
+        # Docker reserves a health check's exit code 2: there, anything wrong is unhealthy.
+        return 2 if isinstance(error, ConfigError) and args.command != "health" else 1
+    except InvalidToken:
+        # Its message quotes the token: say what happened without it.
+        print(
+            "pyeonji: Telegram rejected BOT_TOKEN (revoked, or mistyped): "
+            "get the current one from @BotFather.",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception:  # a crash is one log line, never a traceback quoting values
+        logging.getLogger("bot.main").critical("event=crashed", exc_info=True)
+        return 1
 
 
 def _run(config: Config) -> int:
@@ -50,15 +65,19 @@ def _run(config: Config) -> int:
 
     application = build_application(config)
     if config.webhook_url:
+        # Telegram posts to WEBHOOK_URL; a TLS proxy forwards it, path unchanged, to
+        # WEBHOOK_LISTEN:PORT. Updates sent while the bot was down are kept, not dropped.
         application.run_webhook(
-            listen="0.0.0.0",  # noqa: S104 - inside the container; the proxy terminates TLS
+            listen=config.webhook_listen,
             port=config.port,
-            url_path="telegram",
+            url_path=config.webhook_path,
             webhook_url=config.webhook_url,
             secret_token=config.webhook_secret,
             allowed_updates=Update.ALL_TYPES,
         )
     else:
+        # Telegram unreachable at start: exit with one log line (python-telegram-bot would
+        # retry silently) and let the service manager (Docker's restart policy) try again.
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
@@ -73,12 +92,14 @@ def _backup(config: Config, target: Path | None, *, force: bool) -> int:
     if not config.database_path.is_file():
         print(f"pyeonji: there is no database at {config.database_path}", file=sys.stderr)
         return 1
-    if target.exists() and not force:
+    try:
+        pages = backup(config.database_path, target, force=force)
+    except FileExistsError:
         print(f"pyeonji: {target} exists; add --force to overwrite it", file=sys.stderr)
         return 1
-    if target.exists():
-        target.unlink()
-    pages = backup(config.database_path, target)
+    except (sqlite3.Error, OSError) as error:
+        print(f"pyeonji: the backup failed ({type(error).__name__}: {error})", file=sys.stderr)
+        return 1
     print(f"backed up {pages} pages to {target}; integrity check ok")
     return 0
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T")
@@ -41,7 +43,15 @@ class Config:
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     port: int = 8443
+    # Loopback: a TLS proxy on the same host forwards to it. The Docker image sets 0.0.0.0,
+    # since there the proxy reaches the bot through the container's network.
+    webhook_listen: str = "127.0.0.1"
     log_level: str = "INFO"
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: WEBHOOK_URL's, e.g. `telegram`."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -105,6 +115,7 @@ def load_config(
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         port=reader.parse("PORT", _bounded_int(1, 65535), 8443),
+        webhook_listen=reader.parse("WEBHOOK_LISTEN", _parse_address, "127.0.0.1"),
         log_level=reader.parse("LOG_LEVEL", _parse_log_level, "INFO"),
     )
 
@@ -167,6 +178,13 @@ def _parse_existing_file(raw: str) -> Path:
     if not path.is_file():
         raise ValueError("no such file")
     return path
+
+
+def _parse_address(raw: str) -> str:
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise ValueError("expected an IP address such as 127.0.0.1 or 0.0.0.0") from None
 
 
 def _parse_log_level(raw: str) -> str:

@@ -7,11 +7,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage.maintenance import inspect
+from bot.storage.maintenance import DatabaseState, inspect
 from bot.storage.migrations import MIGRATIONS_DIR, load_migrations
 
-# A row waiting longer than this means the sender is stuck (or Telegram unreachable): even
-# 100,000 recipients at 30 messages/s take under an hour, and they are sent oldest first.
+# The outbox is stuck when a message that may be sent now has waited this long and nothing
+# at all has been sent (or refused) for as long. A long broadcast keeps old rows waiting
+# while it progresses (100,000 recipients at 30 messages/s take an hour), and rows held back
+# by Telegram's flood control are not due yet: neither is stuck.
 STUCK_AFTER_SECONDS = 15 * 60
 
 
@@ -27,7 +29,7 @@ def check(database: Path, now: float | None = None) -> Health:
     if not database.is_file():
         return Health(False, f"database missing: {database} does not exist")
     try:
-        state = inspect(database)
+        state = inspect(database, now)
     except sqlite3.DatabaseError as error:
         return Health(False, f"database unreadable: {type(error).__name__}")
     expected = len(load_migrations(MIGRATIONS_DIR))
@@ -42,14 +44,34 @@ def check(database: Path, now: float | None = None) -> Health:
             False,
             f"schema ahead: version {state.schema_version} is newer than this code ({expected})",
         )
-    age = None if state.oldest_pending_at is None else now - state.oldest_pending_at
-    last = "never" if state.last_sent_at is None else f"{now - state.last_sent_at:.0f}s ago"
-    if age is not None and age > STUCK_AFTER_SECONDS:
-        return Health(
-            False,
-            f"outbox stuck: {state.pending} waiting, oldest {age:.0f}s old, last sent {last}",
-        )
+    return _outbox_health(state, now)
+
+
+def _outbox_health(state: DatabaseState, now: float) -> Health:
+    last_sent = "never" if state.last_sent_at is None else _ago(now - state.last_sent_at)
+    waiting = f"{state.pending} waiting"
+    if state.oldest_pending_at is not None:
+        waiting += f" (oldest {_age(now - state.oldest_pending_at)})"
+    waited = None if state.oldest_due_at is None else now - state.oldest_due_at
+    quiet = None if state.last_finished_at is None else now - state.last_finished_at
+    if (
+        waited is not None
+        and waited > STUCK_AFTER_SECONDS
+        and (quiet is None or quiet > STUCK_AFTER_SECONDS)
+    ):
+        return Health(False, f"outbox stuck: {waiting}, last sent {last_sent}")
     return Health(
-        True,
-        f"ok: schema {state.schema_version}, outbox {state.pending} waiting, last sent {last}",
+        True, f"ok: schema {state.schema_version}, outbox {waiting}, last sent {last_sent}"
     )
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds // size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _ago(seconds: float) -> str:
+    return f"{_age(seconds)} ago"

@@ -58,6 +58,7 @@ def test_a_malformed_token_is_refused_without_echoing_it(tmp_path: Path) -> None
         ("BUNDLE_FONT", "/no/such/font.ttf"),
         ("LOG_LEVEL", "LOUD"),
         ("WEBHOOK_URL", "http://insecure.example"),
+        ("WEBHOOK_LISTEN", "everywhere"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:

@@ -119,7 +119,9 @@ class OutboxSender:
         if self._in_flight:
             _, late = await asyncio.wait(self._in_flight, timeout=grace)
             for task in late:
-                task.cancel()  # its row stays 'sending' and goes out again at the next start
+                task.cancel()  # its row goes back to the queue: maybe sent twice, never lost
+            if late:
+                await asyncio.wait(late)
         if len(self._tasks) > 1:
             self._tasks[1].cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -192,6 +194,10 @@ class OutboxSender:
                 self._requeue([item], delay=_backoff(item.attempts), refund=False)
         except TelegramError as error:
             self._finish(item, "failed", type(error).__name__)
+        except asyncio.CancelledError:
+            # Stopping and Telegram did not answer in time: send it again after the restart.
+            self._requeue([item], delay=0.0, refund=False)
+            raise
         else:
             self._finish(item, "sent", None)
         finally:

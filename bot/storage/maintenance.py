@@ -6,6 +6,8 @@ sqlite3 module directly and never create, migrate or write the database they ins
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +17,23 @@ from pathlib import Path
 class DatabaseState:
     schema_version: int
     pending: int  # outbox rows not yet sent (pending or in flight)
-    oldest_pending_at: int | None
-    last_sent_at: int | None
+    oldest_pending_at: int | None  # created_at of the oldest of those
+    oldest_due_at: int | None  # created_at of the oldest one that may be sent now
+    last_sent_at: int | None  # when a message last went out
+    last_finished_at: int | None  # when any send last ended (sent, failed or blocked)
 
 
-def inspect(path: Path) -> DatabaseState:
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing database read-only: a missing file is an error, never created.
+
+    The URI is built by pathlib, which escapes `?`, `#` and `%` in the file's name.
+    """
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def inspect(path: Path, now: float) -> DatabaseState:
     """Open the file read-only and read its schema version and outbox backlog."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = _open_read_only(path)
     try:
         tables = {
             row[0]
@@ -32,35 +44,60 @@ def inspect(path: Path) -> DatabaseState:
             row = connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
             version = int(row[0] or 0)
         if "outbox" not in tables:
-            return DatabaseState(version, 0, None, None)
-        pending, oldest = connection.execute(
-            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')"
+            return DatabaseState(version, 0, None, None, None, None)
+        pending, oldest, oldest_due = connection.execute(
+            "SELECT COUNT(*), MIN(created_at),"
+            " MIN(CASE WHEN state = 'sending' OR not_before <= ? THEN created_at END)"
+            " FROM outbox WHERE state IN ('pending', 'sending')",
+            (now,),
         ).fetchone()
-        (last_sent,) = connection.execute(
-            "SELECT MAX(finished_at) FROM outbox WHERE state = 'sent'"
+        last_sent, last_finished = connection.execute(
+            "SELECT MAX(CASE WHEN state = 'sent' THEN finished_at END), MAX(finished_at)"
+            " FROM outbox WHERE state IN ('sent', 'failed', 'blocked')"
         ).fetchone()
-        return DatabaseState(version, int(pending), oldest, last_sent)
+        return DatabaseState(version, int(pending), oldest, oldest_due, last_sent, last_finished)
     finally:
         connection.close()
 
 
-def backup(source: Path, target: Path) -> int:
-    """Copy a live database page by page with SQLite's online backup; return its page count.
+def backup(source: Path, target: Path, *, force: bool = False) -> int:
+    """Copy a live database with SQLite's online backup; return the copy's page count.
 
-    Safe while the bot writes: the backup API restarts on pages that change under it, and
-    the copy is a consistent snapshot. The copy is checked before this returns.
+    The copy is written next to `target`, integrity-checked, then renamed into place, so a
+    failed backup never leaves a half-written file, nor replaces a good one. An existing
+    `target` is kept (FileExistsError) unless `force`.
     """
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    if target.exists() and not force:
+        raise FileExistsError(target)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        pages = _copy(source, partial)
+        if target.exists() and not force:
+            raise FileExistsError(target)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return pages
+
+
+def _copy(source: Path, target: Path) -> int:
+    reader = _open_read_only(source)
     writer = sqlite3.connect(target)
     try:
-        reader.backup(writer, pages=256)
+        # One step: in WAL mode that reads one consistent snapshot while the bot keeps
+        # writing. Copying in slices would restart at every write of the bot, and a busy
+        # bot writes several times a second, so a large database might never finish.
+        reader.backup(writer)
         (result,) = writer.execute("PRAGMA integrity_check").fetchone()
         if result != "ok":
             raise sqlite3.DatabaseError(f"the backup failed its integrity check: {result}")
         (pages,) = writer.execute("PRAGMA page_count").fetchone()
-        # A backup is a single file: leave it in rollback-journal mode, not WAL.
+        # A backup is a single file: rollback-journal mode, not WAL.
         writer.execute("PRAGMA journal_mode = DELETE")
-        return int(pages)
     finally:
         writer.close()
         reader.close()
+    with open(target, "rb+") as written, contextlib.suppress(OSError):
+        os.fsync(written.fileno())  # on disk before it replaces anything
+    return int(pages)
