@@ -68,6 +68,9 @@ def read_dotenv(path: Path) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        else:
+            # As Docker Compose reads it: " # ..." after an unquoted value is a comment.
+            value = value.split(" #", 1)[0].rstrip()
         values[key] = value
     return values
 

@@ -75,3 +75,15 @@ def test_webhook_mode_needs_a_strong_secret(tmp_path: Path) -> None:
     assert config.webhook_url == "https://bot.example.org/telegram"
     assert "s" * 32 not in repr(config)
     assert TOKEN not in repr(config)
+
+
+def test_a_comment_after_an_unquoted_value_is_not_part_of_it(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"BOT_TOKEN={TOKEN}  # from BotFather\nDEFAULT_TIMEZONE=Europe/Kyiv # where we are\n"
+        'LOG_LEVEL="WARNING"\n'
+    )
+    config = load_config({}, dotenv)
+    assert config.bot_token == TOKEN
+    assert config.default_timezone == "Europe/Kyiv"
+    assert config.log_level == "WARNING"
