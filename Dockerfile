@@ -17,10 +17,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     DATABASE_PATH=/data/pyeonji.sqlite3 \
     WEBHOOK_LISTEN=0.0.0.0 \
     PYTHONUNBUFFERED=1
-USER pyeonji
+USER 10001
 VOLUME /data
 # Webhook mode only (WEBHOOK_URL set): put a TLS proxy in front of this port.
 EXPOSE 8443
-HEALTHCHECK --interval=60s --timeout=10s --start-period=30s CMD python -m bot health
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s CMD ["python", "-m", "bot", "health"]
 STOPSIGNAL SIGTERM
 CMD ["python", "-m", "bot", "run"]

@@ -50,6 +50,7 @@ fonts:
 lint: $(DEV)
 	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/ruff format --check bot tests benchmarks
+	$(VENV)/bin/hadolint Dockerfile
 
 typecheck: $(DEV)
 	$(VENV)/bin/mypy
