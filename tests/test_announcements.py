@@ -46,6 +46,25 @@ async def test_an_announcement_reaches_everyone_with_progress_and_a_final_report
     assert rejected_calls(sandbox) == []
 
 
+async def test_direction_controls_in_an_announcement_are_removed_before_members_see_it(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(SEND_RATE="50")
+    korean = await member_who_joined(sandbox, 811, "ko")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/announce")
+    await coordinator.send("토요일에 \u202e모여요\u202c 꼭\u200b 오세요.")
+    await coordinator.send("/skip")
+    await coordinator.click(await coordinator.expect("Who should receive"), "Everyone")
+    preview = await coordinator.expect("운영진 공지")
+    assert "토요일에 모여요 꼭 오세요." in preview.text
+    await coordinator.click(await coordinator.expect("Send this announcement"), "Send")
+    received = await korean.expect("운영진 공지")
+    assert "토요일에 모여요 꼭 오세요." in received.text
+    assert "\u202e" not in received.text and "\u200b" not in received.text
+    assert rejected_calls(sandbox) == []
+
+
 async def test_an_audience_of_one_language_and_stop_sending(
     make_bot: StartBot, sandbox: FakeBotApi, database: Path
 ) -> None:

@@ -102,12 +102,46 @@ def test_length_word_and_line_limits() -> None:
         (LetterProblem.TOO_SHORT, LETTER_MIN_CHARS, 5)
     ]
     assert codes("   \u200b\n\u3164  ") == [LetterProblem.EMPTY]
-    assert codes("네 " * (LETTER_MAX_WORDS + 1)) == [LetterProblem.TOO_MANY_WORDS]
+    assert codes("I " * (LETTER_MAX_WORDS + 1)) == [LetterProblem.TOO_MANY_WORDS]
     assert codes("사랑해요\n" * (LETTER_MAX_LINES + 1)) == [LetterProblem.TOO_MANY_LINES]
 
 
-def test_words_are_whitespace_tokens_with_a_letter_or_digit() -> None:
-    assert count_words("사랑하는 두 분께 — 2025년 🙏 건강하세요!") == 5
+def test_words_are_alphabetic_tokens_with_a_letter_or_digit() -> None:
+    assert count_words("Dear friends — in 2025 🙏 stay strong!") == 6
+    # Korean words are bounded by the character cap alone (see LETTER_MAX_WORDS).
+    assert count_words("사랑하는 두 분께 — 2025년 🙏 건강하세요! Stay strong") == 2
+
+
+# A natural Korean letter of 1,450 characters: about 360 eojeol, more than the 300 words a
+# word cap on Korean would allow, within the 1,500 characters the rules announce.
+NATURAL_KOREAN_PARAGRAPHS = (
+    "사랑하는 두 분께. 오늘도 이렇게 편지를 써요. 날씨가 많이 추워졌는데 몸은 괜찮으신지 "
+    "걱정이 돼요. 저도 처음 이곳에 왔을 때는 모든 것이 낯설고 무서웠어요. 말도 조금 달라서 "
+    "사람들과 이야기하는 것도 어려웠고, 밤마다 고향 생각에 잠을 못 이루었어요. ",
+    "그래도 시간이 지나니 좋은 사람들을 많이 만났어요. 같이 밥을 먹고, 같이 웃고, 힘들 때 "
+    "손을 잡아 주는 친구들이 생겼어요. 두 분에게도 곧 그런 날이 올 거라고 믿어요. 지금은 "
+    "하루하루가 길게 느껴지겠지만, 그 하루들이 모여서 새로운 삶으로 가는 길이 될 거예요. ",
+    "우리는 두 분의 이야기를 듣고 많이 울었어요. 그리고 많이 기도했어요. 여기에는 두 분을 "
+    "기다리는 사람들이 정말 많아요. 따뜻한 밥 한 그릇, 편히 쉴 수 있는 방, 마음 놓고 웃을 수 "
+    "있는 저녁이 두 분을 기다리고 있어요. 포기하지 마세요. 꼭 건강하게 지내세요. ",
+)
+
+
+def natural_korean_letter(length: int) -> str:
+    text = ""
+    while len(text) < length:
+        for paragraph in NATURAL_KOREAN_PARAGRAPHS:
+            text += paragraph
+        text = text.rstrip() + "\n\n"
+    return text[:length].rstrip() + "요."
+
+
+def test_a_natural_korean_letter_of_1450_characters_passes() -> None:
+    letter = natural_korean_letter(1448)
+    assert 1440 <= len(letter) <= 1450
+    assert len(letter.split()) > LETTER_MAX_WORDS  # the old word cap stopped it
+    check = check_letter(letter)
+    assert check.ok, check.problems
 
 
 @pytest.mark.parametrize(
@@ -168,6 +202,87 @@ def test_mentions_are_refused(text: str) -> None:
     assert codes(text) == [LetterProblem.MENTION]
 
 
+KEYCAP = "\ufe0f\u20e3"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "fragment"),
+    [
+        (
+            "전화는 공일공 일이삼사 오육칠팔 으로 주세요",
+            LetterProblem.PHONE,
+            "공일공 일이삼사 오육칠팔",
+        ),
+        (
+            "전화는 영일공-일이삼사-오육칠팔 이에요",
+            LetterProblem.PHONE,
+            "영일공-일이삼사-오육칠팔",
+        ),
+        (
+            "Call zero one zero one two three four five six seven eight soon",
+            LetterProblem.PHONE,
+            "zero one zero one two three four five si",
+        ),
+        ("Call 0 1 0 1 2 3 4 5 6 7 8 soon", LetterProblem.PHONE, "0 1 0 1 2 3 4 5 6 7 8"),
+        ("Call 010 1234 5678 soon", LetterProblem.PHONE, "010 1234 5678"),
+        ("Call 010.1234.5678 soon", LetterProblem.PHONE, "010.1234.5678"),
+        ("Call 010/1234/5678 soon", LetterProblem.PHONE, "010/1234/5678"),
+        ("Call 010~1234~5678 soon", LetterProblem.PHONE, "010~1234~5678"),
+        ("Call 010_1234_5678 soon", LetterProblem.PHONE, "010_1234_5678"),
+        ("Call 010,1234,5678 soon", LetterProblem.PHONE, "010,1234,5678"),
+        ("Call 010*1234*5678 soon", LetterProblem.PHONE, "010*1234*5678"),
+        ("Call 010·1234·5678 soon", LetterProblem.PHONE, "010.1234.5678"),
+        ("Call 010|1234|5678 soon", LetterProblem.PHONE, "010|1234|5678"),
+        ("Call 010\u22121234\u22125678 soon", LetterProblem.PHONE, "010\u22121234\u22125678"),
+        (
+            "Call " + KEYCAP.join("01012345678") + KEYCAP + " soon",
+            LetterProblem.PHONE,
+            "01012345678",
+        ),
+        ("Call ０１０１２３４５６７８ soon", LetterProblem.PHONE, "01012345678"),
+        ("Call ٠١٠١٢٣٤٥٦٧٨ soon", LetterProblem.PHONE, "01012345678"),
+        ("제 카톡 아이디는 freedom 이에요", LetterProblem.MESSENGER, "카톡 아이디는 freedom"),
+        (
+            "카카오톡 아이디 hope2025 로 연락 주세요",
+            LetterProblem.MESSENGER,
+            "카카오톡 아이디 hope2025",
+        ),
+        ("Add my KakaoTalk ID: freedom please", LetterProblem.MESSENGER, "kakaotalk id: freedom"),
+        ("Find me on WeChat: freedom please", LetterProblem.MESSENGER, "wechat: freedom"),
+        ("My LINE ID is freedom_99 there", LetterProblem.MESSENGER, "line id is freedom_99"),
+        ("Find me on Signal freedom.99 please", LetterProblem.MESSENGER, "signal freedom.99"),
+        ("Find me on Telegram freedomnow please", LetterProblem.MESSENGER, "telegram freedomnow"),
+        ("텔레그램 freedom 으로 오세요", LetterProblem.MESSENGER, "텔레그램 freedom"),
+        ("Please join t·me/helper soon", LetterProblem.LINK, "t.me/helper"),
+        ("Please join t . me/helper soon", LetterProblem.LINK, "t . me/helper"),
+        ("Please ask @ helper_bot soon", LetterProblem.MENTION, "@ helper_bot"),
+        ("Please visit 例子.中国 soon", LetterProblem.LINK, "例子.中国"),
+        ("Please visit пример.рф soon", LetterProblem.LINK, "пример.рф"),
+        ("Please visit xn--fsqu00a.xn--fiqs8s soon", LetterProblem.LINK, "xn--fsqu00a.xn--fiqs8s"),
+        ("Please write to me@example soon", LetterProblem.EMAIL, "me@example"),
+    ],
+)
+def test_disguised_contact_details_are_refused_with_the_part_found(
+    text: str, code: LetterProblem, fragment: str
+) -> None:
+    found = [(problem.code, problem.fragment) for problem in check_letter(text).problems]
+    assert (code, fragment) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "일이 많아도 사이좋게 지내요. 오이와 구이를 먹었어요. 일 이 삼 사 오 육 칠 팔 구, 열!",
+        "Telegram is banned there, I heard. We saw you on Facebook yesterday, line by line.",
+        "카톡으로 소식을 들었어요. 텔레비전에서 두 분을 봤어요. 라인 댄스를 배워요.",
+        "잘 지내요.건강하세요.사랑해요. 1,000,000명이 기도해요. One day, two friends, three!",
+    ],
+)
+def test_number_words_and_app_names_in_ordinary_sentences_pass(text: str) -> None:
+    check = check_letter(text)
+    assert check.ok, check.problems
+
+
 def test_every_problem_is_reported_at_once() -> None:
     text = "Mail a@b.com, call 010-1234-5678, see example.com, ask @someone\n" * 30
     assert codes(text) == [
@@ -194,6 +309,45 @@ def test_pen_names() -> None:
     assert pen_codes("@freedom_now") == [LetterProblem.MENTION]
     assert pen_codes("mom 010-1234-5678") == [LetterProblem.PHONE]
     assert pen_codes("mom.com") == [LetterProblem.LINK]
+
+
+@pytest.mark.parametrize(
+    ("name", "claimed"),
+    [
+        ("Coordinator", "coordinator"),
+        ("<b>관리자</b>", "관리자"),
+        ("국가정보원 요원", "국가정보원"),
+        ("Admin", "admin"),
+        ("The moderators", "moderator"),
+        ("운영자입니다", "운영자"),
+        ("NIS", "nis"),
+        ("Seoul police", "police"),
+        ("경찰관 아저씨", "경찰"),
+        ("대사관", "대사관"),
+        ("The Embassy", "embassy"),
+        ("Red Cross", "red cross"),
+        ("대한적십자사", "적십자"),
+        ("A d m i n", "admin"),
+        ("\u0410dm1n", "admin"),  # a Cyrillic A and a digit one
+    ],
+)
+def test_pen_names_claiming_a_role_or_an_institution_are_refused(name: str, claimed: str) -> None:
+    problems = check_pen_name(name).problems
+    assert [(p.code, p.fragment) for p in problems] == [
+        (LetterProblem.PEN_NAME_IMPERSONATES, claimed)
+    ]
+
+
+@pytest.mark.parametrize("name", ["\u0301\u0300", "\u0301\u0308\u0300", "🌸🌸", "..."])
+def test_pen_names_with_no_visible_letter_are_refused(name: str) -> None:
+    assert LetterProblem.PEN_NAME_INVISIBLE in [p.code for p in check_pen_name(name).problems]
+
+
+@pytest.mark.parametrize(
+    "name", ["Dennis", "A tennis lover", "애정부터", "서울의 한 어머니", "Someone who misses home"]
+)
+def test_ordinary_pen_names_that_contain_a_listed_word_pass(name: str) -> None:
+    assert check_pen_name(name).ok
 
 
 # Any Unicode at all, weighted towards the characters the rules care about.

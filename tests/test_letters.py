@@ -208,12 +208,88 @@ async def test_pen_name_rules_edit_and_cancel(
     await member.click(preview, "Edit")
     edited = await member.expect(lambda m: bool(m.buttons) and "Change the text" in str(m.buttons))
     await member.click(edited, "Change the pen name")
-    await member.expect("Send the new pen name.")
+    ask = await member.expect("Send the new pen name, or choose one below.")
+    assert "A sister far away" in ask.text
     await member.send("A brother far away")
     preview = await member.expect("A brother far away")
+    # The suggestions under the question were taken away with the typed name.
+    assert sandbox.message(member.id, ask.message_id).buttons == []
     await member.click(preview, "Cancel")
     await member.expect("Cancelled. Your letter was not sent.")
     assert count_rows(database, "letters") == 0
+
+
+async def test_typed_pen_name_removes_the_suggestions_and_edit_brings_them_back(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, 820, "en", subscribe=False)
+    await member.send("/write")
+    await member.send(LETTER_EN)
+    ask = await member.expect("Now a pen name")
+    await member.send("Coordinator")
+    await member.expect("It names a role or an organization: “coordinator”")
+    await member.send("A sister far away")
+    preview = await member.expect("Send it for review?")
+    # No button is left under the question that would only answer "expired".
+    assert sandbox.message(member.id, ask.message_id).buttons == []
+    await member.click(preview, "Edit")
+    edited = await member.expect(lambda m: "Change the pen name" in str(m.buttons))
+    await member.click(edited, "Change the pen name")
+    again = await member.expect("Send the new pen name, or choose one below.")
+    await member.click(again, "Someone who misses home")
+    preview = await member.expect("Someone who misses home")
+    assert "Send it for review?" in preview.text
+    assert rejected_calls(sandbox) == []
+
+
+async def test_edit_sends_the_current_text_back_to_copy(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = await member_who_joined(sandbox, 821, "ko", subscribe=False)
+    await member.send("/write")
+    letter = "사랑하는 두 분께.\n<꼭> 건강하게 지내세요 & 힘내세요. 우리 모두 기다리고 있어요!"
+    await member.send(letter)
+    ask = await member.expect("필명을 정해")
+    await member.click(ask, "서울의 한 어머니")
+    preview = await member.expect("검토를 받도록")
+    await member.click(preview, "고치기")
+    edited = await member.expect(lambda m: "글 고치기" in str(m.buttons))
+    await member.click(edited, "글 고치기")
+    await member.expect("새 글을 보내 주세요")
+    current = await member.expect(letter)
+    assert current.text == letter  # all of it, as typed, markup-looking text included
+    assert current.entities and current.entities[0]["type"] == "code"  # a tap copies it
+    await member.send(letter.replace("힘내세요", "힘내요"))
+    preview = await member.expect("검토를 받도록")
+    assert "힘내요" in preview.text
+    await member.click(preview, "보내기")
+    await member.expect("검토를 기다리고")
+    assert count_rows(database, "letters") == 1
+    assert rejected_calls(sandbox) == []
+
+
+async def test_a_writer_whose_letter_was_rejected_or_withdrawn_can_write_again(
+    make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock, database: Path
+) -> None:
+    running = await make_bot(clock, LETTERS_PER_DAY="2")
+    member = await member_who_joined(sandbox, 822, "en", subscribe=False)
+    await write(member, LETTER_EN, pen_name="A sister far away")
+    await write(member, LETTER_EN + " Again.", pen_name="A brother far away")
+    await running.runtime.letters.reject(COORDINATOR_ID, 1, RejectReason.MILITARY)
+    notice = await member.expect("was not approved")
+    assert "write a new letter with /write" in notice.text
+    await write(member, LETTER_EN + " Without the news.", pen_name="A sister far away")
+    await member.send("/letters")
+    listing = await member.expect("Your letters")
+    await member.click(listing, "Withdraw letter 1")
+    confirm = await member.expect("Withdraw your letter")
+    await member.click(confirm, "Yes, withdraw it")
+    await member.expect("Your letter was withdrawn")
+    await write(member, LETTER_EN + " A better one.", pen_name="A sister far away")
+    # Two letters go forward: the limit of two is reached now.
+    await member.send("/write")
+    await member.expect("You have already written 2 letters today")
+    assert letter_states(database) == ["rejected", "pending", "withdrawn", "pending"]
 
 
 async def test_the_daily_limit_counts_in_the_members_day(
@@ -470,6 +546,36 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     answer = await sandbox.wait_for_callback_answer(query)
     assert "already marked as handed over" in answer.get("text", "")
     await english.expect_nothing()
+    assert rejected_calls(sandbox) == []
+
+
+@needs_font
+async def test_delivery_on_the_printing_day_words_the_day_and_counts_writers(
+    frozen_bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    courier = await staff(frozen_bot, sandbox, COURIER_ID, Role.COURIER)
+    writers = [await member_who_joined(sandbox, 830 + i, "en", subscribe=False) for i in range(3)]
+    for number, writer in enumerate([*writers, writers[0], writers[1]]):
+        await write(writer, f"{LETTER_EN} Letter {number}.", pen_name=f"Pen name {number}")
+    for letter_id in range(1, 6):
+        await frozen_bot.runtime.letters.approve(COORDINATOR_ID, letter_id)
+    await courier.send("/bundle")
+    await courier.expect(lambda m: m.kind == "document")
+    await courier.send("/bundles")
+    listing = await courier.expect("Bundle 1: 5 letters")
+    await courier.click(listing, "Mark bundle 1 delivered")
+    when = await courier.expect("When did you hand over bundle 1")
+    await courier.click(when, "Another day")
+    await courier.expect("Type the day you handed it over")
+    await courier.send("2026-11-21")
+    only = await courier.expect("Only November 22, 2026 is possible")
+    assert "from November 22, 2026 to November 22, 2026" not in only.text
+    await courier.send("2026-11-22")
+    confirm = await courier.expect("Bundle 1 was handed over on November 22, 2026?")
+    await courier.click(confirm, "Yes, confirm")
+    await courier.expect("3 writers are being told")  # five letters, three writers
+    for writer in writers:
+        await writer.expect("was handed over on November 22, 2026")
     assert rejected_calls(sandbox) == []
 
 

@@ -67,6 +67,29 @@ async def test_a_skipped_language_is_shown_with_a_note_and_a_photo_goes_along(
     assert rejected_calls(sandbox) == []
 
 
+async def test_direction_controls_in_a_post_are_removed_before_members_see_it(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    english = await member_who_joined(sandbox, 621, "en")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/post")
+    await coordinator.send("/skip")
+    # U+202E would show "moc.elpmaxe" reversed: a hijacked account hiding a phishing address.
+    await coordinator.send("Read the \u202eletter\u202c from the\u200b soldiers\u2066 today.")
+    await coordinator.send("/skip")
+    await coordinator.expect("Preview")
+    preview = await coordinator.expect("Update on the case")
+    assert "Read the letter from the soldiers today." in preview.text
+    await coordinator.click(await coordinator.expect("Publish it?"), "Publish")
+    received = await english.expect("Update on the case")
+    assert "Read the letter from the soldiers today." in received.text
+    # The service cleans too, whatever path the text came by.
+    await bot.runtime.broadcasts.publish_update(COORDINATOR_ID, None, "Stay \u202estrong", None)
+    received = await english.expect("Stay")
+    assert "Stay strong" in received.text and "\u202e" not in received.text
+    assert rejected_calls(sandbox) == []
+
+
 async def test_cancel_publishes_nothing_and_a_member_cannot_post(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:

@@ -209,15 +209,7 @@ class Bundles:
         zone = await member_timezone(self.runtime, update)
         day = parse_day(message.text or "")
         if day is None or not self.letters.delivery_day_allowed(bundle, day, zone):
-            first = from_epoch(bundle.created_at)
-            await reply(
-                update,
-                texts(
-                    "Please type a day from {first} to {last} as YYYY-MM-DD, or /cancel.",
-                    first=texts.date_in(first, zone),
-                    last=format_day(texts, self.letters.today(zone)),
-                ),
-            )
+            await reply(update, self._day_range(texts, bundle, zone))
             return
         await leave_flow(self.runtime, update)
         await reply(
@@ -233,6 +225,21 @@ class Bundles:
                     [(texts.plain("Cancel"), "bun:cancel")],
                 ]
             ),
+        )
+
+    def _day_range(self, texts: Texts, bundle: StoredBundle, zone: str) -> Html:
+        """Which days may be typed: one sentence for a range, another for a single day."""
+        first, last = self.letters.delivery_days(bundle, zone)
+        if first == last:
+            return texts(
+                "Only {date} is possible: the bundle was printed that day. Please type it as "
+                "YYYY-MM-DD, or /cancel.",
+                date=format_day(texts, first),
+            )
+        return texts(
+            "Please type a day from {first} to {last} as YYYY-MM-DD, or /cancel.",
+            first=format_day(texts, first),
+            last=format_day(texts, last),
         )
 
     async def _deliver(

@@ -51,11 +51,14 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     )
 
 
-async def reply(update: Update, text: Html, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat the update came from."""
+async def reply(
+    update: Update, text: Html, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from; the message sent, to edit it later."""
     chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(text, reply_markup=markup)
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup)
 
 
 async def show(

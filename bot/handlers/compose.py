@@ -11,7 +11,7 @@ from bot.handlers.common import Context, reply, texts_for
 from bot.i18n import Html, Texts
 from bot.models import Conversation
 from bot.runtime import Runtime
-from bot.services.broadcasts import TextProblem, check_text, text_limit
+from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,21 @@ class BilingualComposer:
             await reply(update, texts("Please send the text, or /skip."))
             return
         else:
-            problem = check_text(message.text, with_photo=False)
+            # Cleaned on the way in, so the preview shows what members will read.
+            text = clean_broadcast_text(message.text) or ""
+            problem = check_text(text, with_photo=False)
             if problem is TextProblem.TOO_LONG:
                 await reply(
                     update,
                     texts(
                         "That is {count} characters; the limit is {limit}. Please shorten it and "
                         "send it again.",
-                        count=len(message.text),
+                        count=len(text),
                         limit=text_limit(with_photo=False),
                     ),
                 )
                 return
-            data[step] = message.text.strip()
+            data[step] = text or None
         if step == "ko":
             await self.runtime.conversations.enter(user_id, self.flow, "en", data)
             await reply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from datetime import date
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -48,7 +49,11 @@ from bot.services.letters import (
 from bot.services.roles import Permission
 from bot.storage.letters import StoredLetter
 
+log = logging.getLogger(__name__)
+
 WRITE = "write"
+# Where the pen name suggestions were sent (a message id in the draft), to remove them.
+PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
 EXCERPT_CHARS = 60
 
@@ -81,6 +86,16 @@ _PROBLEMS = {
         "It has {actual} characters; a pen name can have at most {limit}."
     ),
     LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
+    LetterProblem.PEN_NAME_INVISIBLE: N_(
+        "It has no letter that can be read: a pen name needs at least one letter or digit."
+    ),
+    LetterProblem.PEN_NAME_IMPERSONATES: N_(
+        "It names a role or an organization: “{fragment}”. Readers could take the letter for "
+        "an official one, so please choose a personal pen name."
+    ),
+    LetterProblem.MESSENGER: N_(
+        "It names a messenger account: “{fragment}”. Contact details are not allowed."
+    ),
 }
 
 
@@ -144,8 +159,8 @@ class Letters:
             ),
             texts("• nothing about military matters;"),
             texts(
-                "• from {min_chars} to {max_chars} characters, at most {max_words} words and "
-                "{max_lines} lines.",
+                "• from {min_chars} to {max_chars} characters and at most {max_lines} lines, "
+                "in Korean or in English (where it also means at most {max_words} words).",
                 min_chars=texts.number(LETTER_MIN_CHARS),
                 max_chars=texts.number(LETTER_MAX_CHARS),
                 max_words=texts.number(LETTER_MAX_WORDS),
@@ -206,15 +221,30 @@ class Letters:
         if isinstance(data.get("pen"), str):  # editing the text of a finished draft
             await self._preview(update, texts, data)
             return
-        await enter_flow(self.runtime, update, WRITE, "pen", data)
-        await reply(
+        await self._ask_pen_name(
             update,
+            texts,
+            data,
             texts(
                 "Thank you. Now a pen name to sign it with, like “{example}”: up to {limit} "
                 "characters, nothing that tells who you are. Type one, or choose below.",
                 example=texts.plain(PEN_NAME_SUGGESTIONS[0]),
                 limit=PEN_NAME_MAX_CHARS,
             ),
+        )
+
+    async def _ask_pen_name(
+        self, update: Update, texts: Texts, data: dict[str, object], ask: Html
+    ) -> None:
+        """Ask for a pen name with the suggestions as buttons, remembering where they are.
+
+        The buttons work while the pen name is asked for; once one is typed they are removed,
+        so no button is left on screen that only answers "expired".
+        """
+        await enter_flow(self.runtime, update, WRITE, "pen", data)
+        sent = await reply(
+            update,
+            ask,
             keyboard(
                 [
                     [(texts.plain(name), f"write:pen:{i}")]
@@ -222,6 +252,9 @@ class Letters:
                 ]
             ),
         )
+        if sent is not None:
+            data[PEN_BUTTONS] = sent.message_id
+            await enter_flow(self.runtime, update, WRITE, "pen", data)
 
     async def _take_pen_name(
         self, update: Update, texts: Texts, raw: str, data: dict[str, object]
@@ -239,6 +272,7 @@ class Letters:
             )
             return
         data["pen"] = check.text
+        await _remove_pen_buttons(update, data)
         await self._preview(update, texts, data)
 
     async def _preview(self, update: Update, texts: Texts, data: dict[str, object]) -> None:
@@ -261,6 +295,7 @@ class Letters:
         if action == "pen" and step == "pen" and value in {"0", "1", "2"}:
             await query.answer()
             await close_buttons(query)
+            data.pop(PEN_BUTTONS, None)
             data["pen"] = texts.plain(PEN_NAME_SUGGESTIONS[int(value)])
             await self._preview(update, texts, data)
         elif step == "preview" and action in {"send", "edit", "back", "cancel"}:
@@ -279,15 +314,30 @@ class Letters:
         data: dict[str, object],
     ) -> None:
         await query.answer()
-        if action == "edit" and value in {"text", "pen"}:
+        if action == "edit" and value == "text":
             await close_buttons(query)
             await enter_flow(self.runtime, update, WRITE, value, data)
-            ask = (
-                texts("Send the new text of your letter.")
-                if value == "text"
-                else texts("Send the new pen name.")
+            # The current text comes back as its own message, in a block a tap copies, so
+            # the writer changes it instead of typing the whole letter again.
+            await reply(
+                update,
+                texts(
+                    "Send the new text of your letter. Here is the current one: tap it to "
+                    "copy it, then change it and send it back."
+                ),
             )
-            await reply(update, ask)
+            await reply(update, Html(f"<code>{escape(data.get('text', ''))}</code>"))
+        elif action == "edit" and value == "pen":
+            await close_buttons(query)
+            await self._ask_pen_name(
+                update,
+                texts,
+                data,
+                texts(
+                    "Send the new pen name, or choose one below. Now it is “{pen_name}”.",
+                    pen_name=data.get("pen", ""),
+                ),
+            )
         elif action == "edit":
             await swap_buttons(query, _edit_keyboard(texts))
         elif action == "back":
@@ -393,6 +443,18 @@ class Letters:
             await show(
                 query, texts("This letter can no longer be withdrawn: it was already reviewed.")
             )
+
+
+async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
+    """Take the suggestions away once a pen name was typed: they no longer apply."""
+    message_id, chat = data.pop(PEN_BUTTONS, None), update.effective_chat
+    if not isinstance(message_id, int) or chat is None:
+        return
+    try:
+        await update.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+    except BadRequest as error:
+        # Already without buttons, or too old to edit: either way nothing stale is pressable.
+        log.info("pen name buttons not removed: %s", error.message)
 
 
 async def member_timezone(runtime: Runtime, update: Update) -> str:

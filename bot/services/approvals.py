@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator
-from bot.services.broadcasts import Audience, BroadcastService
+from bot.services.broadcasts import Audience, BroadcastService, clean_broadcast_text
 from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
 
@@ -66,6 +66,7 @@ class ApprovalService:
         audience: Audience = Audience.ALL,
     ) -> int:
         """Store the request and ask every other coordinator; return how many were asked."""
+        text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         draft = ApprovalRequest(
             0, kind, author_id, audience.value, text_ko, text_en, photo_file_id, "pending"
         )

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import Html, Translator, escape
+from bot.services.letter_rules import clean_text
 from bot.storage.broadcasts import (
     ANNOUNCEMENT_MODES,
     UPDATE_MODES,
@@ -50,6 +51,15 @@ class Published:
     recipients: int
 
 
+def clean_broadcast_text(text: str | None) -> str | None:
+    """A coordinator's text cleaned as letters are (NFC, no invisible or direction controls).
+
+    A hijacked coordinator account must not reach every member with text that reads
+    differently from what reviewers saw; None when nothing visible is left.
+    """
+    return (clean_text(text) or None) if text is not None else None
+
+
 def check_text(text: str, *, with_photo: bool) -> TextProblem | None:
     """Why a coordinator's text cannot be used, or None."""
     if not text.strip():
@@ -84,6 +94,7 @@ class BroadcastService:
         self, author_id: int, text_ko: str | None, text_en: str | None, photo_file_id: str | None
     ) -> Published:
         """Store the update and send it to instant subscribers in their language."""
+        text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         now = self._clock.now()
         draft = StoredUpdate(0, text_ko, text_en, photo_file_id, to_epoch(now))
         payloads = {
@@ -138,6 +149,7 @@ class BroadcastService:
         self, author_id: int, audience: Audience, text_ko: str | None, text_en: str | None
     ) -> tuple[int, int]:
         """Queue the announcement for every subscriber in the audience: (broadcast, count)."""
+        text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         payloads = {
             language: Payload(self.render_announcement(text_ko, text_en, language))
             for language in audience.languages

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+import phonenumbers
+import regex
+
 # A letter passes through the detaining authorities' censors, like an ICRC Red Cross message,
-# which carries "about 300 words" of personal news. Words are whitespace-separated tokens: for
-# Korean these are eojeol (어절), the unit Korean word processors count, about 4 to 5 characters
-# each, so 300 Korean words are about 1,300 characters.
+# which carries "about 300 words" of personal news. The cap counts only words written in an
+# alphabet (Latin, Cyrillic...): a Korean eojeol (어절) holds about 3 syllables and a space, so
+# 300 of them end near 1,200 characters, before the 1,500-character limit the rules announce.
+# For Korean the character cap alone is the limit; in English 1,500 characters are about 250
+# words, so the word cap only stops letters of very short "words" ("a a a a ...").
 LETTER_MAX_WORDS = 300
 # Korean needs no spaces, so a character cap keeps a letter to about one printed page: the
 # bundle prints 11 pt NanumGothic on A4 with 20 mm margins, about 46 Hangul per line and 39
@@ -53,6 +59,9 @@ class LetterProblem(Enum):
     PEN_NAME_TOO_SHORT = "pen_name_too_short"
     PEN_NAME_TOO_LONG = "pen_name_too_long"
     PEN_NAME_MULTILINE = "pen_name_multiline"
+    PEN_NAME_INVISIBLE = "pen_name_invisible"
+    PEN_NAME_IMPERSONATES = "pen_name_impersonates"
+    MESSENGER = "messenger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,37 +210,117 @@ _SPELLED_DOT = re.compile(
     rf" ?| dot (?={_SPACED_TLD}\b)"
 )
 _SPELLED_AT = re.compile(r" ?(?:\[ ?at ?\]|\( ?at ?\)|\{ ?at ?\}) ?")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)* ?\. ?[^\W\d_]{2,}")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+ ?@ ?[\w-]+(?: ?\. ?[\w-]+)* ?\. ?[^\W\d_]{2,}"
+    # No top-level domain at all ("me@example"): still an address to a reader.
+    r"|(?<![\w.+-])[\w.+-]+@[^\W_][\w-]{2,}"
+)
 # Telegram usernames are ASCII; 4 characters or more, so "@me" or "meet @ 5" are not mentions.
-_MENTION = re.compile(r"(?<![\w@])@[a-z0-9_]{4,}")
+# A space after the "@" ("@ helper_bot") does not stop a reader from finding the account.
+_MENTION = re.compile(r"(?<![\w@])@ ?[a-z0-9_]{4,}")
+# Top-level domains in other scripts that browsers open as typed ("例子.中国", "пример.рф"):
+# a short list rather than any non-ASCII word, so a Korean sentence typed without a space
+# after its full stop ("잘 지내요.건강하세요") is not a domain.
+_IDN_TLD = (
+    "中国|中國|公司|网络|網絡|在线|网址|网站|中文网|商城|企业|信息|机构|移动|香港|台湾|台灣|"
+    "新加坡|한국|닷컴|닷넷|삼성|みんな|コム|рф|укр|бел|қаз|срб|мкд|онлайн|сайт|орг|ком|дети|москва"
+)
+_IDN_DOMAIN = re.compile(rf"(?<![\w.@-])(?:{_LABEL}\.)+(?:{_IDN_TLD})(?![\w-])(?:/\S*)?")
 # Dates and year ranges hold many digits but are not phone numbers: "2025. 1. 11.",
-# "2025-01-11", "11.01.2025", "1950-1953". The phone check runs on the text without them.
+# "2025-01-11", "11.01.2025", "1950-1953"; nor are amounts grouped by thousands
+# ("1,000,000명"). The phone check runs on the text with them blanked out.
 _DATE = re.compile(
     r"(?<!\d)(?:19|20)\d\d ?[.\-/] ?(?:0?[1-9]|1[0-2]) ?[.\-/] ?(?:0?[1-9]|[12]\d|3[01])"
     r"(?: ?\.)?(?!\d)"
     r"|(?<!\d)(?:0?[1-9]|[12]\d|3[01]) ?[.\-/] ?(?:0?[1-9]|[12]\d|3[01]) ?[.\-/] ?"
     r"(?:19|20)\d\d(?!\d)"
     r"|(?<!\d)(?:19|20)\d\d ?[-\u2010-\u2015~] ?(?:19|20)\d\d(?!\d)"
+    r"|(?<![\d,])\d{1,3}(?:,\d{3})+(?![\d,])"
 )
-# Seven digits or more in a row, each group apart by at most three spaces, dashes, dots or
-# brackets, with or without a "+" country code: 010-1234-5678, +82 10 1234 5678,
-# +380 (44) 123-45-67. Dashes include the typographic ones phone keyboards produce.
-_PHONE_SEPARATORS = r"[ .()\-\u2010-\u2015]"
-_PHONE = re.compile(rf"(?<!\d)\+? ?\(?\d(?:{_PHONE_SEPARATORS}{{0,3}}\d){{6,}}")
+# Seven digits or more in a row, each group apart by at most three separators, with or
+# without a "+" country code: 010-1234-5678, +82 10 1234 5678, +380 (44) 123-45-67. In the
+# digit view every separator a phone number can be typed with is already a "-".
+_PHONE = re.compile(r"(?<!\d)\+? ?\(?\d(?:[ ()\-]{0,3}\d){6,}")
+_PHONE_MIN_DIGITS = 7
+# Characters people put between the digits of a number so that it escapes a check: dots,
+# slashes, tildes, underscores, commas, asterisks, bars, middle dots, every dash and minus.
+_DIGIT_SEPARATORS = ".·/~_,*|\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_TO_DASH = str.maketrans(dict.fromkeys(_DIGIT_SEPARATORS, "-"))
+# Regions whose numbers phonenumbers reads without a "+": South Korea first, then the
+# countries the case involves or where defectors often live.
+_PHONE_REGIONS = ("KR", "UA", "RU", "CN", "US", "GB", "JP")
+# Number words a phone number can be spelled with. Sino-Korean digits (공/영 일 이 삼 ...)
+# are everyday syllables ("일이 사이에"), so a run of them counts only when every syllable of
+# each word is a digit and the run starts with zero, as every Korean number written out does
+# ("공일공 일이삼사 오육칠팔"). English digit words stand alone ("zero one zero ...").
+_KO_DIGITS = {
+    "공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사": "4",
+    "오": "5", "육": "6", "륙": "6", "칠": "7", "팔": "8", "구": "9",
+}  # fmt: skip
+_EN_DIGITS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_KO_DIGIT_CLASS = "[" + "".join(_KO_DIGITS) + "]"
+_NUMBER_WORDS = re.compile(
+    rf"(?<![가-힣])[공영]{_KO_DIGIT_CLASS}*(?:[ \-]{{1,3}}{_KO_DIGIT_CLASS}+)*(?![가-힣])"
+    rf"|(?<![a-z])(?:{'|'.join(_EN_DIGITS)})(?![a-z])"
+)
+# Dot look-alikes a reader takes for a dot in "t·me/helper": middle dots (the Korean ㆍ too),
+# bullets and the Japanese katakana middle dot.
+_DOT_LIKE = str.maketrans(dict.fromkeys("\u00b7\u2022\u2027\u2219\u30fb\u318d\uff65", "."))
+# Emoji presentation selectors and the keycap mark: "1\ufe0f\u20e3" is the digit 1 (1️⃣).
+_KEYCAP_MARKS = str.maketrans(dict.fromkeys("\ufe0e\ufe0f\u20e3"))
+# Messengers a writer could name to be contacted outside the bot, in both languages.
+# English names that are everyday words or sites people mention ("line", "signal", "on
+# Facebook yesterday") count only with an ID word, a ":" or "@", or a handle that has a digit,
+# "_" or "." in it; the others with any ASCII word after them that is not a common one.
+_PLAIN_WORD_APPS = "line|signal|facebook|instagram|insta|snapchat|discord|qq"
+_APPS = (
+    "kakao ?talk|kakao|katalk|카카오톡|카카오|카톡|wechat|weixin|위챗|微信|telegram|텔레그램|"
+    "텔레|whats ?app|왓츠앱|왓츠 앱|viber|바이버|skype|스카이프|디스코드|인스타그램|인스타|"
+    "페이스북|페북|스냅챗|라인|시그널|threema|wickr|zalo"
+)
+_ID_WORDS = (
+    r"id|i\.d\.|아이디|아디|handle|username|user name|nickname|nick|닉네임|계정|account|"
+    r"주소|address|번호|number"
+)
+_MESSENGER = re.compile(
+    rf"(?<![\w])(?P<app>{_APPS}|{_PLAIN_WORD_APPS})(?![a-z])"
+    rf"(?: ?(?P<id>{_ID_WORDS})(?![a-z])(?: is)?)?(?:는|은|:| =)? ?(?P<at>@)? ?"
+    r"(?P<handle>[a-z0-9][a-z0-9._-]{2,31})(?![a-z0-9._-])"
+)
+# Words that follow an app's name in a sentence and are no handle ("Telegram is banned").
+_NOT_HANDLES = frozenset(
+    {
+        "and", "are", "app", "can", "chat", "for", "from", "group", "has", "have", "in",
+        "into", "is", "isn", "message", "messages", "not", "now", "of", "on", "or", "the",
+        "their", "there", "they", "this", "to", "was", "with", "you", "your",
+    }
+)  # fmt: skip
 
 
 def _skeleton(text: str) -> str:
     """Fold the text the way a reader or Telegram would when following a contact detail.
 
     NFKC turns fullwidth letters, digits and dots ("ｅｘａｍｐｌｅ．ｃｏｍ", "＠name") into ASCII;
-    ideographic full stops count as dots because browsers treat them so in domain names. Runs
-    of whitespace, line breaks included, become one space: a number split over lines is still
-    a number, and the patterns stay simple and linear.
+    ideographic full stops and middle dots count as dots because browsers and readers treat
+    them so in domain names. Digits of every script become ASCII digits and keycap emoji
+    plain digits. Runs of whitespace, line breaks included, become one space: a number split
+    over lines is still a number, and the patterns stay simple and linear.
     """
-    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    folded = folded.replace("\u3002", ".").replace("\uff61", ".")
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_KEYCAP_MARKS)
+    folded = " ".join(folded.split())
+    folded = folded.replace("\u3002", ".").replace("\uff61", ".").translate(_DOT_LIKE)
+    folded = "".join(_ascii_digit(char) for char in folded)
     folded = _SPELLED_DOT.sub(".", folded)
     return _SPELLED_AT.sub("@", folded)
+
+
+def _ascii_digit(char: str) -> str:
+    if char.isascii() or not char.isdecimal():
+        return char
+    return str(unicodedata.decimal(char))
 
 
 def _quote(match: re.Match[str]) -> str:
@@ -243,8 +332,69 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
     return None if match is None else _quote(match)
 
 
+def _digit_view(skeleton: str) -> tuple[str, list[tuple[int, int]]]:
+    """The skeleton with number words as digits, and where each of its characters came from.
+
+    ``origins[i]`` is the span of the skeleton that character ``i`` of the view stands for,
+    so a number found in the view is quoted as the writer typed it.
+    """
+    pieces: list[str] = []
+    origins: list[tuple[int, int]] = []
+
+    def keep(start: int, end: int) -> None:
+        pieces.append(skeleton[start:end])
+        origins.extend((index, index + 1) for index in range(start, end))
+
+    position = 0
+    for match in _NUMBER_WORDS.finditer(skeleton):
+        keep(position, match.start())
+        word = match.group(0)
+        digits = _EN_DIGITS.get(word) or "".join(_KO_DIGITS.get(char, "-") for char in word)
+        pieces.append(digits)
+        origins.extend([match.span()] * len(digits))
+        position = match.end()
+    keep(position, len(skeleton))
+    return "".join(pieces), origins
+
+
+def _phone_spans(view: str) -> Iterator[tuple[int, int]]:
+    """Where the view holds a phone number: by our pattern, then by libphonenumber's matcher."""
+    for match in _PHONE.finditer(view):
+        yield match.span()
+    for region in _PHONE_REGIONS:
+        for found in phonenumbers.PhoneNumberMatcher(
+            view, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
+            if sum(char.isdigit() for char in found.raw_string) >= _PHONE_MIN_DIGITS:
+                yield found.start, found.end
+
+
+def _find_phone(skeleton: str) -> str | None:
+    view, origins = _digit_view(skeleton)
+    # Blank dates and amounts with a character of the same length: the origins stay aligned.
+    view = _DATE.sub(lambda match: ";" * len(match.group(0)), view).translate(_TO_DASH)
+    for start, end in _phone_spans(view):
+        quoted = skeleton[origins[start][0] : origins[end - 1][1]]
+        return " ".join(quoted.split())[:FRAGMENT_MAX_CHARS]
+    return None
+
+
+def _find_messenger(skeleton: str) -> str | None:
+    for match in _MESSENGER.finditer(skeleton):
+        handle = match.group("handle")
+        marked = match.group("id") is not None or match.group("at") is not None
+        marked = marked or ":" in match.group(0) or "=" in match.group(0)
+        if not marked and handle in _NOT_HANDLES:
+            continue
+        plain_word = re.fullmatch(_PLAIN_WORD_APPS, match.group("app")) is not None
+        if plain_word and not marked and not re.search(r"[\d_.]", handle):
+            continue
+        return _quote(match)
+    return None
+
+
 def find_contact_problems(text: str) -> tuple[Problem, ...]:
-    """Return one problem per kind of contact detail found (link, mention, e-mail, phone)."""
+    """Return one problem per kind of contact detail found (link, mention, e-mail, phone...)."""
     skeleton = _skeleton(text)
     problems: list[Problem] = []
     email = _first(_EMAIL, skeleton)
@@ -252,7 +402,7 @@ def find_contact_problems(text: str) -> tuple[Problem, ...]:
         problems.append(Problem(LetterProblem.EMAIL, fragment=email))
         # Blank the addresses out so their domain does not count again as a link.
         skeleton = _EMAIL.sub(" ", skeleton)
-    for pattern in (_URL_SCHEME, _WWW, _DOMAIN, _SPACED_DOMAIN, _IPV4):
+    for pattern in (_URL_SCHEME, _WWW, _DOMAIN, _IDN_DOMAIN, _SPACED_DOMAIN, _IPV4):
         link = _first(pattern, skeleton)
         if link is not None:
             problems.append(Problem(LetterProblem.LINK, fragment=link))
@@ -260,7 +410,10 @@ def find_contact_problems(text: str) -> tuple[Problem, ...]:
     mention = _first(_MENTION, skeleton)
     if mention is not None:
         problems.append(Problem(LetterProblem.MENTION, fragment=mention))
-    phone = _first(_PHONE, _DATE.sub(" ; ", skeleton))
+    messenger = _find_messenger(skeleton)
+    if messenger is not None:
+        problems.append(Problem(LetterProblem.MESSENGER, fragment=messenger))
+    phone = _find_phone(skeleton)
     if phone is not None:
         problems.append(Problem(LetterProblem.PHONE, fragment=phone))
     return tuple(problems)
@@ -269,12 +422,21 @@ def find_contact_problems(text: str) -> tuple[Problem, ...]:
 # --- letters and pen names ----------------------------------------------------------------------
 
 
-def count_words(text: str) -> int:
-    """Count whitespace-separated tokens holding a letter or a digit (Korean: eojeol).
+# Scripts written in syllables or characters: their words are not counted (see LETTER_MAX_WORDS).
+_SYLLABIC = regex.compile(r"[\p{Hangul}\p{Han}\p{Hiragana}\p{Katakana}]")
 
-    A lone dash or emoji between words is not a word.
+
+def count_words(text: str) -> int:
+    """Count whitespace-separated words written in an alphabet (Latin, Cyrillic...).
+
+    A token with a letter or digit counts; a lone dash or emoji does not, and neither does a
+    Korean, Chinese or Japanese word, whose length the character cap already bounds.
     """
-    return sum(1 for token in text.split() if any(char.isalnum() for char in token))
+    return sum(
+        1
+        for token in text.split()
+        if any(char.isalnum() for char in token) and not _SYLLABIC.search(token)
+    )
 
 
 def check_letter(raw: str) -> LetterCheck:
@@ -298,6 +460,63 @@ def check_letter(raw: str) -> LetterCheck:
     return LetterCheck(None if problems else text, tuple(problems))
 
 
+# Roles, institutions and agencies a pen name must not claim: writers and coordinators trust
+# a letter or a notice "from" them, and the soldiers' captors read the names too. English words
+# match whole (plural too), so "Dennis" is not "NIS"; Korean ones match at the start of a word
+# ("경찰관"), or anywhere once three syllables long ("국가정보원 요원"). One list, one place.
+IMPERSONATED_NAMES_EN = (
+    "coordinator", "moderator", "mod team", "admin", "administrator", "operator", "organizer",
+    "organiser", "courier", "translator", "staff", "official", "officer", "police",
+    "policeman", "nis", "cia", "fbi", "kgb", "sbu", "fsb", "mss", "embassy", "consulate",
+    "consul", "ambassador", "government", "ministry", "red cross", "redcross", "icrc",
+    "unhcr", "united nations", "intelligence", "agent", "pyeonji", "bot", "support team",
+    "helpdesk", "help desk",
+)  # fmt: skip
+IMPERSONATED_NAMES_KO = (
+    "코디네이터", "관리자", "관리인", "운영자", "운영진", "운영팀", "진행자", "담당자",
+    "검토자", "번역자", "배달원", "국가정보원", "국정원", "정보원", "정보부", "정보기관",
+    "경찰", "검찰", "대사관", "영사관", "대사님", "영사", "외교부", "통일부", "국방부",
+    "정부", "적십자", "유엔", "국제연합", "보위부", "보위성", "보안서", "안전부", "안전성",
+    "공안", "공무원", "요원", "편지봇",
+)  # fmt: skip
+# Look-alikes folded before matching: Cyrillic and Greek letters that read as Latin ones, and
+# the digits that stand for letters ("Adm1n", "C00rdinator").
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("аеорсхуікмтнвѕјԁ", "aeopcxyikmthbsjd", strict=True)),
+        **dict(zip("αεορτυνκι", "aeoptuvki", strict=True)),
+        **dict(zip("013457@$", "oieastas", strict=True)),
+    }
+)
+_LATIN_WORD = regex.compile(r"[a-z]+")
+_HANGUL_RUN = regex.compile(r"\p{Hangul}+")
+
+
+def _impersonated(name: str) -> str | None:
+    """The role or institution a pen name claims to be, as listed, or None."""
+    folded = unicodedata.normalize("NFKC", name).casefold().translate(_LOOKALIKES)
+    words = _LATIN_WORD.findall(folded)
+    spaced, joined = f" {' '.join(words)} ", "".join(words)
+    spelled_out = len(words) > 2 and all(len(word) == 1 for word in words)
+    for term in IMPERSONATED_NAMES_EN:
+        if f" {term} " in spaced or f" {term}s " in spaced:
+            return term
+        # Letters spaced out ("A d m i n") or glued to other words ("TheCoordinator").
+        if (len(term) >= 6 or spelled_out) and term.replace(" ", "") in joined:
+            return term
+    runs = _HANGUL_RUN.findall(folded)
+    for term in IMPERSONATED_NAMES_KO:
+        if any(run.startswith(term) for run in runs):
+            return term
+        if len(term) >= 3 and term in "".join(runs):
+            return term
+    return None
+
+
+def _has_visible_letter(text: str) -> bool:
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
 def check_pen_name(raw: str) -> LetterCheck:
     """Clean a pen name (one line, spaces collapsed) and say whether it can be used."""
     text = clean_text(raw)
@@ -314,5 +533,11 @@ def check_pen_name(raw: str) -> LetterCheck:
         problems.append(Problem(LetterProblem.PEN_NAME_TOO_SHORT, PEN_NAME_MIN_CHARS, length))
     if length > PEN_NAME_MAX_CHARS:
         problems.append(Problem(LetterProblem.PEN_NAME_TOO_LONG, PEN_NAME_MAX_CHARS, length))
+    if not _has_visible_letter(text):
+        # Combining accents alone, or symbols only: nothing a reader can call the writer by.
+        problems.append(Problem(LetterProblem.PEN_NAME_INVISIBLE))
+    claimed = _impersonated(text)
+    if claimed is not None:
+        problems.append(Problem(LetterProblem.PEN_NAME_IMPERSONATES, fragment=claimed))
     problems.extend(find_contact_problems(text))
     return LetterCheck(None if problems else text, tuple(problems))

@@ -361,10 +361,15 @@ class LetterService:
     def today(self, timezone: str) -> date:
         return self._clock.now().astimezone(ZoneInfo(timezone)).date()
 
+    def delivery_days(self, bundle: StoredBundle, timezone: str) -> tuple[date, date]:
+        """The first and last possible hand-over day: from printing to today."""
+        made = from_epoch(bundle.created_at).astimezone(ZoneInfo(timezone)).date()
+        return made, max(made, self.today(timezone))
+
     def delivery_day_allowed(self, bundle: StoredBundle, day: date, timezone: str) -> bool:
         """A hand-over happens after the bundle was printed and not in the future."""
-        made = from_epoch(bundle.created_at).astimezone(ZoneInfo(timezone)).date()
-        return made <= day <= self.today(timezone)
+        first, last = self.delivery_days(bundle, timezone)
+        return first <= day <= last and day <= self.today(timezone)
 
     async def mark_delivered(
         self, courier_id: int, bundle_id: int, day: date, timezone: str

@@ -21,6 +21,8 @@ _LETTER_COLUMNS = (
 )
 _LETTER_FROM = "FROM letters l LEFT JOIN bundles b ON b.id = l.bundle_id"
 _BUNDLE_COLUMNS = "id, created_at, letter_count, sent_at, delivered_on, delivered_at"
+# The letters that count toward a writer's daily limit: those still going forward.
+_COUNTED = "state NOT IN ('rejected', 'withdrawn')"
 # What a notice to the writer needs, from a RETURNING clause on `letters`.
 _NOTICE_RETURNING = (
     "id, user_id, pen_name, created_at,"
@@ -120,9 +122,13 @@ class LetterRepository:
     # -- writers -------------------------------------------------------------------------------
 
     async def count_since(self, user_id: int, since: int) -> int:
-        """Letters the member wrote since `since` (withdrawn ones too)."""
+        """Letters the member wrote since `since` that still go forward.
+
+        Rejected and withdrawn letters do not count: the writer is told to write a new one.
+        """
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) AS n FROM letters WHERE user_id = ? AND created_at >= ?",
+            f"SELECT COUNT(*) AS n FROM letters WHERE user_id = ? AND created_at >= ?"  # noqa: S608
+            f" AND {_COUNTED}",
             (user_id, since),
         )
         return 0 if row is None else int(row["n"])
@@ -145,7 +151,8 @@ class LetterRepository:
         """
         async with self._db.transaction() as connection:
             async with connection.execute(
-                "SELECT COUNT(*) FROM letters WHERE user_id = ? AND created_at >= ?",
+                f"SELECT COUNT(*) FROM letters WHERE user_id = ? AND created_at >= ?"  # noqa: S608
+                f" AND {_COUNTED}",
                 (user_id, day_start),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -361,7 +368,7 @@ class LetterRepository:
     ) -> int | None:
         """Record the hand-over day and tell each writer; None if already marked (or unsent).
 
-        Returns how many writers were told.
+        Returns how many writers were told (each of their letters gets its own notice).
         """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
@@ -384,4 +391,4 @@ class LetterRepository:
             await write_audit(
                 connection, now, courier_id, "bundle_delivered", None, f"bundle {bundle_id} {on}"
             )
-        return len(rows)
+        return len({row["user_id"] for row in rows})
