@@ -1,10 +1,13 @@
-"""One line describing the machine a benchmark ran on, for the tables in the README."""
+"""The machine a benchmark ran on, its tables, and comparisons run interleaved (A B A B ...)."""
 
 from __future__ import annotations
 
 import os
 import platform
 import resource
+import statistics
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -39,3 +42,44 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"|{'-' * (width + 2)}|-------|")
     for name, value in rows:
         print(f"| {name.ljust(width)} | {value} |")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Side A against side B, measured in interleaved pairs (A B A B ...) on a noisy machine."""
+
+    a: list[float]
+    b: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [a / b for a, b in zip(self.a, self.b, strict=True)]
+
+    @property
+    def median_ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    def describe(self) -> str:
+        """'98.1% (spread 95.0–101.2%, 3 pairs)': the median ratio A/B and its range."""
+        ratios = self.ratios
+        return (
+            f"{self.median_ratio:.1%} (spread {min(ratios):.1%}–{max(ratios):.1%}, "
+            f"{len(ratios)} pairs)"
+        )
+
+
+async def interleaved(
+    run_a: Callable[[], Awaitable[float]], run_b: Callable[[], Awaitable[float]], pairs: int = 3
+) -> Comparison:
+    """Run A then B, `pairs` times, so background load lands on both sides alike.
+
+    Each callable returns one figure (a rate, say); the pair's ratio is A/B.
+    """
+    if pairs < 3:
+        raise ValueError("at least three pairs: one pair cannot show the spread")
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(pairs):
+        a.append(await run_a())
+        b.append(await run_b())
+    return Comparison(a, b)
