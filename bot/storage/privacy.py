@@ -147,12 +147,12 @@ class PrivacyRepository:
     async def rewrite(self) -> None:
         """Rewrite every page (VACUUM): no stale fragment of a deleted row survives it.
 
-        The request is dropped in the same step, so a request made while the rewrite runs is
-        not: the lock keeps every other write out until VACUUM has finished.
+        The request is dropped only once VACUUM succeeded; no request can arrive in between,
+        as the lock keeps every other write out until both are done.
         """
         async with self._db.exclusive() as connection:
-            await connection.execute("DELETE FROM compaction_queue")
             await connection.execute("VACUUM")
+            await connection.execute("DELETE FROM compaction_queue")
 
     async def request_compaction(self, now: int) -> None:
         """Queue a rewrite (after a retention purge); requests coalesce into one."""
