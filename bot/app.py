@@ -121,6 +121,9 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     application.job_queue.run_repeating(
         _purge(runtime), interval=timedelta(days=1), first=timedelta(minutes=5), name="retention"
     )
+    application.job_queue.run_repeating(
+        _tidy(runtime), interval=timedelta(seconds=30), first=timedelta(seconds=30), name="tidy"
+    )
     application.add_error_handler(_make_error_handler(runtime))
 
 
@@ -130,6 +133,15 @@ def _purge(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
         await runtime.retention.purge()
 
     return purge
+
+
+def _tidy(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def tidy(context: Context) -> None:
+        """Every half minute: finish erasures a reader held up; expire abandoned drafts."""
+        await runtime.privacy.finish_erasures()
+        await runtime.conversations.expire_drafts()
+
+    return tidy
 
 
 def _make_error_handler(

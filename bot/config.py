@@ -38,6 +38,7 @@ class Config:
     letter_retention_days: int = 30
     letters_per_day: int = 3
     inactive_member_days: int = 365
+    draft_expiry_hours: int = 24
     broadcast_approvals: int = 1
     bundle_font: Path | None = None
     webhook_url: str | None = None
@@ -113,6 +114,7 @@ def load_config(
         letter_retention_days=reader.parse("LETTER_RETENTION_DAYS", _bounded_int(1, 3650), 30),
         letters_per_day=reader.parse("LETTERS_PER_DAY", _bounded_int(1, 100), 3),
         inactive_member_days=reader.parse("INACTIVE_MEMBER_DAYS", _bounded_int(30, 36500), 365),
+        draft_expiry_hours=reader.parse("DRAFT_EXPIRY_HOURS", _bounded_int(1, 720), 24),
         broadcast_approvals=reader.parse("BROADCAST_APPROVALS", _bounded_int(1, 2), 1),
         bundle_font=reader.parse("BUNDLE_FONT", _parse_existing_file, None),
         webhook_url=webhook_url,

@@ -63,3 +63,4 @@ class Conversation:
     flow: str
     step: str
     data: dict[str, object]
+    updated_at: int = 0  # epoch seconds of the last step: a draft left too long expires

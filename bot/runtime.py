@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -76,7 +77,9 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             MemberRepository(db), clock, config.default_timezone, digests.reschedule
         ),
         roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
-        conversations=ConversationService(ConversationRepository(db), clock),
+        conversations=ConversationService(
+            ConversationRepository(db), clock, timedelta(hours=config.draft_expiry_hours)
+        ),
         broadcasts=broadcasts,
         sender=sender,
         privacy=PrivacyService(PrivacyRepository(db), clock),

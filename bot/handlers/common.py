@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from typing import Any, Protocol, TypeAlias
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -182,3 +183,15 @@ class DeepLinks:
 
     def entry_for(self, payload: str) -> Callback | None:
         return self._entries.get(payload)
+
+
+def draft_expired(texts: Texts, expiry: timedelta) -> Html:
+    """What a member who comes back to an abandoned draft is told."""
+    hours = int(expiry.total_seconds() // 3600)
+    return texts.ngettext(
+        "Your unfinished draft was deleted after {count} hour without a step. Nothing was "
+        "sent. You can start again at any time.",
+        "Your unfinished draft was deleted after {count} hours without a step. Nothing was "
+        "sent. You can start again at any time.",
+        hours,
+    )

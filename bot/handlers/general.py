@@ -19,6 +19,7 @@ from bot.handlers.common import (
     Context,
     Flows,
     Handler,
+    draft_expired,
     reply,
     standing_of,
     texts_for,
@@ -27,6 +28,7 @@ from bot.handlers.menus import commands_for
 from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import Html
 from bot.runtime import Runtime
+from bot.services.conversations import EXPIRED
 
 log = logging.getLogger(__name__)
 _GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED in PTB
@@ -107,6 +109,9 @@ class General:
         step = self.flows.step_for(conversation.flow) if conversation is not None else None
         if conversation is not None and step is not None:
             await step(update, context, conversation)
+        elif conversation is not None and conversation.flow == EXPIRED:
+            texts = await texts_for(self.runtime, update)
+            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
         elif message.text is None:
             await self.not_text(update, context)
         elif message.text.startswith("/"):

@@ -18,6 +18,7 @@ from bot.handlers.common import (
     Handler,
     close_buttons,
     consented_member,
+    draft_expired,
     keyboard,
     refuse,
     reply,
@@ -28,6 +29,7 @@ from bot.handlers.common import (
 from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation, Member
 from bot.runtime import Runtime
+from bot.services.conversations import EXPIRED
 from bot.services.letter_rules import (
     LETTER_MAX_CHARS,
     LETTER_MAX_LINES,
@@ -300,6 +302,10 @@ class Letters:
             await self._preview(update, texts, data)
         elif step == "preview" and action in {"send", "edit", "back", "cancel"}:
             await self._on_preview_button(update, query, texts, member, action, value, data)
+        elif conversation is not None and conversation.flow == EXPIRED:
+            await query.answer()
+            await close_buttons(query)
+            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
         else:
             await query.answer(texts.plain("This button has expired. Please send /write."))
 

@@ -77,11 +77,21 @@ class Privacy:
             await reply(update, texts("Nothing was erased."))
             return
         erasure = await self.runtime.privacy.erase(user.id)
+        if erasure is None:  # not a member, or already erased: nothing is done
+            await reply(update, texts("I keep nothing about you."))
+            return
         lines = [
             texts(
                 "Everything I kept about you is erased. Send /start if you ever want to come back."
             )
         ]
+        if not erasure.complete:
+            lines.append(
+                texts(
+                    "Only a last copy inside the bot's database file remains for now, while the "
+                    "file is busy; it is wiped automatically within a few minutes."
+                )
+            )
         if erasure.printed_letters:
             lines.append(
                 texts.ngettext(
@@ -103,8 +113,9 @@ class Privacy:
         config = self.runtime.config
         what = texts(
             "<b>What we keep.</b> Your numeric Telegram id, your language, your subscription "
-            "and delivery settings, and the letters you write with their pen names. We never "
-            "keep your name, username, phone number or photos."
+            "and delivery settings, including your time zone (which hints where you live), "
+            "and the letters you write with their pen names. We never keep your name, "
+            "username, phone number or photos."
         )
         why = texts(
             "<b>Why.</b> Only to send you updates on the case and to pass your letters to the "
@@ -112,8 +123,10 @@ class Privacy:
         )
         who = texts(
             "<b>Who sees it.</b> Coordinators read letters to check them, without seeing who "
-            "wrote them. A courier prints approved letters with their pen names only. The "
-            "soldiers' guards may read the letters too."
+            "wrote them. The server keeps the link between you and your letters, never shown "
+            "to coordinators, so it can tell you when a letter is handed over. A courier "
+            "prints approved letters with their pen names only. The soldiers' guards may read "
+            "the letters too."
         )
         how_long = texts(
             "<b>How long.</b> Delivered and rejected letters are deleted after {days} days. "

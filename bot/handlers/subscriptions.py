@@ -237,9 +237,11 @@ class Subscriptions:
             + texts("<b>Your privacy</b>")
             + "\n"
             + texts(
-                "We keep only your Telegram user id, your language, your settings and the "
-                "letters you write: never your name, username or phone number. Coordinators "
-                "read letters without seeing who wrote them. Delivered and rejected letters "
+                "We keep only your Telegram user id, your language, your settings (including "
+                "your time zone, which hints where you live) and the letters you write: never "
+                "your name, username or phone number. The server keeps which letters are "
+                "yours, so it can tell you when they are handed over; coordinators read "
+                "letters without ever seeing who wrote them. Delivered and rejected letters "
                 "are deleted after {days} days. /mydata sends you a copy of your data and "
                 "/forget erases it.",
                 days=days,

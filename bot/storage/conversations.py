@@ -16,12 +16,30 @@ class ConversationRepository:
 
     async def get(self, user_id: int) -> Conversation | None:
         row = await self._db.fetch_one(
-            "SELECT flow, step, data FROM conversations WHERE user_id = ?", (user_id,)
+            "SELECT flow, step, data, updated_at FROM conversations WHERE user_id = ?",
+            (user_id,),
         )
         if row is None:
             return None
         data = json.loads(row["data"])
-        return Conversation(row["flow"], row["step"], data if isinstance(data, dict) else {})
+        return Conversation(
+            row["flow"], row["step"], data if isinstance(data, dict) else {}, row["updated_at"]
+        )
+
+    async def expire(self, before: int, marker: str, user_id: int | None = None) -> int:
+        """Empty drafts last touched before `before` (one member's, or everyone's).
+
+        The row stays as a `marker` with nothing in it, so the member who comes back can be
+        told that nothing was sent; its content is gone at once (secure_delete).
+        """
+        sql = (
+            "UPDATE conversations SET flow = ?, step = '', data = '{}'"
+            " WHERE updated_at < ? AND flow != ?"
+        )
+        params: tuple[object, ...] = (marker, before, marker)
+        if user_id is not None:
+            sql, params = sql + " AND user_id = ?", (*params, user_id)
+        return await self._db.execute(sql, params)
 
     async def set(
         self, user_id: int, flow: str, step: str, data: dict[str, object], now: int

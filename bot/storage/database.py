@@ -20,11 +20,12 @@ Params = Sequence[Any] | dict[str, Any]
 
 # Applied on every connection. WAL lets readers proceed during a write; secure_delete
 # overwrites deleted content so erased letters do not linger in free pages.
+BUSY_TIMEOUT_MS = 5000
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 5000",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA secure_delete = ON",
 )
 
@@ -94,6 +95,13 @@ class Database:
         """Run one write statement in its own transaction; return the rows changed."""
         async with self.transaction() as connection, connection.execute(sql, params) as cursor:
             return cursor.rowcount
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, with no transaction open, for statements SQLite refuses inside
+        one (VACUUM, checkpoints) or that span several steps of their own."""
+        async with self._lock:
+            yield self.connection
 
     async def run_outside_transaction(self, sql: str) -> None:
         """Statements SQLite refuses inside a transaction (VACUUM, checkpoints)."""

@@ -5,7 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage.database import Database
+from bot.storage.database import BUSY_TIMEOUT_MS, Database
+
+# What erasing a person does to each column that can hold their Telegram user or chat id.
+# Every such column is listed: tests/test_privacy.py fails when a migration adds one that is
+# missing here. Where a row is about someone else too (a post, a decision), the id becomes
+# the anonymous marker 0, as the audit log has always done.
+DELETE, ANONYMIZE, CLEAR = "delete", "anonymize", "clear"
+# Deleted with its row, found by the user id beside it (a member's chat is their private
+# chat): no scan of a large table for it.
+WITH_ROW = "with its row"
+PERSON_COLUMNS: dict[tuple[str, str], str] = {
+    ("outbox", "user_id"): DELETE,
+    ("outbox", "chat_id"): WITH_ROW,
+    ("roles", "user_id"): DELETE,
+    ("roles", "granted_by"): ANONYMIZE,
+    ("audit_log", "actor_id"): ANONYMIZE,
+    ("audit_log", "target_id"): CLEAR,
+    ("updates", "author_id"): ANONYMIZE,
+    ("broadcasts", "author_id"): ANONYMIZE,
+    ("broadcasts", "progress_chat_id"): CLEAR,
+    ("approval_requests", "author_id"): ANONYMIZE,
+    ("approval_requests", "decided_by"): ANONYMIZE,
+    ("bundles", "created_by"): ANONYMIZE,
+    ("bundles", "delivered_by"): ANONYMIZE,
+    ("letters", "decided_by"): ANONYMIZE,
+    ("conversations", "user_id"): DELETE,
+    ("letters", "user_id"): DELETE,
+    ("members", "chat_id"): WITH_ROW,
+    ("members", "user_id"): DELETE,
+}
+_ERASE_SQL = {
+    DELETE: "DELETE FROM {t} WHERE {c} = ?",
+    ANONYMIZE: "UPDATE {t} SET {c} = 0 WHERE {c} = ?",
+    CLEAR: "UPDATE {t} SET {c} = NULL WHERE {c} = ?",
+}
 
 
 @dataclass(frozen=True)
@@ -14,6 +48,7 @@ class Erasure:
 
     letters: int
     printed_letters: int  # already in a bundle the courier printed: a paper copy may exist
+    complete: bool = True  # False: rows are gone, a copy waits in the log or a page fragment
 
 
 class PrivacyRepository:
@@ -44,12 +79,14 @@ class PrivacyRepository:
         document["member"] = document["member"][0] if document["member"] else None
         return document
 
-    async def erase(self, user_id: int) -> Erasure:
-        """Delete the member and everything about them, then rebuild the file without it.
+    async def erase(self, user_id: int, now: int) -> Erasure | None:
+        """Delete the person's rows and put a marker where their id was; queue a rewrite.
 
-        Deleting rows is not enough: SQLite can keep a deleted key in b-tree interior pages
-        and in the write-ahead log. VACUUM rewrites every page and the TRUNCATE checkpoint
-        empties the log, so the id and the letters' text are gone from the bytes on disk.
+        Returns None when nothing was stored about them: then nothing changed and nothing is
+        queued, so a forged "erase" button cannot make the bot rewrite its file.
+        secure_delete zeroes the deleted content in the pages this writes; the copies left in
+        the write-ahead log and in stale page fragments go with the checkpoint and the queued
+        rewrite (see `checkpoint` and `compact`).
         """
         async with self._db.transaction() as connection:
             async with connection.execute(
@@ -59,20 +96,75 @@ class PrivacyRepository:
             ) as cursor:
                 row = await cursor.fetchone()
             letters, printed = (int(row[0]), int(row[1])) if row else (0, 0)
-            await connection.execute("DELETE FROM roles WHERE user_id = ?", (user_id,))
-            # The audit log keeps what happened, but no longer who it happened to.
+            # Notices to the person, sent or not, with their texts: a rejection note or a pen
+            # name lives there. Payloads shared with other people (a broadcast) stay.
             await connection.execute(
-                "UPDATE audit_log SET actor_id = 0 WHERE actor_id = ?", (user_id,)
+                "DELETE FROM outbox_payloads WHERE id IN (SELECT payload_id FROM outbox"
+                " WHERE user_id = ?1) AND NOT EXISTS (SELECT 1 FROM outbox o"
+                " WHERE o.payload_id = outbox_payloads.id AND o.user_id != ?1)",
+                (user_id,),
             )
+            # The progress message lived in the person's chat: its id goes with the chat's.
             await connection.execute(
-                "UPDATE audit_log SET target_id = NULL WHERE target_id = ?", (user_id,)
+                "UPDATE broadcasts SET progress_message_id = NULL WHERE progress_chat_id = ?",
+                (user_id,),
             )
-            # Cascades to conversations, letters and queued messages.
-            await connection.execute("DELETE FROM members WHERE user_id = ?", (user_id,))
-        await self.compact()
+            changed = 0
+            for (table, column), action in PERSON_COLUMNS.items():
+                if action == WITH_ROW:
+                    continue
+                sql = _ERASE_SQL[action].format(t=table, c=column)  # names from the table above
+                async with connection.execute(sql, (user_id,)) as cursor:
+                    changed += max(cursor.rowcount, 0)
+            if changed == 0:
+                return None  # nothing was written: the transaction commits nothing
+            await connection.execute(
+                "INSERT INTO compaction_queue (id, requested_at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (now,),
+            )
         return Erasure(letters, printed)
 
-    async def compact(self) -> None:
-        """Rewrite the database file and empty the write-ahead log (after erasures, purges)."""
-        await self._db.run_outside_transaction("VACUUM")
-        await self._db.run_outside_transaction("PRAGMA wal_checkpoint(TRUNCATE)")
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the file and empty it; False if a reader blocks it.
+
+        A reader's snapshot (a backup, an open shell) keeps old frames alive; waiting on it
+        here would hold every member's request, so the caller retries within its own bound.
+        """
+        async with self._db.exclusive() as connection:
+            await connection.execute("PRAGMA busy_timeout = 0")
+            try:
+                async with connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                    row = await cursor.fetchone()
+            finally:
+                await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return row is not None and int(row[0]) == 0
+
+    async def compaction_requested(self) -> bool:
+        """Whether an erase or a purge is waiting for the file to be rewritten."""
+        return await self._db.fetch_one("SELECT 1 FROM compaction_queue") is not None
+
+    async def rewrite(self) -> None:
+        """Rewrite every page (VACUUM): no stale fragment of a deleted row survives it.
+
+        The request is dropped only once VACUUM succeeded; no request can arrive in between,
+        as the lock keeps every other write out until both are done.
+        """
+        async with self._db.exclusive() as connection:
+            await connection.execute("VACUUM")
+            await connection.execute("DELETE FROM compaction_queue")
+
+    async def request_compaction(self, now: int) -> None:
+        """Queue a rewrite (after a retention purge); requests coalesce into one."""
+        await self._db.execute(
+            "INSERT INTO compaction_queue (id, requested_at) VALUES (1, ?)"
+            " ON CONFLICT (id) DO NOTHING",
+            (now,),
+        )
+
+    async def compact(self) -> bool:
+        """Rewrite the file and empty the log now (the daily purge); False if a reader blocks
+        the log, which the queued request then retries."""
+        await self.request_compaction(0)
+        await self.rewrite()
+        return await self.checkpoint()
