@@ -21,9 +21,10 @@ from bot.models import Role
 from bot.sandbox import GROUP_ANONYMOUS_BOT, FakeGroup
 from bot.sandbox.server import FakeBotApi
 from bot.sandbox.users import FakeUser
+from tests.conftest import StartBot
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
 from tests.support.people import member_who_joined, staff
-from tests.support.seeding import seed_announcement
+from tests.support.seeding import seed_announcement, seed_subscribers
 
 MEMBER_ID = 9101
 PEN_NAME = "서울의 한 어머니"
@@ -283,3 +284,21 @@ async def test_plain_talk_in_a_group_is_not_answered(
     await group.expect_nothing()
     await group.send(member, "/help")
     await group.expect(BOT_LINK)
+
+
+async def test_members_moved_to_a_group_by_the_old_start_get_their_private_chat_back(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """What /start in a group did before this fix is repaired when the bot is upgraded."""
+    bot = await make_bot()
+    await seed_subscribers(bot.runtime.db, [9201, 9202, int(GROUP_ANONYMOUS_BOT["id"])])
+    await bot.stop()
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE members SET chat_id = -6999 WHERE user_id <> 9202")
+        connection.execute("DELETE FROM schema_migrations WHERE version >= 6")
+    bot = await make_bot()
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT user_id, chat_id, subscribed, active FROM members ORDER BY user_id"
+        ).fetchall()
+    assert rows == [(9201, 9201, 1, 1), (9202, 9202, 1, 1), (1087968824, 1087968824, 0, 0)]
