@@ -302,3 +302,35 @@ async def test_members_moved_to_a_group_by_the_old_start_get_their_private_chat_
             "SELECT user_id, chat_id, subscribed, active FROM members ORDER BY user_id"
         ).fetchall()
     assert rows == [(9201, 9201, 1, 1), (9202, 9202, 1, 1), (1087968824, 1087968824, 0, 0)]
+
+
+async def test_a_flood_in_a_group_is_quiet_there_and_leaves_the_private_chat_alone(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = await member_who_joined(sandbox, MEMBER_ID, "en")
+    group = sandbox.group(-6903, "Volunteers")
+    for _ in range(40):
+        await group.send(member, "/help")
+    await sandbox.wait_until_fetched()
+    await member.send("/help")
+    await member.expect("What I can do")
+    await group.expect_nothing()
+    assert 1 <= len(group.messages) <= 3
+    assert all(m.text == pointer(bot, "en") for m in group.messages)
+    assert not any("very fast" in m.text for m in member.messages)
+
+
+async def test_a_group_that_removed_the_bot_never_marks_a_member_as_gone(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = await member_who_joined(sandbox, MEMBER_ID, "en")
+    group = sandbox.group(-6904, "Volunteers")
+    await group.remove_bot(member)
+    await group.send(member, "/help")  # in flight while the bot was removed
+    await sandbox.wait_for_calls("sendMessage", count=1 + len(member.messages))
+    await sandbox.wait_until_fetched()
+    await member.send("/help")
+    await member.expect("What I can do")
+    stored = await bot.runtime.members.get(MEMBER_ID)
+    assert stored is not None and stored.active
+    assert group.messages == []

@@ -34,8 +34,10 @@ class Gatekeeper:
     def __init__(self, runtime: Runtime, guard: FloodGuard | None = None) -> None:
         self.runtime = runtime
         self.guard = guard or FloodGuard()
-        # Groups get their own budget: what happens there never throttles a member's private chat.
-        self.group_guard = FloodGuard()
+        # Groups get their own, small budget per chat: a few pointers a minute is plenty (Telegram
+        # allows a bot 20 messages a minute in a group), and what happens there never throttles
+        # a member's private chat.
+        self.group_guard = FloodGuard(max_in_window=3, window=60.0, cool_down=60.0)
 
     def handlers(self) -> list[Handler]:
         return [TypeHandler(Update, self.check)]

@@ -150,6 +150,22 @@ class FakeGroup:
             }
         )
 
+    async def remove_bot(self, by: FakeUser) -> None:
+        """``by`` removes the bot: sends here now answer 403, and the bot gets my_chat_member."""
+        self.chat.left = True
+        bot = self._state.bot_user
+        self._state.add_update(
+            {
+                "my_chat_member": {
+                    "chat": self.info,
+                    "from": by.info,
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": "member", "user": bot},
+                    "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+                }
+            }
+        )
+
     async def expect(self, match: MessageMatch = None, timeout: float = 10.0) -> BotMessage:
         """The next message or edit here after the last action in this chat that matches."""
         message, position = await self.server.wait_for_message_at(
