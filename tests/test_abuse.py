@@ -114,7 +114,7 @@ async def test_a_blocked_member_keeps_privacy_rights_but_nothing_else(
     question = await member.expect("Erase everything?")
     await member.click(question, "Keep my data")
     await member.expect("Nothing was erased.")
-    for command in ("/write", "/letters", "/help", "/start", "/settings"):
+    for command in ("/write", "/letters", "/help", "/start", "/settings", "/mydata@other_bot"):
         await member.send(command)
     await member.expect_nothing()
     stored = await bot.runtime.members.get(8211)

@@ -29,7 +29,7 @@ _JOINED = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberSt
 
 
 class Gatekeeper:
-    """Flood control and admin blocks, checked on every update in handler group -1."""
+    """Private chats only, flood control and admin blocks, checked on every update (group -1)."""
 
     def __init__(self, runtime: Runtime, guard: FloodGuard | None = None) -> None:
         self.runtime = runtime
@@ -67,7 +67,8 @@ class Gatekeeper:
                 await update.callback_query.answer()  # no spinner left turning
             raise ApplicationHandlerStop
         member = await self.runtime.members.get(user.id)
-        if member is not None and member.blocked and not _uses_privacy_rights(update):
+        privacy_rights = _uses_privacy_rights(update, context.bot.username)
+        if member is not None and member.blocked and not privacy_rights:
             # No answer at all: a blocked account learns nothing from the bot.
             if update.callback_query is not None:
                 await update.callback_query.answer()
@@ -165,14 +166,15 @@ def _is_command(update: Update) -> bool:
     return message is not None and (message.text or "").startswith("/")
 
 
-def _uses_privacy_rights(update: Update) -> bool:
-    """/privacy, /mydata, /forget and the /forget buttons."""
+def _uses_privacy_rights(update: Update, bot_username: str) -> bool:
+    """/privacy, /mydata, /forget (to this bot) and the /forget buttons."""
     if update.callback_query is not None:
         return (update.callback_query.data or "").startswith(PRIVACY_BUTTONS)
     text = update.message.text if update.message is not None else None
     if not text or not text.startswith("/"):
         return False
-    return text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower() in PRIVACY_COMMANDS
+    command, _, addressee = text.split(maxsplit=1)[0][1:].lower().partition("@")
+    return command in PRIVACY_COMMANDS and addressee in ("", bot_username.lower())
 
 
 def _sender(update: object) -> int | None:
