@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
@@ -90,7 +90,8 @@ def build_application(
 def register_features(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
     """Every feature, in the order a member meets them; the catch-alls come last."""
     flows, deep_links = Flows(), DeepLinks()
-    subscriptions = Subscriptions(runtime, deep_links)  # /start /language /subscribe /unsubscribe
+    # /start /language /subscribe /unsubscribe, and typing at the consent step
+    subscriptions = Subscriptions(runtime, deep_links, flows)
     settings = Settings(runtime, flows)  # /settings, and typing a time zone
     announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
     general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
@@ -151,16 +152,19 @@ def _make_error_handler(
         """Log where it failed (never the message: it may quote user text) and say sorry."""
         error = context.error
         user = update.effective_user if isinstance(update, Update) else None
+        chat = update.effective_chat if isinstance(update, Update) else None
+        private = chat is not None and chat.type == ChatType.PRIVATE
         if isinstance(error, Forbidden):
             # The member blocked the bot while we were answering: they left, nothing broke.
-            if user is not None:
+            # (Only their private chat says so: a group that removed the bot is not them.)
+            if user is not None and private:
                 await runtime.members.bot_blocked(user.id, True)
             log.info("event=reply_forbidden")
             return
         frames = traceback.extract_tb(error.__traceback__) if error is not None else []
         where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
         log.error("event=handler_error error=%s where=%s", type(error).__name__, where)
-        if not isinstance(update, Update) or update.effective_chat is None:
+        if not isinstance(update, Update) or update.effective_chat is None or not private:
             return
         try:
             texts = await texts_for(runtime, update)

@@ -96,3 +96,39 @@ async def test_each_members_updates_are_handled_in_order_while_members_run_concu
     for n, writer in enumerate(writers):
         preview = await writer.expect("Send it for review?")
         assert f"({n})" in preview.text and f"A friend number {n}" in preview.text
+
+
+async def test_a_blocked_member_keeps_privacy_rights_but_nothing_else(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = await member_who_joined(sandbox, 8211, "en")
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send("/block 8211")
+    await admin.expect("8211 is blocked")
+    await member.send("/privacy")
+    await member.expect("What we keep")
+    await member.send("/mydata")
+    document = await member.expect(lambda m: m.kind == "document")
+    assert b'"user_id": 8211' in sandbox.file(document.file_id or "").data
+    await member.send("/forget")
+    question = await member.expect("Erase everything?")
+    await member.click(question, "Keep my data")
+    await member.expect("Nothing was erased.")
+    for command in ("/write", "/letters", "/help", "/start", "/settings", "/mydata@other_bot"):
+        await member.send(command)
+    await member.expect_nothing()
+    stored = await bot.runtime.members.get(8211)
+    assert stored is not None and stored.blocked
+
+
+async def test_an_admin_who_blocks_themself_is_told_why_not_shown_the_usage(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send(f"/block {ADMIN_ID}")
+    answer = await admin.expect()
+    assert answer.text == "You cannot block or unblock yourself."
+    await admin.send(f"/unblock {ADMIN_ID}")
+    assert (await admin.expect()).text == "You cannot block or unblock yourself."
+    await admin.send("/block")
+    assert "Usage" in (await admin.expect()).text

@@ -146,7 +146,7 @@ async def test_a_backup_taken_during_a_broadcast_is_whole_and_consistent(
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
         assert connection.execute("SELECT COUNT(*) FROM outbox").fetchone() == (300,)
         assert connection.execute("SELECT COUNT(*) FROM members").fetchone() == (300,)
-    assert check(copy).line.startswith(f"ok: schema {SCHEMA}")
+    assert check(copy).line.startswith(f"ok: schema {SCHEMA},")
     assert not (tmp_path / ".backup.sqlite3.partial").exists()
 
     refused = cli("backup", str(copy), database=bot.config.database_path)

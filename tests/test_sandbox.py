@@ -33,7 +33,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.sandbox import FAKE_JPEG, SANDBOX_TOKEN, FakeBotApi, Fault
+from bot.sandbox import FAKE_JPEG, GROUP_ANONYMOUS_BOT, SANDBOX_TOKEN, FakeBotApi, Fault
 
 MEMBER_ID = 7001
 # PTB 22's own RetryAfter constructor warns that retry_after will become a timedelta.
@@ -577,3 +577,83 @@ async def test_a_real_application_talks_to_fake_people(server: FakeBotApi) -> No
             await application.updater.stop()
             await application.stop()
     assert welcome.edited and len(server.messages(MEMBER_ID)) == 1
+
+
+async def test_group_messages_anonymous_admins_and_channel_posts_arrive_as_telegram_sends_them(
+    server: FakeBotApi, bot: Bot
+) -> None:
+    member = server.user(MEMBER_ID, language_code="en")
+    group = server.group(-5001, "Volunteers", supergroup=True)
+    channel = server.channel(-1005002, "News")
+    await group.send(member, "/whoami")
+    await group.send_as_anonymous_admin("/mydata")
+    await channel.post("hello")
+    first, anonymous, post = await bot.get_updates()
+    assert first.message is not None and first.message.from_user is not None
+    assert first.message.chat.type == "supergroup" and first.message.chat.id == -5001
+    assert first.message.from_user.id == MEMBER_ID and first.message.sender_chat is None
+    assert [e.type for e in first.message.entities] == ["bot_command"]
+    assert anonymous.message is not None and anonymous.message.from_user is not None
+    assert anonymous.message.from_user.id == GROUP_ANONYMOUS_BOT["id"] == 1087968824
+    assert anonymous.message.from_user.username == "GroupAnonymousBot"
+    assert anonymous.message.sender_chat is not None
+    assert anonymous.message.sender_chat.id == -5001
+    assert post.channel_post is not None and post.message is None
+    assert post.channel_post.chat.type == "channel"
+    assert post.channel_post.sender_chat is not None
+    assert post.channel_post.sender_chat.id == -1005002
+    assert post.channel_post.from_user is None
+
+
+async def test_a_button_press_in_a_group_names_the_person_and_the_group(
+    server: FakeBotApi, bot: Bot
+) -> None:
+    member = server.user(MEMBER_ID)
+    group = server.group(-5003)
+    sent = await bot.send_message(-5003, "choose", reply_markup=keyboard("a:1", "b:2"))
+    query_id = await group.click(member, server.message(-5003, sent.message_id), "b:2")
+    (update,) = await bot.get_updates()
+    query = update.callback_query
+    assert query is not None and query.data == "b:2" and query.from_user.id == MEMBER_ID
+    assert query.message is not None and query.message.chat.id == -5003
+    await bot.answer_callback_query(query.id, "ok")
+    assert server.callback_answer(query_id) == {
+        "text": "ok",
+        "show_alert": False,
+        "url": None,
+        "cache_time": 0,
+    }
+
+
+async def test_added_to_a_group_the_bot_gets_my_chat_member_and_can_leave(
+    server: FakeBotApi, bot: Bot
+) -> None:
+    member = server.user(MEMBER_ID)
+    group = server.group(-5004)
+    await group.add_bot(member)
+    (added,) = await bot.get_updates()
+    change = added.my_chat_member
+    assert change is not None and change.chat.id == -5004 and change.from_user.id == MEMBER_ID
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("left", "member")
+    await bot.send_message(-5004, "hello")
+    assert await bot.leave_chat(-5004) is True
+    assert group.bot_left
+    (left,) = await bot.get_updates(offset=added.update_id + 1)
+    assert left.my_chat_member is not None
+    assert left.my_chat_member.new_chat_member.status == "left"
+    with pytest.raises(Forbidden, match="bot is not a member of the group chat"):
+        await bot.send_message(-5004, "still here?")
+    with pytest.raises(BadRequest, match="can't be changed in private chats"):
+        await bot.leave_chat(MEMBER_ID)
+
+
+async def test_group_expect_reads_what_the_bot_wrote_there_after_the_last_action(
+    server: FakeBotApi, bot: Bot
+) -> None:
+    member = server.user(MEMBER_ID)
+    group = server.group(-5005)
+    await bot.send_message(-5005, "before")
+    await group.send(member, "/help")
+    await bot.send_message(-5005, "after")
+    assert (await group.expect()).text == "after"
+    assert member.messages == []

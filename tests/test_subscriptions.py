@@ -142,3 +142,24 @@ async def test_unsubscribe_and_language_change(bot: RunningBot, sandbox: FakeBot
     await member.expect("이제 한국어로 이야기할게요")
     await member.send("/unsubscribe")
     await member.expect("이제 소식을 보내지 않을게요")
+
+
+async def test_typing_at_the_consent_or_language_step_points_to_the_buttons(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    member = sandbox.user(531, first_name="지우", language_code="ko")
+    await member.send("/start")
+    welcome = await member.expect("편지")
+    await member.send("네 동의합니다")
+    pointer = await member.expect()
+    assert "“동의해요”" in pointer.text and "버튼" in pointer.text
+    assert "잘 모르겠어요" not in pointer.text
+    with sqlite3.connect(database) as connection:
+        consented = connection.execute(
+            "SELECT consented_at FROM members WHERE user_id = 531"
+        ).fetchone()
+    assert consented == (None,)  # typing is not consent
+    await member.click(welcome, "동의해요")
+    await member.expect("어떤 언어")
+    await member.send("한국어요")
+    assert "언어를 골라 주세요" in (await member.expect()).text

@@ -59,8 +59,11 @@ class Admin:
             return
         texts = await texts_for(self.runtime, update)
         args = command_args(context)
-        if len(args) != 1 or not _USER_ID.match(args[0]) or int(args[0]) == user.id:
+        if len(args) != 1 or not _USER_ID.match(args[0]):
             await reply(update, texts("Usage: /block USER_ID or /unblock USER_ID."))
+            return
+        if int(args[0]) == user.id:
+            await reply(update, texts("You cannot block or unblock yourself."))
             return
         target = int(args[0])
         changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked)

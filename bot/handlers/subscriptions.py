@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.handlers.common import (
     Context,
     DeepLinks,
+    Flows,
     Handler,
     close_buttons,
     consented_member,
@@ -20,7 +21,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.menus import set_personal_menu
 from bot.i18n import Html, Texts
-from bot.models import Member
+from bot.models import Conversation, Member
 from bot.runtime import Runtime
 
 # Language names are always shown in their own language, so anyone can find theirs.
@@ -32,9 +33,10 @@ ONBOARDING = "onboarding"
 class Subscriptions:
     """The first steps of every member, and turning updates on and off."""
 
-    def __init__(self, runtime: Runtime, deep_links: DeepLinks) -> None:
+    def __init__(self, runtime: Runtime, deep_links: DeepLinks, flows: Flows) -> None:
         self.runtime = runtime
         self.deep_links = deep_links
+        flows.register(ONBOARDING, self.on_typed_during_onboarding)
 
     def handlers(self) -> list[Handler]:
         return [
@@ -95,6 +97,28 @@ class Subscriptions:
             update,
             texts("Which language would you like?"),
             self._language_keyboard(member.language, onboarding=True),
+        )
+
+    async def on_typed_during_onboarding(
+        self, update: Update, context: Context, conversation: Conversation
+    ) -> None:
+        """Typing instead of pressing a button at the consent or language step: point to them."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        member = await self.runtime.members.get(user.id)
+        if member is not None and member.has_consented:
+            await reply(update, texts("Please choose a language with the buttons above."))
+            return
+        await reply(
+            update,
+            texts(
+                "To go on, please press one of the buttons under the privacy notice above: "
+                "“{agree}” or “{decline}”.",
+                agree=texts.plain("I agree"),
+                decline=texts.plain("No, thanks"),
+            ),
         )
 
     async def choose_language(self, update: Update, context: Context) -> None:

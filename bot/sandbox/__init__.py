@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.faults import Fault, FaultKind, FaultRule, SandboxStats
 from bot.sandbox.formatting import html_quote, parse_html
+from bot.sandbox.groups import GROUP_ANONYMOUS_BOT, FakeGroup
 from bot.sandbox.state import BotMessage, Button, MessageVersion, RecordedCall, StoredFile
 from bot.sandbox.users import FAKE_JPEG, FakeUser
 
@@ -14,10 +15,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAKE_JPEG",
+    "GROUP_ANONYMOUS_BOT",
     "SANDBOX_TOKEN",
     "BotMessage",
     "Button",
     "FakeBotApi",
+    "FakeGroup",
     "FakeUser",
     "Fault",
     "FaultKind",

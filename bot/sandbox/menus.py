@@ -72,7 +72,6 @@ for _name in (
     "pinChatMessage",
     "unpinChatMessage",
     "unpinAllChatMessages",
-    "leaveChat",
     "setMessageReaction",
 ):
     METHODS[_name] = _true

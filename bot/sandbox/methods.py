@@ -316,6 +316,28 @@ async def answer_callback_query(ctx: CallContext) -> bool:
     return True
 
 
+@method("leaveChat")
+async def leave_chat(ctx: CallContext) -> bool:
+    """Leave a group, supergroup or channel; the bot then gets its own my_chat_member "left"."""
+    record = ctx.state.target_chat(ctx.params.chat_id(), sending=False)
+    if record.info["type"] == "private":
+        raise bad_request("chat member status can't be changed in private chats")
+    record.left = True
+    bot = ctx.state.bot_user
+    ctx.state.add_update(
+        {
+            "my_chat_member": {
+                "chat": record.info,
+                "from": bot,
+                "date": now(),
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": {"status": "left", "user": bot},
+            }
+        }
+    )
+    return True
+
+
 @method("sendChatAction")
 async def send_chat_action(ctx: CallContext) -> bool:
     """ "typing…" and friends: only the chat checks matter."""

@@ -19,6 +19,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from bot.sandbox.faults import Fault, FaultInjector, FaultRule, RateLimiter, SandboxStats
+from bot.sandbox.groups import FakeGroup
 from bot.sandbox.state import BotMessage, RecordedCall, SandboxState, StoredFile, wait_for
 from bot.sandbox.transport import deliver_webhooks, make_application
 from bot.sandbox.users import FakeUser, MessageMatch, message_matcher
@@ -53,6 +54,7 @@ class FakeBotApi:
         self.record_calls = record_calls
         self.closing = False
         self._users: dict[int, FakeUser] = {}
+        self._groups: dict[int, FakeGroup] = {}
         self._http: tornado.httpserver.HTTPServer | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._host = "127.0.0.1"
@@ -150,10 +152,27 @@ class FakeBotApi:
 
     def group(
         self, chat_id: int, title: str = "Test group", *, supergroup: bool = False
-    ) -> JsonDict:
-        """Register a group chat the bot is in; people can ``send(..., chat_id=...)`` there."""
-        chat_type = "supergroup" if supergroup else "group"
-        return self.state.add_chat({"id": chat_id, "type": chat_type, "title": title}).info
+    ) -> FakeGroup:
+        """A group (ids are negative) with the bot in it; people act there through the handle.
+
+        Calling it again with the same id returns the same handle.
+        """
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        if chat_id not in self._groups:
+            chat_type = "supergroup" if supergroup else "group"
+            info = self.state.add_chat({"id": chat_id, "type": chat_type, "title": title}).info
+            self._groups[chat_id] = FakeGroup(self, info)
+        return self._groups[chat_id]
+
+    def channel(self, chat_id: int, title: str = "Test channel") -> FakeGroup:
+        """A channel with the bot in it (as an administrator, the only way a bot is there)."""
+        if chat_id >= 0:
+            raise ValueError("channel ids are negative")
+        if chat_id not in self._groups:
+            info = self.state.add_chat({"id": chat_id, "type": "channel", "title": title}).info
+            self._groups[chat_id] = FakeGroup(self, info)
+        return self._groups[chat_id]
 
     def inject_update(self, update: JsonDict) -> JsonDict:
         """Queue a raw update (update_id added unless given); returns it."""

@@ -218,6 +218,8 @@ class ChatRecord:
     events: list[tuple[str, int]] = field(default_factory=list)
     blocked: bool = False
     migrated_to: int | None = None
+    # The bot left (leaveChat) or was removed from a group, supergroup or channel.
+    left: bool = False
 
     @property
     def chat_id(self) -> int:
@@ -319,6 +321,8 @@ class SandboxState:
             raise migrated_error(record.migrated_to)
         if sending and record.blocked:
             raise forbidden("bot was blocked by the user")
+        if record.left:
+            raise forbidden(f"bot is not a member of the {record.info['type']} chat")
         return record
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> ChatRecord:

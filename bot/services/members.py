@@ -46,6 +46,16 @@ class SettingResult:
     problem: SettingProblem | None = None
 
 
+# Telegram's shared senders: every anonymous group admin (GroupAnonymousBot), messages sent on
+# behalf of a channel (Channel_Bot), and channel posts forwarded to a discussion group (777000).
+# Many people stand behind each, so none is ever a member.
+SHARED_SENDER_IDS = frozenset({1087968824, 136817688, 777000})
+
+
+class NotAPrivateChat(ValueError):
+    """Registration was asked to deliver to a chat other than the person's own private chat."""
+
+
 class MemberService:
     """What a member can do to their own record."""
 
@@ -66,7 +76,13 @@ class MemberService:
         return await self._members.get(user_id)
 
     async def join(self, user_id: int, chat_id: int, language: str) -> Member:
-        """Record a member who sent /start (or return the existing record)."""
+        """Record a member who sent /start (or return the existing record).
+
+        A private chat's id is its person's id: any other chat (a group) is refused, so a
+        member's updates and notices can never be redirected to a group.
+        """
+        if chat_id != user_id or user_id in SHARED_SENDER_IDS:
+            raise NotAPrivateChat("a member's delivery chat is their own private chat")
         now = to_epoch(self._clock.now())
         return await self._members.register(
             user_id, chat_id, language, self._default_timezone, now

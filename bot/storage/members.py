@@ -47,6 +47,8 @@ class MemberRepository:
         self, user_id: int, chat_id: int, language: str, timezone: str, now: int
     ) -> Member:
         """Create the member if new (touching last_seen otherwise) and return the stored row."""
+        if chat_id != user_id:  # a private chat's id is its person's id; groups are refused
+            raise ValueError("a member's chat is their private chat")
         async with self._db.transaction() as connection:
             await connection.execute(
                 "INSERT INTO members (user_id, chat_id, language, timezone, created_at,"
