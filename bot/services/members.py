@@ -65,6 +65,15 @@ class MemberService:
     async def get(self, user_id: int) -> Member | None:
         return await self._members.get(user_id)
 
+    async def new_settings_view(self, user_id: int) -> int:
+        """Number a settings message about to be shown; every older one expires."""
+        return await self._members.next_settings_view(user_id) or 0
+
+    async def is_current_settings_view(self, user_id: int, view: int) -> bool:
+        """Whether a settings button was shown on the member's newest settings message."""
+        current = await self._members.settings_view(user_id)
+        return current is not None and current == view
+
     async def join(self, user_id: int, chat_id: int, language: str) -> Member:
         """Record a member who sent /start (or return the existing record)."""
         now = to_epoch(self._clock.now())

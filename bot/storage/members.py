@@ -125,5 +125,25 @@ class MemberRepository:
             )
         return True
 
+    async def next_settings_view(self, user_id: int) -> int | None:
+        """Number a new settings message; older ones stop working. None for a non-member."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "UPDATE members SET settings_view = settings_view + 1 WHERE user_id = ?"
+                " RETURNING settings_view",
+                (user_id,),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return None if row is None else int(row["settings_view"])
+
+    async def settings_view(self, user_id: int) -> int | None:
+        """The number of the member's newest settings message."""
+        row = await self._db.fetch_one(
+            "SELECT settings_view FROM members WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else int(row["settings_view"])
+
     async def delete(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM members WHERE user_id = ?", (user_id,))
