@@ -116,9 +116,12 @@ class Announcements:
         if draft is None:
             await answer(query, texts.plain("This button has expired. Please start again."))
             return
-        if isinstance(button, AnnounceAudience):
+        if isinstance(button, AnnounceAudience):  # nothing to record: tidy first
+            await answer(query)
+            await close_buttons(query)
             await self._confirm(update, texts, draft, button.audience)
-        elif isinstance(button, AnnounceSend):
+            return
+        if isinstance(button, AnnounceSend):
             await self._send(update, context, texts, draft, button.audience)
         else:
             await self.runtime.conversations.leave(user.id)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Self
 
 from bot.models import DeliveryMode
 from bot.services.broadcasts import Audience
+from bot.services.letters import RejectReason
 
 MAX_BYTES = 64  # Telegram's limit on callback_data
 _SEPARATOR = ":"
@@ -218,3 +219,88 @@ class SettingsDay(ButtonData, prefix="set:day"):
 class SettingsZone(ButtonData, prefix="set:zone"):
     view: int
     zone: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LetterWithdraw(ButtonData, prefix="letters:withdraw"):
+    """Asks before withdrawing `letter`, which must be the presser's own and still pending."""
+
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LetterConfirm(ButtonData, prefix="letters:confirm"):
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LetterKeep(ButtonData, prefix="letters:keep"):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewApprove(ButtonData, prefix="rev:ok"):
+    """Decides `letter`; a letter already decided is never decided (or followed up) twice."""
+
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewReject(ButtonData, prefix="rev:no"):
+    letter: int  # shows the reasons
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewReason(ButtonData, prefix="rev:why"):
+    letter: int
+    reason: RejectReason
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewOther(ButtonData, prefix="rev:other"):
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewBack(ButtonData, prefix="rev:back"):
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewSkip(ButtonData, prefix="rev:skip"):
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BundlePick(ButtonData, prefix="bun:pick"):
+    bundle: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleTypeDay(ButtonData, prefix="bun:type"):
+    bundle: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleDelivered(ButtonData, prefix="bun:on"):
+    """`bundle` was handed over on `day` (YYYY-MM-DD); a bundle is marked only once."""
+
+    bundle: int
+    day: str
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleCancel(ButtonData, prefix="bun:cancel"):
+    pass
+
+
+# The approval request's buttons are built by bot/services/approvals.py (it queues the message
+# in the outbox and may not import handlers); these decode exactly what it writes.
+@dataclasses.dataclass(frozen=True)
+class ApprovalApprove(ButtonData, prefix="appr:yes"):
+    request: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ApprovalReject(ButtonData, prefix="appr:no"):
+    request: int

@@ -11,6 +11,7 @@ from bot.handlers.common import (
     Context,
     DeepLinks,
     Handler,
+    answer,
     close_buttons,
     consented_member,
     keyboard,
@@ -77,10 +78,8 @@ class Subscriptions:
         texts = await texts_for(self.runtime, update)
         member = await self.runtime.members.get(user.id)
         if member is None:
-            await query.answer(texts.plain("This button has expired. Please send /start."))
+            await answer(query, texts.plain("This button has expired. Please send /start."))
             return
-        await query.answer()
-        await close_buttons(query)
         if query.data == "start:decline":
             await self.runtime.members.decline(user.id)
             await reply(
@@ -89,8 +88,14 @@ class Subscriptions:
                     "All right: nothing about you is kept. Send /start if you change your mind."
                 ),
             )
-            return
-        await self.runtime.members.consent(user.id)
+        else:
+            await self._consent(update, member, texts)
+        await answer(query)
+        await close_buttons(query)
+
+    async def _consent(self, update: Update, member: Member, texts: Texts) -> None:
+        """Record the consent first; then ask for the language."""
+        await self.runtime.members.consent(member.user_id)
         await reply(
             update,
             texts("Which language would you like?"),
@@ -123,9 +128,8 @@ class Subscriptions:
             user.id, parts[1] if len(parts) > 1 else ""
         )
         if result.member is None:
-            await query.answer(texts.plain("This button has expired. Please try again."))
+            await answer(query, texts.plain("This button has expired. Please try again."))
             return
-        await query.answer()
         member = result.member
         texts = self.runtime.translator.texts(member.language)
         await self._refresh_menu(context.bot, member)
@@ -135,6 +139,7 @@ class Subscriptions:
         )
         if parts[-1] == "start":
             await self._after_language(update, context, member, texts)
+        await answer(query)
 
     async def _after_language(
         self, update: Update, context: Context, member: Member, texts: Texts
@@ -170,7 +175,7 @@ class Subscriptions:
         member = await consented_member(self.runtime, update, texts)
         if member is None:
             return
-        await query.answer()
+        await answer(query)
         await close_buttons(query)
         if query.data == "sub:yes":
             await self.subscribe(update, context)
