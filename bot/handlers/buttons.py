@@ -304,3 +304,21 @@ class ApprovalApprove(ButtonData, prefix="appr:yes"):
 @dataclasses.dataclass(frozen=True)
 class ApprovalReject(ButtonData, prefix="appr:no"):
     request: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentAnswer(ButtonData, prefix="start"):
+    """The answer to the privacy notice; it is always about the presser's own record."""
+
+    agree: int  # 1 agrees, 0 declines
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageChoice(ButtonData, prefix="lang"):
+    language: str
+    onboarding: int  # 1 during /start: the subscription offer follows
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscribeOffer(ButtonData, prefix="sub"):
+    accept: int

@@ -85,10 +85,10 @@ class Privacy:
             # Someone else's question (forwarded, or in a group): it erases nothing of anyone.
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
-        if not button.erase:
-            await reply(update, texts("Nothing was erased."))
+        if not button.erase:  # nothing to record: tidy first
             await answer(query)
             await close_buttons(query)
+            await reply(update, texts("Nothing was erased."))
             return
         erasure = await self.runtime.privacy.erase(user.id)
         await answer(query)
