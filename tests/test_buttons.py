@@ -237,3 +237,48 @@ async def test_an_announcement_confirmed_late_is_still_sent(
     await coordinator.click(confirm, "Send", age=LATE)
     assert "came late" in (await reader.expect("Announcement from")).text
     assert went_wrong(coordinator) == []
+
+
+async def test_a_setting_pressed_on_a_message_since_deleted_is_saved(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, 1110, "en")
+    await member.send("/settings")
+    screen = await member.expect("Your settings")
+    sandbox.message(1110, screen.message_id).deleted = True  # the member deleted it, then pressed
+    query = await member.click(screen, "Paused")
+    assert (await sandbox.wait_for_callback_answer(query)).get("text") == "Saved."
+    await settled(member)
+    stored = await bot.runtime.members.get(1110)
+    assert stored is not None and stored.delivery_mode is DeliveryMode.PAUSED
+    assert went_wrong(member) == []
+
+
+async def test_send_under_a_preview_since_edited_sends_nothing(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, 1111, "en", subscribe=False)
+    await member.send("/write")
+    await member.send(LETTER)
+    await member.expect("Now a pen name")
+    await member.send("First pen name")
+    first = await member.expect("Send it for review?")
+    send_first = first.button("Send").callback_data or ""
+    await member.click(first, "Edit")
+    choices = await member.expect(
+        lambda m: m.message_id == first.message_id and "Change the pen name" in str(m.buttons)
+    )
+    await member.click(choices, "Change the pen name")
+    await member.expect("Send the new pen name")
+    await member.send("Second pen name")
+    second = await member.expect(lambda m: "Second pen name" in m.text)
+
+    query = await member.press(first, send_first)
+    assert EXPIRED in (await sandbox.wait_for_callback_answer(query)).get("text", "")
+    await settled(member)
+    assert (await bot.runtime.letters.letters_of(1111, 5))[0] == []
+
+    await member.click(second, "Send")
+    await member.expect("Your letter is waiting for review")
+    letters, _ = await bot.runtime.letters.letters_of(1111, 5)
+    assert [letter.pen_name for letter in letters] == ["Second pen name"]
