@@ -119,6 +119,24 @@ async def test_only_the_newest_settings_message_changes_a_setting(
     assert stored is not None and stored.delivery_mode is DeliveryMode.WEEKLY
 
 
+async def test_someone_elses_settings_button_changes_nothing_of_theirs_or_mine(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    owner = await member_who_joined(sandbox, 1112, "en")
+    other = await member_who_joined(sandbox, 1113, "en")
+    await owner.send("/settings")
+    shown_to_owner = await owner.expect("Your settings")
+    await other.send("/settings")  # the other member's own first settings message
+    await other.expect("Your settings")
+
+    data = shown_to_owner.button("Paused").callback_data or ""
+    query = await other.press(other.last_message or shown_to_owner, data)
+    assert EXPIRED in (await sandbox.wait_for_callback_answer(query)).get("text", "")
+    for user_id in (1112, 1113):
+        stored = await bot.runtime.members.get(user_id)
+        assert stored is not None and stored.delivery_mode is DeliveryMode.INSTANT
+
+
 async def test_approve_pressed_three_times_brings_exactly_one_next_card(
     bot: RunningBot, sandbox: FakeBotApi, database: Path
 ) -> None:
@@ -282,3 +300,25 @@ async def test_send_under_a_preview_since_edited_sends_nothing(
     await member.expect("Your letter is waiting for review")
     letters, _ = await bot.runtime.letters.letters_of(1111, 5)
     assert [letter.pen_name for letter in letters] == ["Second pen name"]
+
+
+async def test_approve_pressed_late_still_approves_and_brings_the_next_card(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    writer = await member_who_joined(sandbox, 1114, "en", subscribe=False)
+    for pen_name in ("Early writer", "Later writer"):
+        await writer.send("/write")
+        await writer.send(LETTER)
+        await writer.expect("Now a pen name")
+        await writer.send(pen_name)
+        await writer.click(await writer.expect("Send it for review?"), "Send")
+        await writer.expect("Your letter is waiting for review")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/review")
+    card = await coordinator.expect("Pen name: Early writer")
+    await coordinator.click(card, "Approve", age=LATE)
+    await coordinator.expect("Approved. The writer will be told.")
+    await coordinator.expect("Pen name: Later writer")
+    await settled(coordinator)
+    assert count(database, "SELECT COUNT(*) FROM letters WHERE state = 'approved'") == 1
+    assert went_wrong(coordinator) == []

@@ -191,7 +191,7 @@ class SettingsScreen(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class SettingsOpen(ButtonData, prefix="set:open"):
-    """A settings navigation button; `view` is the number of the /settings message."""
+    """A settings navigation button; `view` is the token of the /settings message it is on."""
 
     view: int
     screen: SettingsScreen

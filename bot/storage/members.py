@@ -125,18 +125,11 @@ class MemberRepository:
             )
         return True
 
-    async def next_settings_view(self, user_id: int) -> int | None:
-        """Number a new settings message; older ones stop working. None for a non-member."""
-        async with (
-            self._db.transaction() as connection,
-            connection.execute(
-                "UPDATE members SET settings_view = settings_view + 1 WHERE user_id = ?"
-                " RETURNING settings_view",
-                (user_id,),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return None if row is None else int(row["settings_view"])
+    async def set_settings_view(self, user_id: int, view: int) -> None:
+        """Record the token of the member's newest settings message; older ones stop working."""
+        await self._db.execute(
+            "UPDATE members SET settings_view = ? WHERE user_id = ?", (view, user_id)
+        )
 
     async def settings_view(self, user_id: int) -> int | None:
         """The number of the member's newest settings message."""
