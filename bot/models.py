@@ -56,6 +56,9 @@ class AuditEntry:
     detail: str
 
 
+DRAFT_KEY = "draft"
+
+
 @dataclass(frozen=True)
 class Conversation:
     """Where a member is in a multi-step flow, with the values gathered so far."""
@@ -64,3 +67,9 @@ class Conversation:
     step: str
     data: dict[str, object]
     updated_at: int = 0  # epoch seconds of the last step: a draft left too long expires
+
+    @property
+    def draft(self) -> int | None:
+        """The token of this step of the draft; buttons shown for it carry the same token."""
+        token = self.data.get(DRAFT_KEY)
+        return token if isinstance(token, int) else None

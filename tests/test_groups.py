@@ -300,7 +300,7 @@ async def test_members_moved_to_a_group_by_the_old_start_get_their_private_chat_
     await bot.stop()
     with sqlite3.connect(database) as connection:
         connection.execute("UPDATE members SET chat_id = -6999 WHERE user_id <> 9202")
-        connection.execute("DELETE FROM schema_migrations WHERE version >= ?", (REPAIR,))
+        connection.execute("DELETE FROM schema_migrations WHERE version = ?", (REPAIR,))
     bot = await make_bot()
     with sqlite3.connect(database) as connection:
         rows = connection.execute(

@@ -260,8 +260,7 @@ async def test_edit_sends_the_current_text_back_to_copy(
     assert current.text == letter  # all of it, as typed, markup-looking text included
     assert current.entities and current.entities[0]["type"] == "code"  # a tap copies it
     await member.send(letter.replace("힘내세요", "힘내요"))
-    preview = await member.expect("검토를 받도록")
-    assert "힘내요" in preview.text
+    preview = await member.expect(lambda m: "검토를 받도록" in m.text and "힘내요" in m.text)
     await member.click(preview, "보내기")
     await member.expect("검토를 기다리고")
     assert count_rows(database, "letters") == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.handlers.buttons import ForgetAnswer
 from bot.models import Role
 from bot.sandbox.server import FakeBotApi
 from bot.services.privacy import CheckpointRetry
@@ -285,9 +286,12 @@ async def test_a_forged_erase_from_a_stranger_changes_nothing_and_rewrites_nothi
     await stranger.send("/forget")
     screen = await stranger.expect("I keep nothing about you")
     before = main_file_bytes(database)
-    for _ in range(3):
-        await stranger.press(screen, "forget:yes")
+    for _ in range(3):  # a forged confirmation for themselves: there is nothing to erase
+        await stranger.press(screen, ForgetAnswer(8102, 1).pack())
         await stranger.expect("I keep nothing about you")
+    for _ in range(3):  # and one for a member: not theirs to press
+        query = await stranger.press(screen, ForgetAnswer(8101, 1).pack())
+        assert "expired" in (await sandbox.wait_for_callback_answer(query)).get("text", "")
     assert bot.runtime.privacy.rewrites == 0
     assert main_file_bytes(database) == before  # no checkpoint, no VACUUM touched the file
     assert await bot.runtime.members.get(8101) is not None

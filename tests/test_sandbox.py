@@ -421,6 +421,40 @@ async def test_callback_answers_and_edits_are_awaitable(server: FakeBotApi, bot:
         await bot.answer_callback_query(await member.press(sent.message_id, "x"), "a" * 201)
 
 
+async def test_a_press_answered_too_late_is_refused_like_telegram(bot: Bot) -> None:
+    now = [100.0]
+    async with FakeBotApi(callback_query_timeout=15.0, clock=lambda: now[0]) as api:
+        member = api.user(MEMBER_ID)
+        async with Bot(SANDBOX_TOKEN, base_url=api.base_url) as late_bot:
+            sent = await late_bot.send_message(MEMBER_ID, "Go?", reply_markup=keyboard("go"))
+            fresh = await member.press(sent.message_id, "go")
+            stale = await member.press(sent.message_id, "go")
+            backdated = await member.press(sent.message_id, "go", age=15.5)
+            now[0] += 14.0
+            assert await late_bot.answer_callback_query(fresh, "in time")
+            now[0] += 2.0
+            with pytest.raises(BadRequest, match="Query is too old"):
+                await late_bot.answer_callback_query(stale, "too late")
+            with pytest.raises(BadRequest, match="Query is too old"):
+                await late_bot.answer_callback_query(backdated)
+        assert api.callback_answer(fresh) == {
+            "text": "in time",
+            "show_alert": False,
+            "url": None,
+            "cache_time": 0,
+        }
+        assert api.callback_answer(stale) is None and api.callback_answer(backdated) is None
+
+
+async def test_editing_a_persons_own_message_is_refused(server: FakeBotApi, bot: Bot) -> None:
+    member = server.user(MEMBER_ID)
+    theirs = await member.send("hello")
+    with pytest.raises(BadRequest, match="Message can't be edited"):
+        await bot.edit_message_text("changed", MEMBER_ID, theirs["message_id"])
+    with pytest.raises(BadRequest, match="Message can't be edited"):
+        await bot.edit_message_reply_markup(MEMBER_ID, theirs["message_id"])
+
+
 async def test_user_expect_reads_messages_in_order(server: FakeBotApi, bot: Bot) -> None:
     member = server.user(MEMBER_ID)
     first = await member.send("hello")

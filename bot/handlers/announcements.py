@@ -9,11 +9,20 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.buttons import (
+    AnnounceAudience,
+    AnnounceCancel,
+    AnnounceSend,
+    StopBroadcast,
+    unpack_any,
+)
 from bot.handlers.common import (
     Context,
     Flows,
     Handler,
+    answer,
     close_buttons,
+    is_cosmetic,
     keyboard,
     reply,
     requires,
@@ -82,10 +91,10 @@ class Announcements:
             texts("Who should receive this announcement?"),
             keyboard(
                 [
-                    [(texts.plain(label), f"ann:to:{audience.value}")]
+                    [(texts.plain(label), AnnounceAudience(draft.token, audience).pack())]
                     for audience, label in _AUDIENCE_LABELS.items()
                 ]
-                + [[(texts.plain("Cancel"), "ann:cancel")]]
+                + [[(texts.plain("Cancel"), AnnounceCancel(draft.token).pack())]]
             ),
         )
 
@@ -95,23 +104,30 @@ class Announcements:
         if query is None or user is None:
             return
         texts = await texts_for(self.runtime, update)
-        action, _, value = (query.data or "").removeprefix("ann:").partition(":")
-        if action == "stop" and value.isdigit():
-            await self._stop(update, texts, int(value))
+        button = unpack_any(
+            query.data, StopBroadcast, AnnounceAudience, AnnounceSend, AnnounceCancel
+        )
+        if isinstance(button, StopBroadcast):
+            await self._stop(update, texts, button.broadcast)
             return
-        draft = await self.composer.draft_of(user.id)
+        draft = None
+        if isinstance(button, AnnounceAudience | AnnounceSend | AnnounceCancel):
+            draft = await self.composer.draft_of(user.id, button.draft)
         if draft is None:
-            await query.answer(texts.plain("This button has expired. Please start again."))
+            await answer(query, texts.plain("This button has expired. Please start again."))
             return
-        await query.answer()
-        await close_buttons(query)
-        if action == "to" and value in {a.value for a in Audience}:
-            await self._confirm(update, texts, draft, Audience(value))
-        elif action == "send" and value in {a.value for a in Audience}:
-            await self._send(update, context, texts, draft, Audience(value))
+        if isinstance(button, AnnounceAudience):  # nothing to record: tidy first
+            await answer(query)
+            await close_buttons(query)
+            await self._confirm(update, texts, draft, button.audience)
+            return
+        if isinstance(button, AnnounceSend):
+            await self._send(update, context, texts, draft, button.audience)
         else:
             await self.runtime.conversations.leave(user.id)
             await reply(update, texts("Cancelled. Nothing was sent."))
+        await answer(query)
+        await close_buttons(query)
 
     async def _confirm(
         self, update: Update, texts: Texts, draft: Draft, audience: Audience
@@ -136,8 +152,8 @@ class Announcements:
             keyboard(
                 [
                     [
-                        (texts.plain("Send"), f"ann:send:{audience.value}"),
-                        (texts.plain("Cancel"), "ann:cancel"),
+                        (texts.plain("Send"), AnnounceSend(draft.token, audience).pack()),
+                        (texts.plain("Cancel"), AnnounceCancel(draft.token).pack()),
                     ]
                 ]
             ),
@@ -182,7 +198,7 @@ class Announcements:
         query = update.callback_query
         assert query is not None
         cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
-        await query.answer(texts.plain("Stopped. The rest will not be sent."))
+        await answer(query, texts.plain("Stopped. The rest will not be sent."))
         summary = await self.runtime.broadcasts.summary(broadcast_id)
         if summary is not None:
             await show(query, self._progress_text(texts, summary))
@@ -204,7 +220,7 @@ class Announcements:
                     reply_markup=markup,
                 )
             except (BadRequest, Forbidden) as error:
-                if "not modified" not in str(error).lower():
+                if not is_cosmetic(error):
                     log.info("event=progress_edit_failed error=%s", type(error).__name__)
 
     def _progress_text(self, texts: Texts, summary: BroadcastSummary) -> Html:
@@ -229,7 +245,7 @@ class Announcements:
 
     @staticmethod
     def _stop_keyboard(texts: Texts, summary: BroadcastSummary) -> InlineKeyboardMarkup:
-        return keyboard([[(texts.plain("Stop sending"), f"ann:stop:{summary.id}")]])
+        return keyboard([[(texts.plain("Stop sending"), StopBroadcast(summary.id).pack())]])
 
     async def stats(self, update: Update, context: Context) -> None:
         """/stats: subscribers by language and delivery mode, and recent broadcasts."""

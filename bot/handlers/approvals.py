@@ -6,7 +6,16 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.handlers.announcements import Announcements
-from bot.handlers.common import Context, Handler, close_buttons, reply, requires, texts_for
+from bot.handlers.buttons import ApprovalApprove, ApprovalReject, unpack_any
+from bot.handlers.common import (
+    Context,
+    Handler,
+    answer,
+    close_buttons,
+    reply,
+    requires,
+    texts_for,
+)
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT, DecisionOutcome
 from bot.services.roles import Permission
@@ -29,19 +38,20 @@ class Approvals:
         if query is None or user is None or chat is None:
             return
         texts = await texts_for(self.runtime, update)
-        parts = (query.data or "").split(":")
-        if len(parts) != 3 or parts[1] not in {"yes", "no"} or not parts[2].isdigit():
-            await query.answer(texts.plain("This button has expired. Please try again."))
+        button = unpack_any(query.data, ApprovalApprove, ApprovalReject)
+        if not isinstance(button, ApprovalApprove | ApprovalReject):
+            await answer(query, texts.plain("This button has expired. Please try again."))
             return
-        request_id, approve = int(parts[2]), parts[1] == "yes"
-        decision = await self.runtime.approvals.decide(request_id, user.id, approve)
+        approve = isinstance(button, ApprovalApprove)
+        decision = await self.runtime.approvals.decide(button.request, user.id, approve)
         if decision.outcome is DecisionOutcome.UNAVAILABLE:
-            await query.answer(
+            await answer(
+                query,
                 texts.plain("This request was already decided, or it is your own."),
-                show_alert=True,
+                alert=True,
             )
             return
-        await query.answer()
+        await answer(query)
         await close_buttons(query)
         if decision.outcome is DecisionOutcome.REJECTED:
             await reply(update, texts("Rejected. Nothing was sent."))

@@ -9,11 +9,19 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.buttons import (
+    BundleCancel,
+    BundleDelivered,
+    BundlePick,
+    BundleTypeDay,
+    unpack_any,
+)
 from bot.handlers.common import (
     Button,
     Context,
     Flows,
     Handler,
+    answer,
     close_buttons,
     consented_member,
     keyboard,
@@ -117,7 +125,7 @@ class Bundles:
             lines.append(_bundle_line(texts, bundle, zone))
             if bundle.delivered_on is None:
                 label = plain_label(texts("Mark bundle {number} delivered", number=bundle.id))
-                buttons.append([(label, f"bun:pick:{bundle.id}")])
+                buttons.append([(label, BundlePick(bundle.id).pack())])
         await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
 
     async def on_bundle_button(self, update: Update, context: Context) -> None:
@@ -126,29 +134,29 @@ class Bundles:
         if query is None:
             return
         texts = await texts_for(self.runtime, update)
-        parts = (query.data or "").split(":")
-        action = parts[1] if len(parts) > 1 else ""
-        bundle_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
-        if action == "cancel":
-            await query.answer()
+        button = unpack_any(query.data, BundlePick, BundleTypeDay, BundleDelivered, BundleCancel)
+        if isinstance(button, BundleCancel):
             await show(query, texts("Nothing was changed."))
+            await answer(query)
             return
-        bundle = await self.letters.bundle(bundle_id)
+        bundle = None
+        if isinstance(button, BundlePick | BundleTypeDay | BundleDelivered):
+            bundle = await self.letters.bundle(button.bundle)
         if bundle is None:
-            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+            await answer(query, texts.plain("This button has expired. Please send /bundles."))
         elif bundle.delivered_on is not None:
-            await query.answer(
-                texts.plain("This bundle is already marked as handed over."), show_alert=True
+            await answer(
+                query, texts.plain("This bundle is already marked as handed over."), alert=True
             )
-        elif action == "pick":
-            await query.answer()
+        elif isinstance(button, BundlePick):
             await self._ask_day(update, texts, bundle)
-        elif action == "type":
+            await answer(query)
+        elif isinstance(button, BundleTypeDay):
             await self._ask_typed_day(update, query, texts, bundle)
-        elif action == "on" and len(parts) > 3 and (day := parse_day(parts[3])) is not None:
+        elif isinstance(button, BundleDelivered) and (day := parse_day(button.day)) is not None:
             await self._deliver(update, query, texts, bundle, day)
         else:
-            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+            await answer(query, texts.plain("This button has expired. Please send /bundles."))
 
     async def _ask_day(self, update: Update, texts: Texts, bundle: StoredBundle) -> None:
         zone = await member_timezone(self.runtime, update)
@@ -159,8 +167,8 @@ class Bundles:
         if self.letters.delivery_day_allowed(bundle, yesterday, zone):
             label = plain_label(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
             rows.append([(label, _on(bundle, yesterday))])
-        rows.append([(texts.plain("Another day: type it"), f"bun:type:{bundle.id}")])
-        rows.append([(texts.plain("Cancel"), "bun:cancel")])
+        rows.append([(texts.plain("Another day: type it"), BundleTypeDay(bundle.id).pack())])
+        rows.append([(texts.plain("Cancel"), BundleCancel().pack())])
         await reply(
             update,
             texts.ngettext(
@@ -179,9 +187,9 @@ class Bundles:
     ) -> None:
         if await consented_member(self.runtime, update, texts) is None:
             return
-        await query.answer()
-        await close_buttons(query)
         await enter_flow(self.runtime, update, DELIVERY_DAY, "day", {"bundle": bundle.id})
+        await answer(query)
+        await close_buttons(query)
         today = self.letters.today(await member_timezone(self.runtime, update))
         await reply(
             update,
@@ -222,7 +230,7 @@ class Bundles:
             keyboard(
                 [
                     [(texts.plain("Yes, confirm"), _on(bundle, day))],
-                    [(texts.plain("Cancel"), "bun:cancel")],
+                    [(texts.plain("Cancel"), BundleCancel().pack())],
                 ]
             ),
         )
@@ -251,14 +259,14 @@ class Bundles:
         zone = await member_timezone(self.runtime, update)
         delivery = await self.letters.mark_delivered(user.id, bundle.id, day, zone)
         if delivery.outcome is DeliveryOutcome.BAD_DATE:
-            await query.answer(texts.plain("This button has expired. Please send /bundles."))
+            await answer(query, texts.plain("This button has expired. Please send /bundles."))
             return
         if delivery.outcome is not DeliveryOutcome.DONE:
-            await query.answer(
-                texts.plain("This bundle is already marked as handed over."), show_alert=True
+            await answer(
+                query, texts.plain("This bundle is already marked as handed over."), alert=True
             )
             return
-        await query.answer()
+        await answer(query)
         handed_over = format_day(texts, day)
         await show(
             query,
@@ -292,4 +300,4 @@ def _bundle_line(texts: Texts, bundle: StoredBundle, zone: str) -> Html:
 
 
 def _on(bundle: StoredBundle, day: date) -> str:
-    return f"bun:on:{bundle.id}:{day.isoformat()}"
+    return BundleDelivered(bundle.id, day.isoformat()).pack()

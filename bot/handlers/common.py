@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeAlias
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from bot.i18n import N_, Html, Texts
@@ -62,27 +62,69 @@ async def reply(
     return await chat.send_message(text, reply_markup=markup)
 
 
+# Telegram's refusals of calls that only tidy the screen: the press was answered too late (a
+# slow phone, a restart, a backlog), the message is gone, is not the bot's, or already shows
+# this. None of them may decide whether the action a button asked for happens.
+_COSMETIC_REFUSALS = (
+    "query is too old",
+    "query id is invalid",
+    "message is not modified",
+    "message to edit not found",
+    "message can't be edited",
+)
+
+
+def is_cosmetic(error: TelegramError) -> bool:
+    """True for a refusal that only means the screen could not be tidied (see above)."""
+    message = error.message.lower()
+    return isinstance(error, BadRequest) and any(part in message for part in _COSMETIC_REFUSALS)
+
+
+async def cosmetic(call: Awaitable[object]) -> bool:
+    """Await a call that only tidies the screen; swallow (and log) Telegram's cosmetic refusals.
+
+    Handlers record the action first and tidy afterwards; this is the one place that decides
+    which refusals of a tidying call are harmless. Returns False when Telegram refused.
+    """
+    try:
+        await call
+    except BadRequest as error:
+        if not is_cosmetic(error):
+            raise
+        log.info("event=cosmetic_call_refused reason=%s", _reason(error))
+        return False
+    return True
+
+
+def _reason(error: TelegramError) -> str:
+    message = error.message.lower()
+    reason = next((part for part in _COSMETIC_REFUSALS if part in message), "other")
+    return reason.replace(" ", "_")
+
+
+async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press (stops the spinner, maybe a notice); too late is harmless."""
+    await cosmetic(query.answer(text, show_alert=alert))
+
+
 async def show(
     query: CallbackQuery, text: Html, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Replace the pressed message's text and buttons (settings edit one message in place)."""
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        # A double press re-renders the same screen; Telegram refuses that as "not modified".
-        if "not modified" not in error.message.lower():
-            raise
+    await cosmetic(query.edit_message_text(text, reply_markup=markup))
+
+
+async def swap_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    """Change only the buttons under the pressed message (its text stays)."""
+    if isinstance(query.message, Message):
+        await cosmetic(query.edit_message_reply_markup(reply_markup=markup))
 
 
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of a message whose question has been answered."""
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except BadRequest as error:
-            if "not modified" not in error.message.lower():
-                raise
+        await cosmetic(query.edit_message_reply_markup(reply_markup=None))
 
 
 async def consented_member(runtime: Runtime, update: Update, texts: Texts) -> Member | None:
@@ -92,9 +134,10 @@ async def consented_member(runtime: Runtime, update: Update, texts: Texts) -> Me
     if member is not None and member.has_consented:
         return member
     if update.callback_query is not None:
-        await update.callback_query.answer(
+        await answer(
+            update.callback_query,
             texts.plain("Please send /start first: I need your consent before I keep anything."),
-            show_alert=True,
+            alert=True,
         )
     else:
         await reply(
@@ -131,9 +174,10 @@ async def refuse(runtime: Runtime, update: Update) -> None:
     """Tell a user, in their language, that this is not theirs to do."""
     texts = await texts_for(runtime, update)
     if update.callback_query is not None:
-        await update.callback_query.answer(
+        await answer(
+            update.callback_query,
             texts.plain("Sorry, only coordinators, couriers or admins can do that."),
-            show_alert=True,
+            alert=True,
         )
     else:
         await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))

@@ -9,18 +9,19 @@ from telegram import Message, Update
 
 from bot.handlers.common import Context, reply, texts_for
 from bot.i18n import Html, Texts
-from bot.models import Conversation
+from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
 
 
 @dataclass(frozen=True)
 class Draft:
-    """What the coordinator has given so far."""
+    """What the coordinator has given so far; `token` identifies it on its buttons."""
 
     text_ko: str | None
     text_en: str | None
     photo_file_id: str | None
+    token: int = 0
 
     @classmethod
     def from_data(cls, data: dict[str, object]) -> Draft:
@@ -28,7 +29,8 @@ class Draft:
             value = data.get(key)
             return value if isinstance(value, str) else None
 
-        return cls(text("ko"), text("en"), text("photo"))
+        token = data.get(DRAFT_KEY)
+        return cls(text("ko"), text("en"), text("photo"), token if isinstance(token, int) else 0)
 
 
 Finish = Callable[[Update, Context, Draft], Awaitable[None]]
@@ -157,8 +159,8 @@ class BilingualComposer:
         user = update.effective_user
         if user is None:
             return
-        await self.runtime.conversations.enter(user.id, self.flow, "ready", data)
-        await self.finish(update, context, Draft.from_data(data))
+        token = await self.runtime.conversations.enter(user.id, self.flow, "ready", data)
+        await self.finish(update, context, Draft.from_data({**data, DRAFT_KEY: token}))
 
     def _ask_korean(self, texts: Texts) -> Html:
         return texts(
@@ -166,12 +168,16 @@ class BilingualComposer:
             limit=text_limit(with_photo=False),
         )
 
-    async def draft_of(self, user_id: int) -> Draft | None:
-        """The finished draft waiting for its buttons, or None if it expired or was used."""
+    async def draft_of(self, user_id: int, token: int) -> Draft | None:
+        """The presser's own finished draft the button was shown for, or None.
+
+        None when it expired, was sent or cancelled, or a newer draft replaced it: a button
+        acts only on the draft it was shown under, never on whatever the presser has now.
+        """
         conversation = await self.runtime.conversations.current(user_id)
         if conversation is None or conversation.flow != self.flow:
             return None
-        if conversation.step != "ready":
+        if conversation.step != "ready" or conversation.draft != token:
             return None
         return Draft.from_data(conversation.data)
 

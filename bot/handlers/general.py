@@ -19,6 +19,7 @@ from bot.handlers.common import (
     Context,
     Flows,
     Handler,
+    answer,
     draft_expired,
     reply,
     standing_of,
@@ -127,7 +128,7 @@ class General:
         query = update.callback_query
         if query is not None:
             texts = await texts_for(self.runtime, update)
-            await query.answer(texts.plain("This button has expired. Please try again."))
+            await answer(query, texts.plain("This button has expired. Please try again."))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""

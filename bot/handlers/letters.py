@@ -6,24 +6,35 @@ import html
 import logging
 from datetime import date
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.buttons import (
+    LetterConfirm,
+    LetterKeep,
+    LetterWithdraw,
+    PreviewAction,
+    WritePenName,
+    WritePreview,
+    unpack_any,
+)
 from bot.handlers.common import (
     Button,
     Context,
     Flows,
     Handler,
+    answer,
     close_buttons,
     consented_member,
+    cosmetic,
     draft_expired,
     keyboard,
     refuse,
     reply,
     show,
     standing_of,
+    swap_buttons,
     texts_for,
 )
 from bot.i18n import N_, Html, Texts, escape
@@ -243,20 +254,22 @@ class Letters:
         The buttons work while the pen name is asked for; once one is typed they are removed,
         so no button is left on screen that only answers "expired".
         """
-        await enter_flow(self.runtime, update, WRITE, "pen", data)
+        token = await enter_flow(self.runtime, update, WRITE, "pen", data)
         sent = await reply(
             update,
             ask,
             keyboard(
                 [
-                    [(texts.plain(name), f"write:pen:{i}")]
+                    [(texts.plain(name), WritePenName(token, i).pack())]
                     for i, name in enumerate(PEN_NAME_SUGGESTIONS)
                 ]
             ),
         )
-        if sent is not None:
-            data[PEN_BUTTONS] = sent.message_id
-            await enter_flow(self.runtime, update, WRITE, "pen", data)
+        if sent is not None and update.effective_user is not None:
+            # Noted in the same step: the buttons just sent keep their token.
+            await self.runtime.conversations.note(
+                update.effective_user.id, token, PEN_BUTTONS, sent.message_id
+            )
 
     async def _take_pen_name(
         self, update: Update, texts: Texts, raw: str, data: dict[str, object]
@@ -278,11 +291,11 @@ class Letters:
         await self._preview(update, texts, data)
 
     async def _preview(self, update: Update, texts: Texts, data: dict[str, object]) -> None:
-        await enter_flow(self.runtime, update, WRITE, "preview", data)
-        await reply(update, _letter_preview(texts, data), _preview_keyboard(texts))
+        token = await enter_flow(self.runtime, update, WRITE, "preview", data)
+        await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
 
     async def on_write_button(self, update: Update, context: Context) -> None:
-        """Pen name suggestions and Send / Edit / Cancel under the preview."""
+        """Pen name suggestions and Send / Edit / Cancel, for the draft they were shown under."""
         query = update.callback_query
         if query is None:
             return
@@ -291,23 +304,33 @@ class Letters:
         if member is None:
             return
         conversation = await self.runtime.conversations.current(member.user_id)
-        step = conversation.step if conversation and conversation.flow == WRITE else None
-        data = dict(conversation.data) if conversation else {}
-        action, _, value = (query.data or "").removeprefix("write:").partition(":")
-        if action == "pen" and step == "pen" and value in {"0", "1", "2"}:
-            await query.answer()
-            await close_buttons(query)
-            data.pop(PEN_BUTTONS, None)
-            data["pen"] = texts.plain(PEN_NAME_SUGGESTIONS[int(value)])
-            await self._preview(update, texts, data)
-        elif step == "preview" and action in {"send", "edit", "back", "cancel"}:
-            await self._on_preview_button(update, query, texts, member, action, value, data)
+        button = unpack_any(query.data, WritePenName, WritePreview)
+        current = (
+            conversation is not None
+            and conversation.flow == WRITE
+            and isinstance(button, WritePenName | WritePreview)
+            and conversation.draft == button.draft
+        )
+        step = conversation.step if conversation is not None and current else None
+        data = dict(conversation.data) if conversation is not None else {}
+        if isinstance(button, WritePenName) and step == "pen":
+            if 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
+                data.pop(PEN_BUTTONS, None)
+                data["pen"] = texts.plain(PEN_NAME_SUGGESTIONS[button.suggestion])
+                await self._preview(update, texts, data)
+                await answer(query)
+                await close_buttons(query)
+                return
+        elif isinstance(button, WritePreview) and step == "preview":
+            await self._on_preview_button(update, query, texts, member, button, data)
+            await answer(query)
+            return
         elif conversation is not None and conversation.flow == EXPIRED:
-            await query.answer()
-            await close_buttons(query)
             await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
-        else:
-            await query.answer(texts.plain("This button has expired. Please send /write."))
+            await answer(query)
+            await close_buttons(query)
+            return
+        await answer(query, texts.plain("This button has expired. Please send /write."))
 
     async def _on_preview_button(
         self,
@@ -315,14 +338,12 @@ class Letters:
         query: CallbackQuery,
         texts: Texts,
         member: Member,
-        action: str,
-        value: str,
+        button: WritePreview,
         data: dict[str, object],
     ) -> None:
-        await query.answer()
-        if action == "edit" and value == "text":
-            await close_buttons(query)
-            await enter_flow(self.runtime, update, WRITE, value, data)
+        action = button.action
+        if action is PreviewAction.EDIT_TEXT:
+            await enter_flow(self.runtime, update, WRITE, "text", data)
             # The current text comes back as its own message, in a block a tap copies, so
             # the writer changes it instead of typing the whole letter again.
             await reply(
@@ -332,8 +353,9 @@ class Letters:
                     "copy it, then change it and send it back."
                 ),
             )
-            await reply(update, Html(f"<code>{escape(data.get('text', ''))}</code>"))
-        elif action == "edit" and value == "pen":
+            await reply(update, Html(f"<code>{escape(str(data.get('text', '')))}</code>"))
+            await close_buttons(query)
+        elif action is PreviewAction.EDIT_PEN:
             await close_buttons(query)
             await self._ask_pen_name(
                 update,
@@ -344,17 +366,17 @@ class Letters:
                     pen_name=data.get("pen", ""),
                 ),
             )
-        elif action == "edit":
-            await swap_buttons(query, _edit_keyboard(texts))
-        elif action == "back":
-            await swap_buttons(query, _preview_keyboard(texts))
-        elif action == "cancel":
-            await close_buttons(query)
+        elif action is PreviewAction.EDIT:
+            await swap_buttons(query, _edit_keyboard(texts, button.draft))
+        elif action is PreviewAction.BACK:
+            await swap_buttons(query, _preview_keyboard(texts, button.draft))
+        elif action is PreviewAction.CANCEL:
             await self.runtime.conversations.leave(member.user_id)
             await reply(update, texts("Cancelled. Your letter was not sent."))
-        else:
             await close_buttons(query)
+        else:
             await self._send(update, texts, member, data)
+            await close_buttons(query)
 
     async def _send(
         self, update: Update, texts: Texts, member: Member, data: dict[str, object]
@@ -402,7 +424,7 @@ class Letters:
             lines.append(_letter_line(texts, number, letter, member.timezone))
             if letter.state == LetterState.PENDING:
                 label = plain_label(texts("Withdraw letter {number}", number=number))
-                buttons.append([(label, f"letters:withdraw:{letter.id}")])
+                buttons.append([(label, LetterWithdraw(letter.id).pack())])
         await reply(update, Html("\n\n".join(lines)), keyboard(buttons) if buttons else None)
 
     async def on_letters_button(self, update: Update, context: Context) -> None:
@@ -414,21 +436,39 @@ class Letters:
         member = await consented_member(self.runtime, update, texts)
         if member is None:
             return
-        action, _, value = (query.data or "").removeprefix("letters:").partition(":")
-        letter_id = int(value) if value.isdigit() else 0
-        if action == "keep":
-            await query.answer()
+        button = unpack_any(query.data, LetterWithdraw, LetterConfirm, LetterKeep)
+        if isinstance(button, LetterKeep):
             await show(query, texts("All right: your letter stays in the queue."))
+            await answer(query)
             return
-        letter = await self.letters.pending_letter_of(member.user_id, letter_id)
-        if letter is None or action not in {"withdraw", "confirm"}:
-            await query.answer(
+        letter = None
+        if isinstance(button, LetterWithdraw | LetterConfirm):
+            # Only the presser's own pending letter: anyone else's id finds nothing.
+            letter = await self.letters.pending_letter_of(member.user_id, button.letter)
+        if letter is None:
+            await answer(
+                query,
                 texts.plain("This letter can no longer be withdrawn: it was already reviewed."),
-                show_alert=True,
+                alert=True,
             )
             return
-        await query.answer()
-        if action == "withdraw":
+        await self._withdraw_step(
+            update, query, texts, member, letter, confirmed=isinstance(button, LetterConfirm)
+        )
+        await answer(query)
+
+    async def _withdraw_step(
+        self,
+        update: Update,
+        query: CallbackQuery,
+        texts: Texts,
+        member: Member,
+        letter: StoredLetter,
+        *,
+        confirmed: bool,
+    ) -> None:
+        """Ask before withdrawing; once confirmed, withdraw and say so."""
+        if not confirmed:
             await reply(
                 update,
                 texts(
@@ -438,8 +478,8 @@ class Letters:
                 ),
                 keyboard(
                     [
-                        [(texts.plain("Yes, withdraw it"), f"letters:confirm:{letter.id}")],
-                        [(texts.plain("No, keep it"), "letters:keep")],
+                        [(texts.plain("Yes, withdraw it"), LetterConfirm(letter.id).pack())],
+                        [(texts.plain("No, keep it"), LetterKeep().pack())],
                     ]
                 ),
             )
@@ -456,11 +496,10 @@ async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
     message_id, chat = data.pop(PEN_BUTTONS, None), update.effective_chat
     if not isinstance(message_id, int) or chat is None:
         return
-    try:
-        await update.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
-    except BadRequest as error:
-        # Already without buttons, or too old to edit: either way nothing stale is pressable.
-        log.info("pen name buttons not removed: %s", error.message)
+    # Already without buttons, or too old to edit: either way nothing stale is pressable.
+    await cosmetic(
+        update.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+    )
 
 
 async def member_timezone(runtime: Runtime, update: Update) -> str:
@@ -472,10 +511,12 @@ async def member_timezone(runtime: Runtime, update: Update) -> str:
 
 async def enter_flow(
     runtime: Runtime, update: Update, flow: str, step: str, data: dict[str, object]
-) -> None:
+) -> int:
+    """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
     user = update.effective_user
-    if user is not None:
-        await runtime.conversations.enter(user.id, flow, step, data)
+    if user is None:
+        return 0
+    return await runtime.conversations.enter(user.id, flow, step, data)
 
 
 async def leave_flow(runtime: Runtime, update: Update) -> None:
@@ -532,21 +573,30 @@ def _letter_preview(texts: Texts, data: dict[str, object]) -> Html:
     )
 
 
-def _preview_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+def _preview_keyboard(texts: Texts, draft: int) -> InlineKeyboardMarkup:
+    def data(action: PreviewAction) -> str:
+        return WritePreview(draft, action).pack()
+
     return keyboard(
         [
-            [(texts.plain("Send"), "write:send")],
-            [(texts.plain("Edit"), "write:edit"), (texts.plain("Cancel"), "write:cancel")],
+            [(texts.plain("Send"), data(PreviewAction.SEND))],
+            [
+                (texts.plain("Edit"), data(PreviewAction.EDIT)),
+                (texts.plain("Cancel"), data(PreviewAction.CANCEL)),
+            ],
         ]
     )
 
 
-def _edit_keyboard(texts: Texts) -> InlineKeyboardMarkup:
+def _edit_keyboard(texts: Texts, draft: int) -> InlineKeyboardMarkup:
+    def data(action: PreviewAction) -> str:
+        return WritePreview(draft, action).pack()
+
     return keyboard(
         [
-            [(texts.plain("Change the text"), "write:edit:text")],
-            [(texts.plain("Change the pen name"), "write:edit:pen")],
-            [(texts.plain("« Back"), "write:back")],
+            [(texts.plain("Change the text"), data(PreviewAction.EDIT_TEXT))],
+            [(texts.plain("Change the pen name"), data(PreviewAction.EDIT_PEN))],
+            [(texts.plain("« Back"), data(PreviewAction.BACK))],
         ]
     )
 
@@ -591,14 +641,3 @@ def _status(texts: Texts, letter: StoredLetter, zone: str) -> Html:
     if letter.reject_note:
         lines.append(texts("The coordinator wrote: “{note}”", note=letter.reject_note))
     return Html("\n".join(lines))
-
-
-async def swap_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
-    """Change only the buttons under the pressed message (its text stays)."""
-    if not isinstance(query.message, Message):
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise

@@ -5,7 +5,16 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.handlers.common import Context, Handler, close_buttons, keyboard, reply, texts_for
+from bot.handlers.buttons import ForgetAnswer
+from bot.handlers.common import (
+    Context,
+    Handler,
+    answer,
+    close_buttons,
+    keyboard,
+    reply,
+    texts_for,
+)
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 
@@ -21,7 +30,7 @@ class Privacy:
             CommandHandler("privacy", self.policy),
             CommandHandler("mydata", self.my_data),
             CommandHandler("forget", self.forget),
-            CallbackQueryHandler(self.on_forget_answer, pattern=r"^forget:"),
+            CallbackQueryHandler(self.on_forget_answer, pattern=ForgetAnswer.pattern),
         ]
 
     async def my_data(self, update: Update, context: Context) -> None:
@@ -58,8 +67,8 @@ class Privacy:
             keyboard(
                 [
                     [
-                        (texts.plain("Erase everything"), "forget:yes"),
-                        (texts.plain("Keep my data"), "forget:no"),
+                        (texts.plain("Erase everything"), ForgetAnswer(user.id, 1).pack()),
+                        (texts.plain("Keep my data"), ForgetAnswer(user.id, 0).pack()),
                     ]
                 ]
             ),
@@ -71,12 +80,19 @@ class Privacy:
         if query is None or user is None:
             return
         texts = await texts_for(self.runtime, update)  # before the language is erased too
-        await query.answer()
-        await close_buttons(query)
-        if query.data != "forget:yes":
+        button = ForgetAnswer.unpack(query.data)
+        if button is None or button.user != user.id:
+            # Someone else's question (forwarded, or in a group): it erases nothing of anyone.
+            await answer(query, texts.plain("This button has expired. Please try again."))
+            return
+        if not button.erase:  # nothing to record: tidy first
+            await answer(query)
+            await close_buttons(query)
             await reply(update, texts("Nothing was erased."))
             return
         erasure = await self.runtime.privacy.erase(user.id)
+        await answer(query)
+        await close_buttons(query)
         if erasure is None:  # not a member, or already erased: nothing is done
             await reply(update, texts("I keep nothing about you."))
             return

@@ -6,16 +6,27 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.buttons import (
+    ReviewApprove,
+    ReviewBack,
+    ReviewOther,
+    ReviewReason,
+    ReviewReject,
+    ReviewSkip,
+    unpack_any,
+)
 from bot.handlers.common import (
     Button,
     Context,
     Flows,
     Handler,
+    answer,
     close_buttons,
     consented_member,
     keyboard,
     reply,
     requires,
+    swap_buttons,
     texts_for,
 )
 from bot.handlers.letters import (
@@ -24,7 +35,6 @@ from bot.handlers.letters import (
     plain_label,
     problem_report,
     still_may,
-    swap_buttons,
 )
 from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import N_, Html, Texts, escape
@@ -90,54 +100,59 @@ class Review:
         if query is None or user is None:
             return
         texts = await texts_for(self.runtime, update)
-        parts = (query.data or "").split(":")
-        action = parts[1] if len(parts) > 1 else ""
-        letter_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
-        reason = parts[3] if len(parts) > 3 else ""
-        if action == "ok":
-            decision = await self.letters.approve(user.id, letter_id)
-            await self._after_decision(update, query, texts, letter_id, decision, approve=True)
-        elif action == "why" and reason in _REASON_LABELS:
-            decision = await self.letters.reject(user.id, letter_id, RejectReason(reason))
-            await self._after_decision(update, query, texts, letter_id, decision, approve=False)
-        elif action == "no":
-            await query.answer()
-            await swap_buttons(query, _reasons_keyboard(texts, letter_id))
-        elif action == "back":
-            await query.answer()
-            await swap_buttons(query, _decision_keyboard(texts, letter_id))
-        elif action == "other":
-            await self._ask_note(update, query, texts, letter_id)
-        elif action == "skip":
-            await query.answer()
+        button = unpack_any(
+            query.data,
+            ReviewApprove,
+            ReviewReject,
+            ReviewReason,
+            ReviewOther,
+            ReviewBack,
+            ReviewSkip,
+        )
+        if isinstance(button, ReviewApprove):
+            decision = await self.letters.approve(user.id, button.letter)
+            await self._after_decision(update, query, texts, decision, approve=True)
+        elif isinstance(button, ReviewReason) and button.reason in _REASON_LABELS:
+            decision = await self.letters.reject(user.id, button.letter, button.reason)
+            await self._after_decision(update, query, texts, decision, approve=False)
+        elif isinstance(button, ReviewReject):
+            await swap_buttons(query, _reasons_keyboard(texts, button.letter))
+            await answer(query)
+        elif isinstance(button, ReviewBack):
+            await swap_buttons(query, _decision_keyboard(texts, button.letter))
+            await answer(query)
+        elif isinstance(button, ReviewOther):
+            await self._ask_note(update, query, texts, button.letter)
+        elif isinstance(button, ReviewSkip):
             await close_buttons(query)
-            await self._show_next(update, letter_id)
+            await self._show_next(update, button.letter)
+            await answer(query)
         else:
-            await query.answer(texts.plain("This button has expired. Please send /review."))
+            await answer(query, texts.plain("This button has expired. Please send /review."))
 
     async def _after_decision(
         self,
         update: Update,
         query: CallbackQuery,
         texts: Texts,
-        letter_id: int,
         decision: Decision,
         *,
         approve: bool,
     ) -> None:
-        if decision is Decision.DONE:
-            await query.answer(texts.plain("Approved.") if approve else texts.plain("Rejected."))
+        """Only the press that decided brings the next card: a double press decides nothing."""
+        if decision is not Decision.DONE:
+            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
             await close_buttons(query)
-            done = (
-                texts("Approved. The writer will be told.")
-                if approve
-                else texts("Rejected. The writer will be told why.")
-            )
-            await reply(update, done)
-        else:
-            await query.answer(plain_label(_not_decided(texts, decision)), show_alert=True)
-            await close_buttons(query)
+            return
+        done = (
+            texts("Approved. The writer will be told.")
+            if approve
+            else texts("Rejected. The writer will be told why.")
+        )
+        await reply(update, done)
         await self._show_next(update, None)
+        await answer(query, texts.plain("Approved.") if approve else texts.plain("Rejected."))
+        await close_buttons(query)
 
     async def _ask_note(
         self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int
@@ -149,11 +164,11 @@ class Review:
         if letter is None or letter.state != LetterState.PENDING:
             gone = letter is None or letter.state == LetterState.WITHDRAWN
             decision = Decision.GONE if gone else Decision.ALREADY_DECIDED
-            await query.answer(plain_label(_not_decided(texts, decision)), show_alert=True)
+            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
             return
-        await query.answer()
-        await close_buttons(query)
         await enter_flow(self.runtime, update, REVIEW_NOTE, "note", {"letter": letter_id})
+        await answer(query)
+        await close_buttons(query)
         await reply(
             update,
             texts(
@@ -225,30 +240,30 @@ def _review_text(texts: Texts, item: ReviewItem, zone: str) -> Html:
 
 def _review_keyboard(texts: Texts, item: ReviewItem) -> InlineKeyboardMarkup:
     rows = _decision_rows(texts, item.letter.id)
-    rows.append([(texts.plain("Skip"), f"rev:skip:{item.letter.id}")])
+    rows.append([(texts.plain("Skip"), ReviewSkip(item.letter.id).pack())])
     return keyboard(rows)
 
 
 def _decision_rows(texts: Texts, letter_id: int) -> list[list[Button]]:
     return [
         [
-            (texts.plain("Approve"), f"rev:ok:{letter_id}"),
-            (texts.plain("Reject…"), f"rev:no:{letter_id}"),
+            (texts.plain("Approve"), ReviewApprove(letter_id).pack()),
+            (texts.plain("Reject…"), ReviewReject(letter_id).pack()),
         ]
     ]
 
 
 def _decision_keyboard(texts: Texts, letter_id: int) -> InlineKeyboardMarkup:
     rows = _decision_rows(texts, letter_id)
-    rows.append([(texts.plain("Skip"), f"rev:skip:{letter_id}")])
+    rows.append([(texts.plain("Skip"), ReviewSkip(letter_id).pack())])
     return keyboard(rows)
 
 
 def _reasons_keyboard(texts: Texts, letter_id: int) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = [
-        [(texts.plain(label), f"rev:why:{letter_id}:{reason.value}")]
+        [(texts.plain(label), ReviewReason(letter_id, reason).pack())]
         for reason, label in _REASON_LABELS.items()
     ]
-    rows.append([(texts.plain("Other: type a reason"), f"rev:other:{letter_id}")])
-    rows.append([(texts.plain("« Back"), f"rev:back:{letter_id}")])
+    rows.append([(texts.plain("Other: type a reason"), ReviewOther(letter_id).pack())])
+    rows.append([(texts.plain("« Back"), ReviewBack(letter_id).pack())])
     return keyboard(rows)

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.buttons import (
+    ButtonData,
+    SettingsDay,
+    SettingsHour,
+    SettingsMode,
+    SettingsOpen,
+    SettingsScreen,
+    SettingsZone,
+    unpack_any,
+)
 from bot.handlers.common import (
     Button,
     Context,
     Flows,
     Handler,
+    answer,
     consented_member,
     keyboard,
     reply,
@@ -47,14 +58,18 @@ class Settings:
         ]
 
     async def open(self, update: Update, context: Context) -> None:
-        """/settings: the settings screen as a new message."""
+        """/settings: the settings screen as a new message; older settings messages expire."""
         texts = await texts_for(self.runtime, update)
         member = await consented_member(self.runtime, update, texts)
         if member is not None:
-            await reply(update, self.summary(member, texts), self.main_keyboard(member, texts))
+            await self._show_new(update, member, texts)
+
+    async def _show_new(self, update: Update, member: Member, texts: Texts) -> None:
+        view = await self.runtime.members.new_settings_view(member.user_id)
+        await reply(update, self.summary(member, texts), self.main_keyboard(member, texts, view))
 
     async def on_button(self, update: Update, context: Context) -> None:
-        """Every settings button: `set:<what>[:<value>]`."""
+        """Every settings button; each carries the number of the message it was shown on."""
         query = update.callback_query
         if query is None:
             return
@@ -62,13 +77,41 @@ class Settings:
         member = await consented_member(self.runtime, update, texts)
         if member is None:
             return
-        what, _, value = (query.data or "").removeprefix("set:").partition(":")
-        if what in {"hours", "days", "zones"}:
-            await query.answer()
-            await show(query, self.summary(member, texts), self._picker(what, member, texts))
+        button = unpack_any(
+            query.data, SettingsOpen, SettingsMode, SettingsHour, SettingsDay, SettingsZone
+        )
+        if button is None or not await self.runtime.members.is_current_settings_view(
+            member.user_id, getattr(button, "view", -1)
+        ):
+            await answer(query, texts.plain("This button has expired. Please send /settings."))
             return
-        if what == "typezone":
-            await query.answer()
+        if isinstance(button, SettingsOpen):
+            await self._navigate(update, query, member, texts, button)
+            return
+        result = await self._apply(member.user_id, button)
+        if result is None or result.member is None:
+            await answer(query, texts.plain("This button has expired. Please send /settings."))
+            return
+        # Saved: now show it. Both calls only tidy the screen and cannot undo the change.
+        view = getattr(button, "view", 0)
+        await show(
+            query,
+            self.summary(result.member, texts),
+            self.main_keyboard(result.member, texts, view),
+        )
+        await answer(query, texts.plain("Saved."))
+
+    async def _navigate(
+        self,
+        update: Update,
+        query: CallbackQuery,
+        member: Member,
+        texts: Texts,
+        button: SettingsOpen,
+    ) -> None:
+        """Pickers, Back, Done and "type a time zone": nothing is saved here."""
+        screen, view = button.screen, button.view
+        if screen is SettingsScreen.TYPE_ZONE:
             await self.runtime.conversations.enter(member.user_id, FLOW, "timezone")
             await reply(
                 update,
@@ -77,23 +120,15 @@ class Settings:
                     "Europe/London or America/New_York. /cancel stops."
                 ),
             )
-            return
-        if what == "back":
-            await query.answer()
-            await show(query, self.summary(member, texts), self.main_keyboard(member, texts))
-            return
-        if what == "done":
-            await query.answer()
+        elif screen is SettingsScreen.BACK:
+            await show(query, self.summary(member, texts), self.main_keyboard(member, texts, view))
+        elif screen is SettingsScreen.DONE:
             await show(query, self.summary(member, texts))
-            return
-        result = await self._apply(member.user_id, what, value)
-        if result is None or result.member is None:
-            await query.answer(texts.plain("This button has expired. Please send /settings."))
-            return
-        await query.answer(texts.plain("Saved."))
-        await show(
-            query, self.summary(result.member, texts), self.main_keyboard(result.member, texts)
-        )
+        else:
+            await show(
+                query, self.summary(member, texts), self._picker(screen, member, texts, view)
+            )
+        await answer(query)
 
     async def on_typed_timezone(
         self, update: Update, context: Context, conversation: Conversation
@@ -115,21 +150,19 @@ class Settings:
             )
             return
         await self.runtime.conversations.leave(user.id)
-        await reply(
-            update, self.summary(result.member, texts), self.main_keyboard(result.member, texts)
-        )
+        await self._show_new(update, result.member, texts)
 
-    async def _apply(self, user_id: int, what: str, value: str) -> SettingResult | None:
-        """Turn a button's data into a service call; None for data no button of ours sends."""
+    async def _apply(self, user_id: int, button: ButtonData) -> SettingResult | None:
+        """Turn a button into a service call; None for a value no button of ours sends."""
         members = self.runtime.members
-        if what == "mode" and value in {mode.value for mode in DeliveryMode}:
-            return await members.set_mode(user_id, DeliveryMode(value))
-        if what == "hour" and value.isdigit():
-            return await members.set_hour(user_id, int(value))
-        if what == "day" and value.isdigit():
-            return await members.set_weekday(user_id, int(value))
-        if what == "zone" and value in COMMON_TIMEZONES:
-            return await members.set_timezone(user_id, value)
+        if isinstance(button, SettingsMode):
+            return await members.set_mode(user_id, button.mode)
+        if isinstance(button, SettingsHour):
+            return await members.set_hour(user_id, button.hour)
+        if isinstance(button, SettingsDay):
+            return await members.set_weekday(user_id, button.weekday)
+        if isinstance(button, SettingsZone) and button.zone in COMMON_TIMEZONES:
+            return await members.set_timezone(user_id, button.zone)
         return None
 
     def summary(self, member: Member, texts: Texts) -> Html:
@@ -159,10 +192,13 @@ class Settings:
             return texts("Updates: paused")
         return texts("Updates: each one as soon as it is published")
 
-    def main_keyboard(self, member: Member, texts: Texts) -> InlineKeyboardMarkup:
+    def main_keyboard(self, member: Member, texts: Texts, view: int) -> InlineKeyboardMarkup:
         def mode_button(mode: DeliveryMode) -> Button:
             mark = "✓ " if member.delivery_mode is mode else ""
-            return (mark + texts.plain(_MODE_LABELS[mode]), f"set:mode:{mode.value}")
+            return (mark + texts.plain(_MODE_LABELS[mode]), SettingsMode(view, mode).pack())
+
+        def screen(name: SettingsScreen) -> str:
+            return SettingsOpen(view, name).pack()
 
         return keyboard(
             [
@@ -171,29 +207,39 @@ class Settings:
                 [
                     (
                         texts.plain("Hour") + ": " + _hour_label(member.digest_hour, texts),
-                        "set:hours",
+                        screen(SettingsScreen.HOURS),
                     ),
                     (
                         texts.plain("Day") + ": " + _weekday_label(member.digest_weekday, texts),
-                        "set:days",
+                        screen(SettingsScreen.DAYS),
                     ),
                 ],
-                [(texts.plain("Time zone") + ": " + member.timezone, "set:zones")],
-                [(texts.plain("Done"), "set:done")],
+                [
+                    (
+                        texts.plain("Time zone") + ": " + member.timezone,
+                        screen(SettingsScreen.ZONES),
+                    )
+                ],
+                [(texts.plain("Done"), screen(SettingsScreen.DONE))],
             ]
         )
 
-    def _picker(self, what: str, member: Member, texts: Texts) -> InlineKeyboardMarkup:
-        back: list[Button] = [(texts.plain("« Back"), "set:back")]
-        if what == "hours":
-            hours = [(_hour_label(h, texts), f"set:hour:{h}") for h in range(24)]
+    def _picker(
+        self, screen: SettingsScreen, member: Member, texts: Texts, view: int
+    ) -> InlineKeyboardMarkup:
+        back: list[Button] = [
+            (texts.plain("« Back"), SettingsOpen(view, SettingsScreen.BACK).pack())
+        ]
+        if screen is SettingsScreen.HOURS:
+            hours = [(_hour_label(h, texts), SettingsHour(view, h).pack()) for h in range(24)]
             return keyboard([*(hours[i : i + 4] for i in range(0, 24, 4)), back])
-        if what == "days":
-            days = [(_weekday_label(d, texts), f"set:day:{d}") for d in range(7)]
+        if screen is SettingsScreen.DAYS:
+            days = [(_weekday_label(d, texts), SettingsDay(view, d).pack()) for d in range(7)]
             return keyboard([days[0:4], days[4:7], back])
-        zones = [(zone, f"set:zone:{zone}") for zone in COMMON_TIMEZONES]
+        zones = [(zone, SettingsZone(view, zone).pack()) for zone in COMMON_TIMEZONES]
         rows = [zones[i : i + 2] for i in range(0, len(zones), 2)]
-        return keyboard([*rows, [(texts.plain("Other: type it"), "set:typezone")], back])
+        other = SettingsOpen(view, SettingsScreen.TYPE_ZONE).pack()
+        return keyboard([*rows, [(texts.plain("Other: type it"), other)], back])
 
 
 def _hour_label(hour: int, texts: Texts) -> str:

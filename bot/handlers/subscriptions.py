@@ -7,11 +7,13 @@ import re
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.common import (
     Context,
     DeepLinks,
     Flows,
     Handler,
+    answer,
     close_buttons,
     consented_member,
     keyboard,
@@ -44,9 +46,9 @@ class Subscriptions:
             CommandHandler("language", self.choose_language),
             CommandHandler("subscribe", self.subscribe),
             CommandHandler("unsubscribe", self.unsubscribe),
-            CallbackQueryHandler(self.on_consent, pattern=r"^start:"),
-            CallbackQueryHandler(self.on_language, pattern=r"^lang:"),
-            CallbackQueryHandler(self.on_subscribe_offer, pattern=r"^sub:"),
+            CallbackQueryHandler(self.on_consent, pattern=ConsentAnswer.pattern),
+            CallbackQueryHandler(self.on_language, pattern=LanguageChoice.pattern),
+            CallbackQueryHandler(self.on_subscribe_offer, pattern=SubscribeOffer.pattern),
         ]
 
     async def start(self, update: Update, context: Context) -> None:
@@ -78,12 +80,11 @@ class Subscriptions:
             return
         texts = await texts_for(self.runtime, update)
         member = await self.runtime.members.get(user.id)
-        if member is None:
-            await query.answer(texts.plain("This button has expired. Please send /start."))
+        button = ConsentAnswer.unpack(query.data)
+        if member is None or button is None:
+            await answer(query, texts.plain("This button has expired. Please send /start."))
             return
-        await query.answer()
-        await close_buttons(query)
-        if query.data == "start:decline":
+        if not button.agree:
             await self.runtime.members.decline(user.id)
             await reply(
                 update,
@@ -91,8 +92,14 @@ class Subscriptions:
                     "All right: nothing about you is kept. Send /start if you change your mind."
                 ),
             )
-            return
-        await self.runtime.members.consent(user.id)
+        else:
+            await self._consent(update, member, texts)
+        await answer(query)
+        await close_buttons(query)
+
+    async def _consent(self, update: Update, member: Member, texts: Texts) -> None:
+        """Record the consent first; then ask for the language."""
+        await self.runtime.members.consent(member.user_id)
         await reply(
             update,
             texts("Which language would you like?"),
@@ -142,14 +149,13 @@ class Subscriptions:
         member = await consented_member(self.runtime, update, texts)
         if member is None:
             return
-        parts = (query.data or "").split(":")
+        button = LanguageChoice.unpack(query.data)
         result = await self.runtime.members.set_language(
-            user.id, parts[1] if len(parts) > 1 else ""
+            user.id, button.language if button is not None else ""
         )
-        if result.member is None:
-            await query.answer(texts.plain("This button has expired. Please try again."))
+        if button is None or result.member is None:
+            await answer(query, texts.plain("This button has expired. Please try again."))
             return
-        await query.answer()
         member = result.member
         texts = self.runtime.translator.texts(member.language)
         await self._refresh_menu(context.bot, member)
@@ -157,8 +163,9 @@ class Subscriptions:
             query,
             texts("I will speak {language} with you.", language=LANGUAGE_NAMES[member.language]),
         )
-        if parts[-1] == "start":
+        if button.onboarding:
             await self._after_language(update, context, member, texts)
+        await answer(query)
 
     async def _after_language(
         self, update: Update, context: Context, member: Member, texts: Texts
@@ -179,8 +186,8 @@ class Subscriptions:
             texts("Would you like to get updates on the case of the two soldiers?"),
             keyboard(
                 [
-                    [(texts.plain("Yes, send me updates"), "sub:yes")],
-                    [(texts.plain("Not now"), "sub:no")],
+                    [(texts.plain("Yes, send me updates"), SubscribeOffer(1).pack())],
+                    [(texts.plain("Not now"), SubscribeOffer(0).pack())],
                 ]
             ),
         )
@@ -194,9 +201,11 @@ class Subscriptions:
         member = await consented_member(self.runtime, update, texts)
         if member is None:
             return
-        await query.answer()
-        await close_buttons(query)
-        if query.data == "sub:yes":
+        button = SubscribeOffer.unpack(query.data)
+        if button is None:
+            await answer(query, texts.plain("This button has expired. Please try again."))
+            return
+        if button.accept:
             await self.subscribe(update, context)
         else:
             await reply(
@@ -206,6 +215,8 @@ class Subscriptions:
                     "To write a letter to the soldiers, send /write."
                 ),
             )
+        await answer(query)
+        await close_buttons(query)
 
     async def subscribe(self, update: Update, context: Context) -> None:
         """/subscribe: turn updates on."""
@@ -279,19 +290,21 @@ class Subscriptions:
         return keyboard(
             [
                 [
-                    (texts.plain("I agree"), "start:agree"),
-                    (texts.plain("No, thanks"), "start:decline"),
+                    (texts.plain("I agree"), ConsentAnswer(1).pack()),
+                    (texts.plain("No, thanks"), ConsentAnswer(0).pack()),
                 ]
             ]
         )
 
     @staticmethod
     def _language_keyboard(current: str, *, onboarding: bool) -> InlineKeyboardMarkup:
-        suffix = ":start" if onboarding else ""
         return keyboard(
             [
                 [
-                    (("✓ " if code == current else "") + name, f"lang:{code}{suffix}")
+                    (
+                        ("✓ " if code == current else "") + name,
+                        LanguageChoice(code, int(onboarding)).pack(),
+                    )
                     for code, name in LANGUAGE_NAMES.items()
                 ]
             ]

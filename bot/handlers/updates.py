@@ -5,10 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.buttons import PostCancel, PostPublish, unpack_any
 from bot.handlers.common import (
     Context,
     Flows,
     Handler,
+    answer,
     close_buttons,
     keyboard,
     reply,
@@ -75,8 +77,8 @@ class Updates:
             keyboard(
                 [
                     [
-                        (texts.plain("Publish"), "post:publish"),
-                        (texts.plain("Cancel"), "post:cancel"),
+                        (texts.plain("Publish"), PostPublish(draft.token).pack()),
+                        (texts.plain("Cancel"), PostCancel(draft.token).pack()),
                     ]
                 ]
             ),
@@ -88,24 +90,31 @@ class Updates:
         if query is None or user is None:
             return
         texts = await texts_for(self.runtime, update)
-        draft = await self.composer.draft_of(user.id)
+        button = unpack_any(query.data, PostPublish, PostCancel)
+        draft = None
+        if isinstance(button, PostPublish | PostCancel):
+            draft = await self.composer.draft_of(user.id, button.draft)
         if draft is None:
-            await query.answer(texts.plain("This button has expired. Please start again."))
+            await answer(query, texts.plain("This button has expired. Please start again."))
             return
-        await query.answer()
-        await close_buttons(query)
         await self.runtime.conversations.leave(user.id)
-        if query.data != "post:publish":
+        if isinstance(button, PostPublish):
+            await self._publish(update, texts, user.id, draft)
+        else:
             await reply(update, texts("Cancelled. Nothing was published."))
-            return
+        await answer(query)
+        await close_buttons(query)
+
+    async def _publish(self, update: Update, texts: Texts, user_id: int, draft: Draft) -> None:
+        """Publish the confirmed draft, or hold it for a second coordinator."""
         if self.runtime.approvals.needs_second_person:
             asked = await self.runtime.approvals.request(
-                KIND_UPDATE, user.id, draft.text_ko, draft.text_en, draft.photo_file_id
+                KIND_UPDATE, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
             )
             await reply(update, approval_requested_text(texts, asked))
             return
         published = await self.runtime.broadcasts.publish_update(
-            user.id, draft.text_ko, draft.text_en, draft.photo_file_id
+            user_id, draft.text_ko, draft.text_en, draft.photo_file_id
         )
         await reply(
             update,

@@ -300,9 +300,14 @@ async def delete_messages(ctx: CallContext) -> bool:
 
 @method("answerCallbackQuery")
 async def answer_callback_query(ctx: CallContext) -> bool:
-    """Answer a button press once; unknown or answered ids are "too old" like on Telegram."""
+    """Answer a button press once, in time; unknown, answered or old ids are "too old"."""
     query = ctx.state.callback_queries.get(ctx.params.string("callback_query_id"))
-    if query is None or query.get("answer") is not None:
+    if (
+        query is None
+        or query.get("answer") is not None
+        or ctx.state.clock() - query.get("pressed_at", ctx.state.clock())
+        > ctx.state.callback_query_timeout
+    ):
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     text = ctx.params.string("text")
     if len(text) > MAX_CALLBACK_ANSWER_LENGTH:

@@ -45,8 +45,14 @@ class FakeBotApi:
         bot_username: str = "pyeonji_sandbox_bot",
         auto_create_chats: bool = False,
         record_calls: bool = True,
+        callback_query_timeout: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.state = SandboxState(bot_first_name, bot_username, auto_create_chats)
+        if callback_query_timeout is not None:
+            self.state.callback_query_timeout = callback_query_timeout
+        if clock is not None:
+            self.state.clock = clock
         self.state.bot_id = int(SANDBOX_TOKEN.partition(":")[0])
         self.faults = FaultInjector()
         self.stats = SandboxStats()

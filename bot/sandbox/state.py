@@ -14,6 +14,7 @@ from bot.sandbox.validation import bad_request, forbidden, scope_key
 
 JsonDict = dict[str, Any]
 T = TypeVar("T")
+CALLBACK_QUERY_TIMEOUT = 15.0  # seconds Telegram waits for answerCallbackQuery
 
 # Telegram delivers these only when a bot asks for them in allowed_updates.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -268,6 +269,10 @@ class SandboxState:
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (field, language) -> text
         self.callback_queries: dict[str, JsonDict] = {}
+        # Telegram refuses answerCallbackQuery for a press older than about 15 seconds. The
+        # age is measured on this clock, which a test may replace to age presses without waiting.
+        self.clock: Callable[[], float] = time.monotonic
+        self.callback_query_timeout = CALLBACK_QUERY_TIMEOUT
         self.webhook = WebhookState()
         self.calls: list[RecordedCall] = []
         self.calls_by_method: dict[str, list[RecordedCall]] = {}

@@ -146,9 +146,13 @@ class FakeUser:
         self._state.add_update({"edited_message": edited})
         return edited
 
-    async def press(self, message: BotMessage | int, callback_data: str) -> str:
+    async def press(
+        self, message: BotMessage | int, callback_data: str, *, age: float = 0.0
+    ) -> str:
         """Press a button: a callback_query with ``callback_data`` as given (forgery allowed).
 
+        ``age`` seconds back-dates the press, as when a slow phone or a backlog delivers it late:
+        past the sandbox's ``callback_query_timeout`` the bot can no longer answer it.
         Returns the callback query id; see ``FakeBotApi.wait_for_callback_answer``.
         """
         message_id = message if isinstance(message, int) else message.message_id
@@ -157,7 +161,11 @@ class FakeUser:
         if bot_message is None:
             raise AssertionError(f"the bot sent no message {message_id} to user {self.id}")
         query_id = str(self._state.sequence() * 1_000_003 + self.id)
-        self._state.callback_queries[query_id] = {"message_id": message_id, "answer": None}
+        self._state.callback_queries[query_id] = {
+            "message_id": message_id,
+            "answer": None,
+            "pressed_at": self._state.clock() - age,
+        }
         self.mark = len(record.events)
         self._state.add_update(
             {
@@ -172,12 +180,12 @@ class FakeUser:
         )
         return query_id
 
-    async def click(self, message: BotMessage, label: str) -> str:
+    async def click(self, message: BotMessage, label: str, *, age: float = 0.0) -> str:
         """Press the button whose text contains ``label`` (its real callback_data)."""
         data = message.button(label).callback_data
         if data is None:
             raise AssertionError(f"button {label!r} has no callback_data")
-        return await self.press(message, data)
+        return await self.press(message, data, age=age)
 
     def _member_update(self, old: str, new: str) -> None:
         bot = self._state.bot_user

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from bot.clock import Clock, to_epoch
-from bot.models import Conversation
+from bot.models import DRAFT_KEY, Conversation
 from bot.storage.conversations import ConversationRepository
 
 # The flow of a draft that expired: the member is told nothing was sent, once.
 EXPIRED = "expired"
+
+_TOKEN_RANGE = 1 << 40  # fits callback data; a chance collision is one in a trillion
 
 
 class ConversationService:
@@ -42,9 +45,25 @@ class ConversationService:
 
     async def enter(
         self, user_id: int, flow: str, step: str, data: dict[str, object] | None = None
-    ) -> None:
+    ) -> int:
+        """Move to `step` with `data`; return the step's fresh draft token.
+
+        Every step gets a new random token, so a button shown for an earlier step, an earlier
+        draft or a draft since left carries a token that no longer matches (and a token is
+        never reused the way a counter restarting after /cancel would be).
+        """
         now = to_epoch(self._clock.now())
-        await self._conversations.set(user_id, flow, step, data or {}, now)
+        token = secrets.randbelow(_TOKEN_RANGE)
+        await self._conversations.set(user_id, flow, step, {**(data or {}), DRAFT_KEY: token}, now)
+        return token
+
+    async def note(self, user_id: int, draft: int, key: str, value: int | str) -> bool:
+        """Add `key` to the draft of step `draft` without starting a new step.
+
+        Its buttons keep their token and its age is unchanged; a draft since moved on, left
+        or expired is not touched. Returns whether it was noted.
+        """
+        return await self._conversations.note(user_id, DRAFT_KEY, draft, key, value)
 
     async def leave(self, user_id: int) -> bool:
         """Leave the current flow; return True when there was one."""

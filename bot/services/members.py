@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,6 +75,21 @@ class MemberService:
 
     async def get(self, user_id: int) -> Member | None:
         return await self._members.get(user_id)
+
+    async def new_settings_view(self, user_id: int) -> int:
+        """A token for a settings message about to be shown; every older one expires.
+
+        Random, not counted: a counter would give two members' first settings messages the
+        same number, and one member's button would then work in the other's hands.
+        """
+        view = secrets.randbelow(1 << 40) + 1
+        await self._members.set_settings_view(user_id, view)
+        return view
+
+    async def is_current_settings_view(self, user_id: int, view: int) -> bool:
+        """Whether a settings button was shown on the member's newest settings message."""
+        current = await self._members.settings_view(user_id)
+        return current is not None and current == view
 
     async def join(self, user_id: int, chat_id: int, language: str) -> Member:
         """Record a member who sent /start (or return the existing record).

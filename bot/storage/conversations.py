@@ -51,6 +51,17 @@ class ConversationRepository:
             (user_id, flow, step, json.dumps(data, ensure_ascii=False), now),
         )
 
+    async def note(
+        self, user_id: int, token_key: str, token: int, key: str, value: int | str
+    ) -> bool:
+        """Set data[key] on the member's draft while its data[token_key] is still `token`."""
+        changed = await self._db.execute(
+            "UPDATE conversations SET data = json_set(data, '$.' || ?, ?)"
+            " WHERE user_id = ? AND json_extract(data, '$.' || ?) = ?",
+            (key, value, user_id, token_key, token),
+        )
+        return changed > 0
+
     async def clear(self, user_id: int) -> bool:
         """Leave any flow; return True when there was one."""
         return (

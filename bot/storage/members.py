@@ -127,5 +127,18 @@ class MemberRepository:
             )
         return True
 
+    async def set_settings_view(self, user_id: int, view: int) -> None:
+        """Record the token of the member's newest settings message; older ones stop working."""
+        await self._db.execute(
+            "UPDATE members SET settings_view = ? WHERE user_id = ?", (view, user_id)
+        )
+
+    async def settings_view(self, user_id: int) -> int | None:
+        """The number of the member's newest settings message."""
+        row = await self._db.fetch_one(
+            "SELECT settings_view FROM members WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else int(row["settings_view"])
+
     async def delete(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM members WHERE user_id = ?", (user_id,))
