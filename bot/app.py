@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Coroutine
@@ -32,6 +33,7 @@ from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
+from bot.services.fonts import installed_coverage
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ def build_application(
         # Digest members from before digests existed get their first time.
         await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
+        # Every letter is checked against the fonts' coverage; reading their cmaps takes about
+        # a second, done here in a thread rather than in the first writer's update.
+        await asyncio.to_thread(installed_coverage)
         await runtime.sender.start()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]

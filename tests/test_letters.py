@@ -399,7 +399,7 @@ async def test_bundle_with_nothing_approved_or_without_a_font_marks_nothing(
     member = await member_who_joined(sandbox, 813, "en", subscribe=False)
     await write(member, LETTER_EN)
     await bot.runtime.letters.approve(COORDINATOR_ID, 1)
-    monkeypatch.setattr(letters_service, "find_korean_font", lambda explicit: None)
+    monkeypatch.setattr(letters_service, "find_bundle_fonts", lambda explicit: None)
     await courier.send("/bundle")
     await courier.expect("the server has no font that can print Korean")
     assert letter_states(database) == ["approved"]

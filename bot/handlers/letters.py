@@ -81,6 +81,10 @@ _PROBLEMS = {
         "It has {actual} characters; a pen name can have at most {limit}."
     ),
     LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
+    LetterProblem.UNPRINTABLE: N_(
+        "It contains characters the printer's fonts cannot draw, so they would print as empty "
+        "boxes: {fragment}. Please leave them out or use other characters."
+    ),
 }
 
 

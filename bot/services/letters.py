@@ -21,7 +21,7 @@ from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator
 from bot.models import Member
 from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
-from bot.services.fonts import find_korean_font
+from bot.services.fonts import find_bundle_fonts
 from bot.services.letter_rules import (
     LetterCheck,
     LetterProblem,
@@ -30,6 +30,7 @@ from bot.services.letter_rules import (
     check_pen_name,
     clean_text,
     find_contact_problems,
+    written_language,
 )
 from bot.storage.letters import LetterRepository, NoticeTarget, StoredBundle, StoredLetter
 from bot.storage.outbox import Payload
@@ -40,7 +41,6 @@ REJECT_NOTE_MAX_CHARS = 200
 # A claim whose PDF never reached the courier (the bot stopped while sending) is released
 # after this long, so its letters go into the next bundle instead of waiting for ever.
 STALE_CLAIM_SECONDS = 15 * 60
-HANGUL_SYLLABLES = range(0xAC00, 0xD7A4)
 
 
 class LetterState(StrEnum):
@@ -133,13 +133,6 @@ class Delivery:
     writers_told: int = 0
 
 
-def letter_language(text: str) -> str:
-    """'ko' when the letter is mostly Hangul, else 'en': bundles print Korean letters first."""
-    hangul = sum(1 for char in text if ord(char) in HANGUL_SYLLABLES)
-    latin = sum(1 for char in text if char.isascii() and char.isalpha())
-    return "ko" if hangul and hangul >= latin else "en"
-
-
 def check_reject_note(raw: str) -> LetterCheck:
     """Clean a coordinator's reason for the writer: one short text with no contact details."""
     text = " ".join(clean_text(raw).split())
@@ -201,7 +194,8 @@ class LetterService:
             return Submission(None, problems=letter.problems + name.problems)
         letter_id = await self._letters.add(
             member.user_id,
-            letter_language(letter.text),
+            # From the letter's own letters, not the interface: see written_language.
+            written_language(letter.text, member.language),
             name.text,
             letter.text,
             to_epoch(self._clock.now()),
@@ -306,8 +300,8 @@ class LetterService:
 
     async def make_bundle(self, courier_id: int, language: str) -> BundleReady | BundleRefusal:
         """Claim every approved letter and render the PDF, with a cover in `language`."""
-        font = await asyncio.to_thread(find_korean_font, self._bundle_font)
-        if font is None:
+        fonts = await asyncio.to_thread(find_bundle_fonts, self._bundle_font)
+        if fonts is None:
             return BundleRefusal.NO_FONT
         now = to_epoch(self._clock.now())
         claimed = await self._letters.claim_for_bundle(
@@ -319,7 +313,7 @@ class LetterService:
         try:
             printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
             cover = self._cover(bundle_id, len(letters), language)
-            pdf = await asyncio.to_thread(render_bundle, printed, cover, font)
+            pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
         except BaseException:
             await self._letters.release(bundle_id)
             raise
