@@ -30,6 +30,7 @@ from bot.handlers.privacy import Privacy
 from bot.handlers.review import Review
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
+from bot.handlers.translations import Translations
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
@@ -108,6 +109,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,
         Review(runtime, flows),  # /review, and typing a reason
+        Translations(runtime, flows),  # /translate, and typing a Korean translation
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock

@@ -62,7 +62,7 @@ class Bundles:
         if user is None or chat is None:
             return
         texts = await texts_for(self.runtime, update)
-        made = await self.letters.make_bundle(user.id, texts.language)
+        made = await self.letters.make_bundle(user.id)
         if made is BundleRefusal.NO_FONT:
             await reply(
                 update,

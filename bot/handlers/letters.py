@@ -37,6 +37,7 @@ from bot.services.letter_rules import (
     Problem,
     check_letter,
     check_pen_name,
+    written_language,
 )
 from bot.services.letters import (
     REJECT_REASON_TEXTS,
@@ -52,8 +53,10 @@ WRITE = "write"
 LETTERS_SHOWN = 10
 EXCERPT_CHARS = 60
 
+# Offered in the language the letter is written in (it is printed with it), and none names a
+# place: the rules on the same screen ask for no places.
 PEN_NAME_SUGGESTIONS = (
-    N_("A mother in Seoul"),
+    N_("A mother who prays for you"),
     N_("Someone who misses home"),
     N_("A friend who came before you"),
 )
@@ -81,6 +84,7 @@ _PROBLEMS = {
         "It has {actual} characters; a pen name can have at most {limit}."
     ),
     LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
+    LetterProblem.NOT_KOREAN: N_("A translation for the soldiers must be written in Korean."),
     LetterProblem.UNPRINTABLE: N_(
         "It contains characters the printer's fonts cannot draw, so they would print as empty "
         "boxes: {fragment}. Please leave them out or use other characters."
@@ -148,6 +152,10 @@ class Letters:
             ),
             texts("• nothing about military matters;"),
             texts(
+                "• the soldiers read Korean: a letter in another language is translated by a "
+                "volunteer, and both the translation and your words are printed;"
+            ),
+            texts(
                 "• from {min_chars} to {max_chars} characters, at most {max_words} words and "
                 "{max_lines} lines.",
                 min_chars=texts.number(LETTER_MIN_CHARS),
@@ -207,25 +215,28 @@ class Letters:
             )
             return
         data["text"] = check.text
+        # Pen names are suggested in the letter's language, which its letters decide.
+        data["lang"] = written_language(check.text, texts.language)
         if isinstance(data.get("pen"), str):  # editing the text of a finished draft
             await self._preview(update, texts, data)
             return
         await enter_flow(self.runtime, update, WRITE, "pen", data)
+        suggested = self._suggestions(data)
         await reply(
             update,
             texts(
                 "Thank you. Now a pen name to sign it with, like “{example}”: up to {limit} "
                 "characters, nothing that tells who you are. Type one, or choose below.",
-                example=texts.plain(PEN_NAME_SUGGESTIONS[0]),
+                example=suggested[0],
                 limit=PEN_NAME_MAX_CHARS,
             ),
-            keyboard(
-                [
-                    [(texts.plain(name), f"write:pen:{i}")]
-                    for i, name in enumerate(PEN_NAME_SUGGESTIONS)
-                ]
-            ),
+            keyboard([[(name, f"write:pen:{i}")] for i, name in enumerate(suggested)]),
         )
+
+    def _suggestions(self, data: dict[str, object]) -> list[str]:
+        language = data.get("lang")
+        texts = self.runtime.translator.texts(language if isinstance(language, str) else None)
+        return [texts.plain(name) for name in PEN_NAME_SUGGESTIONS]
 
     async def _take_pen_name(
         self, update: Update, texts: Texts, raw: str, data: dict[str, object]
@@ -265,7 +276,7 @@ class Letters:
         if action == "pen" and step == "pen" and value in {"0", "1", "2"}:
             await query.answer()
             await close_buttons(query)
-            data["pen"] = texts.plain(PEN_NAME_SUGGESTIONS[int(value)])
+            data["pen"] = self._suggestions(data)[int(value)]
             await self._preview(update, texts, data)
         elif step == "preview" and action in {"send", "edit", "back", "cancel"}:
             await self._on_preview_button(update, query, texts, member, action, value, data)

@@ -64,7 +64,10 @@ class BundleLetter:
     language: str
     pen_name: str
     written_on: str
-    text: str
+    text: str  # the Korean translation when there is an original
+    original: str | None = None  # the writer's own words, printed beneath the translation
+    translation_note: str = ""
+    original_heading: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +184,8 @@ def compose_bundle(
     """The laid-out document before output: its fonts tell which glyphs were drawn."""
     every_text = [cover.title, cover.subtitle, cover.count_line, cover.date_line, cover.note]
     for letter in letters:
-        every_text += [letter.pen_name, letter.written_on, letter.text]
+        every_text += [letter.pen_name, letter.written_on, letter.text, letter.original or ""]
+        every_text += [letter.translation_note, letter.original_heading]
     pdf = _BundleDocument(needed_fonts(fonts, every_text))
     pdf.set_title(pdf.printable(cover.title))
     pdf.set_creator("Pyeonji")
@@ -243,15 +247,33 @@ def _draw_letter(pdf: _BundleDocument, letter: BundleLetter) -> None:
     pdf.set_font(FONT_FAMILY, "", META_PT)
     pdf.set_text_color(80)
     _paragraph(pdf, pdf.printable(letter.written_on), 5.5)
+    if letter.original is not None:
+        _paragraph(pdf, pdf.printable(letter.translation_note), 5.5)
     pdf.set_text_color(0)
+    _rule(pdf)
+    _body(pdf, letter.text)
+    if letter.original is None:
+        return
+    pdf.ln(4)
+    _rule(pdf)
+    pdf.set_font(FONT_FAMILY, "B", META_PT + 1)
+    _paragraph(pdf, pdf.printable(letter.original_heading), 6)
+    pdf.ln(2)
+    _body(pdf, letter.original)
+
+
+def _rule(pdf: _BundleDocument) -> None:
     rule_y = pdf.get_y() + 2.5
     pdf.set_draw_color(160)
     pdf.line(pdf.l_margin, rule_y, pdf.w - pdf.r_margin, rule_y)
     pdf.set_y(rule_y + 5)
-    pdf.set_font(pdf.body_family(letter.text), "", BODY_PT)
+
+
+def _body(pdf: _BundleDocument, text: str) -> None:
+    pdf.set_font(pdf.body_family(text), "", BODY_PT)
     # multi_cell wraps at spaces and breaks a run longer than the line (Korean often has
     # long runs) between characters, so no text runs past the margin.
-    _paragraph(pdf, pdf.printable(letter.text), BODY_LINE_MM)
+    _paragraph(pdf, pdf.printable(text), BODY_LINE_MM)
 
 
 def _paragraph(pdf: FPDF, text: str, line_height: float, align: str = "L") -> None:

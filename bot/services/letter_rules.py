@@ -59,6 +59,7 @@ class LetterProblem(Enum):
     PEN_NAME_TOO_LONG = "pen_name_too_long"
     PEN_NAME_MULTILINE = "pen_name_multiline"
     UNPRINTABLE = "unprintable"
+    NOT_KOREAN = "not_korean"
 
 
 @dataclass(frozen=True, slots=True)
