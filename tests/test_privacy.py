@@ -14,6 +14,8 @@ from tests.support.people import member_who_joined
 # A distinctive id (six bytes as an SQLite integer) and letter text to look for on disk.
 MEMBER_ID = 7_381_920_465
 LETTER = "용기를 잃지 마세요. 우리는 당신을 기다리고 있어요. 꼭 건강하세요, 형제여."
+# A volunteer's Korean translation of a letter: erased with it.
+TRANSLATION = "번역: 형제여, 우리는 매일 당신을 생각해요."
 
 
 def file_bytes(database: Path) -> bytes:
@@ -63,7 +65,11 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     await store_letter(bot, MEMBER_ID)
     await store_letter(bot, MEMBER_ID, state="bundled")
     await bot.runtime.roles.record_refusal(MEMBER_ID, "announce")  # an audit row about them
+    await bot.runtime.db.execute(
+        "UPDATE letters SET translation = ? WHERE state = 'bundled'", (TRANSLATION,)
+    )
     assert traces(file_bytes(database), MEMBER_ID, LETTER) != []  # the check can see them
+    assert TRANSLATION.encode() in file_bytes(database)
 
     await member.send("/forget")
     question = await member.expect("되돌릴 수 없어요")
@@ -78,6 +84,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
 
     assert await bot.runtime.members.get(MEMBER_ID) is None
     assert traces(file_bytes(database), MEMBER_ID, LETTER) == []
+    assert TRANSLATION.encode() not in file_bytes(database)
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert connection.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] >= 1
