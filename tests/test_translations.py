@@ -78,6 +78,8 @@ async def test_a_translator_translates_an_english_letter_which_prints_translatio
     assert "Written in: English" in shown.text
     await coordinator.click(shown, "Approve")
     await writer.expect("was approved")
+    await writer.send("/letters")
+    await writer.expect("a volunteer will translate it into Korean before it is printed")
 
     # Untranslated, it cannot be printed; the courier, /review and /stats say it waits.
     await courier.send("/bundle")

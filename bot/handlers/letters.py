@@ -519,6 +519,11 @@ def _status(texts: Texts, letter: StoredLetter, zone: str) -> Html:
     state = letter.state
     if state == LetterState.PENDING:
         return texts("Waiting for review.")
+    if state == LetterState.APPROVED and letter.language != "ko" and letter.translation is None:
+        return texts(
+            "Approved on {date}; a volunteer will translate it into Korean before it is printed.",
+            date=decided,
+        )
     if state == LetterState.APPROVED:
         return texts("Approved on {date}; waiting to be printed.", date=decided)
     if state == LetterState.WITHDRAWN:

@@ -89,12 +89,11 @@ def needed_fonts(fonts: BundleFonts, texts: Sequence[str]) -> BundleFonts:
     have a glyph the main font lacks, which is the one fpdf2 would pick.
     """
     missing = {ord(char) for text in texts for char in text} - font_cmap(fonts.main)
-    if any(fonts.for_text(text) != fonts.main for text in texts):
-        missing.add(0x1100)
+    old_hangul = {fonts.for_text(text) for text in texts} - {fonts.main}
     kept: list[Path] = []
     for path in fonts.fallbacks:
         covered = missing & font_cmap(path)
-        if covered:
+        if covered or path in old_hangul:
             kept.append(path)
             missing -= covered
     return BundleFonts(fonts.main, tuple(kept))
@@ -121,7 +120,8 @@ class _BundleDocument(FPDF):
         # Character by character, the first fallback with a glyph draws what the current font
         # lacks, bold or not (the fallbacks have one weight); the shaper then joins emoji
         # sequences, Arabic letters and old Hangul syllables within each font's run.
-        self.set_fallback_fonts(families, exact_match=False)
+        # The main family is a fallback too, for a letter drawn in the old Hangul family.
+        self.set_fallback_fonts([FONT_FAMILY, *families], exact_match=False)
         self.set_text_shaping(use_shaping_engine=True)
         self._drawable = frozenset().union(
             font_cmap(fonts.main), *(font_cmap(path) for path in fonts.fallbacks)
