@@ -1,9 +1,11 @@
 # Pyeonji in a container: the same `make install` as a developer's machine and CI.
 FROM python:3.11-slim
 
-# make for the set-up; a font with Hangul for the letter bundles (PDF).
+# make for the set-up; the fonts the letter bundles (PDF) print every accepted character with,
+# the same list as the Makefile's FONT_PACKAGES (poppler-utils is only for tests, left out).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make fonts-nanum \
+ && apt-get install -y --no-install-recommends make fonts-nanum fonts-noto-color-emoji \
+    fonts-noto-cjk fonts-dejavu-core fonts-symbola \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -37,15 +37,25 @@ messages: $(DEV)
 	    --output-dir locales --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(MAKE) catalogs
 
-# The letter bundle PDF needs a font with Hangul; install Debian's when we can.
+# The letter bundle prints every character the bot accepts (bot/services/fonts.py): Hangul,
+# colour emoji (fpdf2 draws CBDT), Hanja and old Hangul, Cyrillic, Arabic and combining marks,
+# symbols. poppler-utils turns a page into the README's sample image (tests/test_bundle_pdf.py).
+FONT_PACKAGES := fonts-nanum fonts-noto-color-emoji fonts-noto-cjk fonts-dejavu-core \
+	fonts-symbola poppler-utils
+FONT_FILES := /usr/share/fonts/truetype/nanum/NanumGothic.ttf \
+	/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+	/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
+
 fonts:
-	@if ls /usr/share/fonts/truetype/nanum/NanumGothic.ttf >/dev/null 2>&1 || \
-	    fc-list :lang=ko 2>/dev/null | grep -q . ; then :; \
+	@if ls $(FONT_FILES) >/dev/null 2>&1 && command -v pdftoppm >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get install -y -qq fonts-nanum >/dev/null 2>&1 || \
-	     (apt-get update -qq >/dev/null && apt-get install -y -qq fonts-nanum >/dev/null)) \
-	    && echo "installed fonts-nanum"; \
-	else echo "note: no Korean font found; install fonts-nanum or set BUNDLE_FONT"; fi
+	    (apt-get install -y -qq --no-install-recommends $(FONT_PACKAGES) >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && \
+	      apt-get install -y -qq --no-install-recommends $(FONT_PACKAGES) >/dev/null)) \
+	    && echo "installed $(FONT_PACKAGES)"; \
+	else echo "note: some bundle fonts are missing; install $(FONT_PACKAGES)"; fi
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check bot tests benchmarks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Coroutine
@@ -29,9 +30,11 @@ from bot.handlers.privacy import Privacy
 from bot.handlers.review import Review
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
+from bot.handlers.translations import Translations
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
+from bot.services.fonts import installed_coverage
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,9 @@ def build_application(
         # Digest members from before digests existed get their first time.
         await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
+        # Every letter is checked against the fonts' coverage; reading their cmaps takes about
+        # a second, done here in a thread rather than in the first writer's update.
+        await asyncio.to_thread(installed_coverage)
         await runtime.sender.start()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -104,6 +110,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,
         Review(runtime, flows),  # /review, and typing a reason
+        Translations(runtime, flows),  # /translate, and typing a Korean translation
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock

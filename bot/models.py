@@ -11,6 +11,7 @@ class Role(StrEnum):
 
     COORDINATOR = "coordinator"
     COURIER = "courier"
+    TRANSLATOR = "translator"
 
 
 class DeliveryMode(StrEnum):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.services.fonts import installed_coverage
 from bot.services.letter_rules import (
     LETTER_MAX_CHARS,
     LETTER_MAX_LINES,
@@ -35,6 +36,9 @@ REMOVED = (
     + [chr(code) for code in range(0x2066, 0x206A)]
     + ["\ufeff", "\u061c", "\u180e", "\u3164", "\x00", "\x07", "\x1b", "\r", "\t", "\x7f"]
 )
+
+# Read the fonts' coverage once, before hypothesis times the checks.
+installed_coverage()
 
 
 def codes(text: str) -> list[LetterProblem]:

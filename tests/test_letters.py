@@ -17,6 +17,7 @@ from bot.sandbox.faults import Fault
 from bot.sandbox.server import FakeBotApi
 from bot.sandbox.users import FakeUser
 from bot.services.fonts import find_korean_font
+from bot.services.letter_rules import written_language
 from bot.services.letters import Decision, RejectReason
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, RunningBot
@@ -24,7 +25,10 @@ from tests.support.people import member_who_joined, staff
 
 WRITER_ID = 7_071_234
 LETTER_KO = "사랑하는 두 분께. 꼭 건강하게 지내세요. 우리 모두 기다리고 있어요!"
+PEN_KO = "두 분을 위해 기도하는 어머니"
+PEN_EN = "A mother who prays for you"
 LETTER_EN = "Dear friends, stay strong and keep your hope. We are all waiting for you."
+TRANSLATION_KO = "사랑하는 친구들, 힘내시고 희망을 잃지 마세요. 우리 모두 기다리고 있어요."
 needs_font = pytest.mark.skipif(
     find_korean_font(None) is None, reason="no Korean font (apt-get install fonts-nanum)"
 )
@@ -39,12 +43,14 @@ async def frozen_bot(make_bot: StartBot, clock: FrozenClock) -> RunningBot:
 async def write(member: FakeUser, text: str, pen_name: str | None = None) -> None:
     """/write, the text, a pen name (typed, else the first suggestion), then Send."""
     korean = member.info.get("language_code") == "ko"
+    # Pen names are suggested in the letter's language, whatever the member reads.
+    korean_letter = written_language(text, "ko" if korean else "en") == "ko"
     await member.send("/write")
     await member.expect("두 병사에게 보내는 편지" if korean else "A letter to the two soldiers")
     await member.send(text)
     ask = await member.expect("필명을 정해" if korean else "Now a pen name")
     if pen_name is None:
-        await member.click(ask, "서울의 한 어머니" if korean else "A mother in Seoul")
+        await member.click(ask, PEN_KO if korean_letter else PEN_EN)
     else:
         await member.send(pen_name)
     preview = await member.expect("검토를 받도록" if korean else "Send it for review?")
@@ -93,14 +99,14 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
 
     await coordinator.send("/review")
     shown = await coordinator.expect("Letter waiting for review")
-    assert "서울의 한 어머니" in shown.text and LETTER_KO in shown.text
+    assert PEN_KO in shown.text and LETTER_KO in shown.text
     assert str(WRITER_ID) not in shown.text and "Member" not in shown.text
     assert "한국어" in shown.text  # the language it is written in
     await coordinator.click(shown, "Approve")
     await coordinator.expect("Approved. The writer will be told.")
     await coordinator.expect("No letters are waiting for review.")
     approved = await writer.expect("승인되었어요")
-    assert "서울의 한 어머니" in approved.text
+    assert PEN_KO in approved.text
 
     await courier.send("/bundle")
     document = await courier.expect(lambda m: m.kind == "document")
@@ -108,7 +114,7 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
     assert document.file_id is not None
     printed = pdf_text(sandbox.file(document.file_id).data)
     assert squeezed(LETTER_KO) in squeezed(printed)
-    assert "서울의 한 어머니" in printed
+    assert PEN_KO in printed
     assert "2026년 11월 22일" in printed  # the letter's date, in the letter's language
     assert str(WRITER_ID) not in squeezed(printed) and "Member" not in printed
 
@@ -121,7 +127,7 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
 
     delivered = await writer.expect("전달했어요")
     assert "2026년 11월 22일에 전달했어요" in delivered.text
-    assert "서울의 한 어머니" in delivered.text
+    assert PEN_KO in delivered.text
     await writer.send("/letters")
     mine = await writer.expect("내 편지")
     assert "2026년 11월 22일에 전달했어요" in mine.text
@@ -250,7 +256,7 @@ async def test_edit_sends_the_current_text_back_to_copy(
     letter = "사랑하는 두 분께.\n<꼭> 건강하게 지내세요 & 힘내세요. 우리 모두 기다리고 있어요!"
     await member.send(letter)
     ask = await member.expect("필명을 정해")
-    await member.click(ask, "서울의 한 어머니")
+    await member.click(ask, "두 분을 위해 기도하는 어머니")
     preview = await member.expect("검토를 받도록")
     await member.click(preview, "고치기")
     edited = await member.expect(lambda m: "글 고치기" in str(m.buttons))
@@ -474,7 +480,7 @@ async def test_bundle_with_nothing_approved_or_without_a_font_marks_nothing(
     member = await member_who_joined(sandbox, 813, "en", subscribe=False)
     await write(member, LETTER_EN)
     await bot.runtime.letters.approve(COORDINATOR_ID, 1)
-    monkeypatch.setattr(letters_service, "find_korean_font", lambda explicit: None)
+    monkeypatch.setattr(letters_service, "find_bundle_fonts", lambda explicit: None)
     await courier.send("/bundle")
     await courier.expect("the server has no font that can print Korean")
     assert letter_states(database) == ["approved"]
@@ -491,6 +497,7 @@ async def test_a_failed_send_loses_no_letter(
     member = await member_who_joined(sandbox, 814, "en", subscribe=False)
     await write(member, LETTER_EN)
     await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await bot.runtime.letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
     sandbox.add_fault(Fault.server_error(502), "sendDocument")
     await courier.send("/bundle")
     await courier.expect("I could not send the bundle")
@@ -515,12 +522,14 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     letters = frozen_bot.runtime.letters
     await letters.approve(COORDINATOR_ID, 1)
     await letters.approve(COORDINATOR_ID, 2)
+    await letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
     await courier.send("/bundle")
     document = await courier.expect(lambda m: m.kind == "document")
     assert document.file_id is not None
     printed = pdf_text(sandbox.file(document.file_id).data)
     assert printed.index("1. 한국어 필명") < printed.index("2. English pen")
-    assert "November 22, 2026" in printed and "2026년 11월 22일" in printed
+    # Every date printed for the soldiers is Korean, whatever the writer or courier reads.
+    assert "2026년 11월 22일" in printed and "November" not in printed
 
     clock.advance(days=3)
     await courier.send("/bundles")
@@ -558,6 +567,7 @@ async def test_delivery_on_the_printing_day_words_the_day_and_counts_writers(
         await write(writer, f"{LETTER_EN} Letter {number}.", pen_name=f"Pen name {number}")
     for letter_id in range(1, 6):
         await frozen_bot.runtime.letters.approve(COORDINATOR_ID, letter_id)
+        await frozen_bot.runtime.letters.translate(COORDINATOR_ID, letter_id, TRANSLATION_KO)
     await courier.send("/bundle")
     await courier.expect(lambda m: m.kind == "document")
     await courier.send("/bundles")

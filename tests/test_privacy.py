@@ -22,6 +22,8 @@ from tests.support.people import member_who_joined, staff
 # A distinctive id (six bytes as an SQLite integer) and letter text to look for on disk.
 MEMBER_ID = 7_381_920_465
 LETTER = "용기를 잃지 마세요. 우리는 당신을 기다리고 있어요. 꼭 건강하세요, 형제여."
+# A volunteer's Korean translation of a letter: erased with it.
+TRANSLATION = "번역: 형제여, 우리는 매일 당신을 생각해요."
 
 
 def file_bytes(database: Path) -> bytes:
@@ -92,7 +94,11 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     await store_letter(bot, MEMBER_ID)
     await store_letter(bot, MEMBER_ID, state="bundled")
     await bot.runtime.roles.record_refusal(MEMBER_ID, "announce")  # an audit row about them
+    await bot.runtime.db.execute(
+        "UPDATE letters SET translation = ? WHERE state = 'bundled'", (TRANSLATION,)
+    )
     assert traces(file_bytes(database), MEMBER_ID, LETTER) != []  # the check can see them
+    assert TRANSLATION.encode() in file_bytes(database)
 
     await member.send("/forget")
     question = await member.expect("되돌릴 수 없어요")
@@ -107,6 +113,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
 
     assert await bot.runtime.members.get(MEMBER_ID) is None
     assert traces(file_bytes(database), MEMBER_ID, LETTER) == []
+    assert TRANSLATION.encode() not in file_bytes(database)
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert connection.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] >= 1
@@ -367,7 +374,7 @@ async def test_a_draft_past_its_time_is_gone_even_before_the_background_job(
     ask = await member.expect("Now a pen name")
     await draft_saved(database, "pen_buttons")
     clock.advance(hours=3)
-    await member.click(ask, "A mother in Seoul")  # a button of the expired draft
+    await member.click(ask, "A mother who prays for you")  # a button of the expired draft
     told = await member.expect("Nothing was sent")
     assert "2 hours" in told.text
     assert await bot.runtime.conversations.current(8302) is None

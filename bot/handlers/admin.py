@@ -84,7 +84,7 @@ class Admin:
             await reply(update, texts("{user_id} is no longer blocked.", user_id=target))
 
     async def grant(self, update: Update, context: Context) -> None:
-        """/grant ID coordinator|courier"""
+        """/grant ID coordinator|courier|translator"""
         await self._change(update, context, grant=True)
 
     async def revoke(self, update: Update, context: Context) -> None:
@@ -168,7 +168,8 @@ def _parse(args: list[str]) -> tuple[int, Role] | None:
 
 def _usage(texts: Texts, command: str) -> Html:
     return texts(
-        "Usage: /{command} USER_ID coordinator|courier. The person can see their id with /whoami.",
+        "Usage: /{command} USER_ID coordinator|courier|translator. The person can see their id "
+        "with /whoami.",
         command=command,
     )
 

@@ -31,6 +31,7 @@ from bot.handlers.common import (
     timezone_of,
 )
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.translations import to_translate_line
 from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts
 from bot.runtime import Runtime
@@ -277,4 +278,9 @@ class Announcements:
             )
             for b in recent
         ] or [texts("Nothing has been sent yet.")]
+        lines += [
+            "",
+            texts("<b>Letters</b>"),
+            to_translate_line(texts, await self.runtime.letters.to_translate_count()),
+        ]
         await reply(update, Html("\n".join(lines)))

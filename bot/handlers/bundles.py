@@ -37,6 +37,7 @@ from bot.handlers.letters import (
     plain_label,
     still_may,
 )
+from bot.handlers.translations import to_translate_line
 from bot.i18n import Html, Texts
 from bot.models import Conversation
 from bot.runtime import Runtime
@@ -70,7 +71,7 @@ class Bundles:
         if user is None or chat is None:
             return
         texts = await texts_for(self.runtime, update)
-        made = await self.letters.make_bundle(user.id, texts.language)
+        made = await self.letters.make_bundle(user.id)
         if made is BundleRefusal.NO_FONT:
             await reply(
                 update,
@@ -83,6 +84,10 @@ class Bundles:
             return
         if made is BundleRefusal.NOTHING:
             await reply(update, texts("No approved letters are waiting to be printed."))
+            # Letters not in Korean are printed only once translated: say why they wait.
+            to_translate = await self.letters.to_translate_count()
+            if to_translate:
+                await reply(update, to_translate_line(texts, to_translate))
             return
         caption = texts.ngettext(
             "Bundle {number}: {count} letter. Print it on A4 paper; after handing it over, "

@@ -31,7 +31,11 @@ class Feature(Protocol):
     def handlers(self) -> list[Handler]: ...
 
 
-ROLE_NAMES = {Role.COORDINATOR: N_("coordinator"), Role.COURIER: N_("courier")}
+ROLE_NAMES = {
+    Role.COORDINATOR: N_("coordinator"),
+    Role.COURIER: N_("courier"),
+    Role.TRANSLATOR: N_("translator"),
+}
 
 
 async def texts_for(runtime: Runtime, update: Update) -> Texts:

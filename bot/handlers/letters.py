@@ -51,6 +51,7 @@ from bot.services.letter_rules import (
     Problem,
     check_letter,
     check_pen_name,
+    written_language,
 )
 from bot.services.letters import (
     REJECT_REASON_TEXTS,
@@ -70,8 +71,10 @@ PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
 EXCERPT_CHARS = 60
 
+# Offered in the language the letter is written in (it is printed with it), and none names a
+# place: the rules on the same screen ask for no places.
 PEN_NAME_SUGGESTIONS = (
-    N_("A mother in Seoul"),
+    N_("A mother who prays for you"),
     N_("Someone who misses home"),
     N_("A friend who came before you"),
 )
@@ -108,6 +111,11 @@ _PROBLEMS = {
     ),
     LetterProblem.MESSENGER: N_(
         "It names a messenger account: “{fragment}”. Contact details are not allowed."
+    ),
+    LetterProblem.NOT_KOREAN: N_("A translation for the soldiers must be written in Korean."),
+    LetterProblem.UNPRINTABLE: N_(
+        "It contains characters the printer's fonts cannot draw, so they would print as empty "
+        "boxes: {fragment}. Please leave them out or use other characters."
     ),
 }
 
@@ -172,6 +180,10 @@ class Letters:
             ),
             texts("• nothing about military matters;"),
             texts(
+                "• the soldiers read Korean: a letter in another language is translated by a "
+                "volunteer, and both the translation and your words are printed;"
+            ),
+            texts(
                 "• from {min_chars} to {max_chars} characters and at most {max_lines} lines, "
                 "in Korean or in English (where it also means at most {max_words} words).",
                 min_chars=texts.number(LETTER_MIN_CHARS),
@@ -231,9 +243,12 @@ class Letters:
             )
             return
         data["text"] = check.text
+        # Pen names are suggested in the letter's language, which its letters decide.
+        data["lang"] = written_language(check.text, texts.language)
         if isinstance(data.get("pen"), str):  # editing the text of a finished draft
             await self._preview(update, texts, data)
             return
+        suggested = self._suggestions(data)
         await self._ask_pen_name(
             update,
             texts,
@@ -241,7 +256,7 @@ class Letters:
             texts(
                 "Thank you. Now a pen name to sign it with, like “{example}”: up to {limit} "
                 "characters, nothing that tells who you are. Type one, or choose below.",
-                example=texts.plain(PEN_NAME_SUGGESTIONS[0]),
+                example=suggested[0],
                 limit=PEN_NAME_MAX_CHARS,
             ),
         )
@@ -260,8 +275,8 @@ class Letters:
             ask,
             keyboard(
                 [
-                    [(texts.plain(name), WritePenName(token, i).pack())]
-                    for i, name in enumerate(PEN_NAME_SUGGESTIONS)
+                    [(name, WritePenName(token, i).pack())]
+                    for i, name in enumerate(self._suggestions(data))
                 ]
             ),
         )
@@ -270,6 +285,11 @@ class Letters:
             await self.runtime.conversations.note(
                 update.effective_user.id, token, PEN_BUTTONS, sent.message_id
             )
+
+    def _suggestions(self, data: dict[str, object]) -> list[str]:
+        language = data.get("lang")
+        texts = self.runtime.translator.texts(language if isinstance(language, str) else None)
+        return [texts.plain(name) for name in PEN_NAME_SUGGESTIONS]
 
     async def _take_pen_name(
         self, update: Update, texts: Texts, raw: str, data: dict[str, object]
@@ -316,7 +336,7 @@ class Letters:
         if isinstance(button, WritePenName) and step == "pen":
             if 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
                 data.pop(PEN_BUTTONS, None)
-                data["pen"] = texts.plain(PEN_NAME_SUGGESTIONS[button.suggestion])
+                data["pen"] = self._suggestions(data)[button.suggestion]
                 await self._preview(update, texts, data)
                 await answer(query)
                 await close_buttons(query)
@@ -622,6 +642,11 @@ def _status(texts: Texts, letter: StoredLetter, zone: str) -> Html:
     state = letter.state
     if state == LetterState.PENDING:
         return texts("Waiting for review.")
+    if state == LetterState.APPROVED and letter.language != "ko" and letter.translation is None:
+        return texts(
+            "Approved on {date}; a volunteer will translate it into Korean before it is printed.",
+            date=decided,
+        )
     if state == LetterState.APPROVED:
         return texts("Approved on {date}; waiting to be printed.", date=decided)
     if state == LetterState.WITHDRAWN:

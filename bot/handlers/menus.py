@@ -34,6 +34,9 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("review", N_("Screen pending letters")),
     ("stats", N_("Subscribers and recent broadcasts")),
 )
+TRANSLATOR_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("translate", N_("Translate approved letters into Korean")),
+)
 COURIER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("bundle", N_("Make a printable bundle of approved letters")),
     ("bundles", N_("Bundles and delivery confirmation")),
@@ -55,6 +58,8 @@ def commands_for(standing: Standing | None) -> tuple[tuple[str, str], ...]:
         return commands
     if standing.may(Permission.POST_UPDATES):
         commands += COORDINATOR_COMMANDS
+    if standing.may(Permission.TRANSLATE_LETTERS):
+        commands += TRANSLATOR_COMMANDS
     if standing.may(Permission.MAKE_BUNDLES):
         commands += COURIER_COMMANDS
     if standing.may(Permission.MANAGE_ROLES):

@@ -37,6 +37,7 @@ from bot.handlers.letters import (
     still_may,
 )
 from bot.handlers.subscriptions import LANGUAGE_NAMES
+from bot.handlers.translations import to_translate_line
 from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation
 from bot.runtime import Runtime
@@ -93,6 +94,14 @@ class Review:
         else:
             zone = await member_timezone(self.runtime, update)
             await reply(update, _review_text(texts, item, zone), _review_keyboard(texts, item))
+        if after_letter_id is None:
+            await self._tell_to_translate(update, texts)
+
+    async def _tell_to_translate(self, update: Update, texts: Texts) -> None:
+        """Approved letters not in Korean wait for a translation before they can be printed."""
+        count = await self.letters.to_translate_count()
+        if count:
+            await reply(update, to_translate_line(texts, count))
 
     async def on_review_button(self, update: Update, context: Context) -> None:
         """Approve, Reject (then a reason), Skip; the guard has checked the role again."""
@@ -167,15 +176,18 @@ class Review:
             await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
             return
         await enter_flow(self.runtime, update, REVIEW_NOTE, "note", {"letter": letter_id})
+        # The writer reads the bot in their own language, whatever the letter is written in.
+        writer_reads = await self.letters.writer_language(letter_id)
         await answer(query)
         await close_buttons(query)
         await reply(
             update,
             texts(
                 "Type the reason for the writer in a sentence or two (at most {limit} "
-                "characters, no links or contact details). They will read your words as you "
-                "write them. /cancel stops.",
+                "characters, no links or contact details), in {language}: the language the "
+                "writer reads. They will read your words as you write them. /cancel stops.",
                 limit=REJECT_NOTE_MAX_CHARS,
+                language=LANGUAGE_NAMES.get(writer_reads or "", "?"),
             ),
         )
 

@@ -1,12 +1,17 @@
-"""Find a font on this machine that can print Korean in the courier's PDF bundle."""
+"""Find the fonts on this machine that print the courier's PDF bundle, and what they cover."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import subprocess
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import regex
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
@@ -24,6 +29,26 @@ KNOWN_KOREAN_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/truetype/noto/NotoSansKR-Regular.ttf"),
     Path("/usr/share/fonts/opentype/noto/NotoSansKR-Regular.otf"),
 )
+# Fonts fpdf2 falls back to, character by character, for what the Korean font lacks; all from
+# Debian packages the Makefile's `fonts` target installs. Emoji first: Noto Color Emoji (CBDT
+# bitmaps, which fpdf2 2.8 draws) has the ligatures that join a ZWJ family or a skin tone into
+# one picture, and it must win over the plain symbols (♥, ☺) other fonts have. Then Noto Sans
+# CJK KR for rare Hanja and old Hangul, DejaVu Sans for Cyrillic, Arabic and combining marks,
+# and Symbola for the symbols and emoji the others lack.
+KNOWN_FALLBACK_FONTS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"),
+    Path("/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf"),
+)
+# Old Hangul is written as a run of conjoining jamo that only a font with the ljmo/vjmo/tjmo
+# features composes into one syllable; such a letter is drawn with Noto Sans CJK KR.
+OLD_HANGUL_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+_CONJOINING_JAMO = regex.compile(r"[\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]")
+# Characters that print as nothing on purpose (joiners and variation selectors inside emoji
+# sequences, which the shaper hides when the font has no glyph for them) and white space.
+_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\s]")
 # What fpdf2 can embed; collections (.ttc, .otc) need a face index, see collection_face_index.
 FONT_SUFFIXES = frozenset({".ttf", ".otf", ".ttc", ".otc"})
 COLLECTION_SUFFIXES = frozenset({".ttc", ".otc"})
@@ -118,3 +143,93 @@ def _fontconfig_korean_fonts() -> list[Path]:
         (path for path in paths if path.suffix.lower() in FONT_SUFFIXES),
         key=lambda path: ("Bold" in path.name, path.suffix.lower() != ".ttf", str(path)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BundleFonts:
+    """The Korean font a bundle is printed in, and the fonts it falls back to, in order."""
+
+    main: Path
+    fallbacks: tuple[Path, ...]
+
+    def for_text(self, text: str) -> Path:
+        """The font to draw ``text`` with: Noto Sans CJK KR when it has old Hangul jamo."""
+        if _CONJOINING_JAMO.search(text) and OLD_HANGUL_FONT in self.fallbacks:
+            return OLD_HANGUL_FONT
+        return self.main
+
+
+def find_bundle_fonts(explicit: Path | None) -> BundleFonts | None:
+    """The Korean font (see ``find_korean_font``) and every installed fallback font."""
+    main = find_korean_font(explicit)
+    if main is None:
+        return None
+    fallbacks = tuple(
+        path for path in KNOWN_FALLBACK_FONTS if path != main and _readable_font(path)
+    )
+    # One Symbola is enough.
+    symbola = [path for path in fallbacks if path.stem.startswith("Symbola")]
+    fallbacks = tuple(path for path in fallbacks if path not in symbola[1:])
+    return BundleFonts(main, fallbacks)
+
+
+@functools.lru_cache(maxsize=8)
+def _coverage(paths: tuple[Path, ...]) -> frozenset[int]:
+    covered: set[int] = set()
+    for path in paths:
+        covered.update(font_cmap(path))
+    return frozenset(covered)
+
+
+@functools.lru_cache(maxsize=16)
+def font_cmap(path: Path) -> frozenset[int]:
+    """The code points ``path`` (its Korean face, for a collection) has a glyph for."""
+    with TTFont(path, fontNumber=collection_face_index(path), lazy=True) as font:
+        return frozenset((font.getBestCmap() or {}).keys())
+
+
+@functools.lru_cache(maxsize=4)
+def installed_coverage(explicit: Path | None = None) -> frozenset[int] | None:
+    """Every code point some installed bundle font draws; None when no Korean font is found.
+
+    Read once per process from the fonts' own cmap tables (fontTools, as fpdf2 does): fonts
+    installed later count after a restart, as they would for fpdf2's font cache.
+    """
+    fonts = find_bundle_fonts(explicit)
+    if fonts is None:
+        return None
+    return _coverage((fonts.main, *fonts.fallbacks))
+
+
+def unprintable_characters(text: str, coverage: Iterable[int] | None = None) -> list[str]:
+    """The characters of ``text``, each once in order, no installed font draws.
+
+    Empty when no Korean font is installed at all: then no bundle can be made anyway, and the
+    courier is told so.
+    """
+    covered = installed_coverage() if coverage is None else frozenset(coverage)
+    if covered is None:
+        return []
+    missing: dict[str, None] = {}
+    for char in text:
+        if ord(char) not in covered and not _INVISIBLE.match(char):
+            missing[char] = None
+    return list(missing)
+
+
+def character_name(char: str) -> str:
+    """How a refusal names a character: U+20000 and its Unicode name when it has one."""
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}"
+    return f"{code} {name}" if name else code
+
+
+def _readable_font(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        font_cmap(path)
+    except Exception:
+        logger.warning("Cannot read font %s", path, exc_info=True)
+        return False
+    return True

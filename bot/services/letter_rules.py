@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+import emoji
 import phonenumbers
 import regex
+
+from bot.services.fonts import character_name, unprintable_characters
 
 # A letter passes through the detaining authorities' censors, like an ICRC Red Cross message,
 # which carries "about 300 words" of personal news. The cap counts only words written in an
@@ -62,6 +65,8 @@ class LetterProblem(Enum):
     PEN_NAME_INVISIBLE = "pen_name_invisible"
     PEN_NAME_IMPERSONATES = "pen_name_impersonates"
     MESSENGER = "messenger"
+    UNPRINTABLE = "unprintable"
+    NOT_KOREAN = "not_korean"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,23 @@ def _limit_combining_marks(text: str) -> str:
     return "".join(kept)
 
 
+def _clean_chars(text: str) -> str:
+    """Clean character by character, except inside emoji sequences, which stay whole.
+
+    A family (👨‍👩‍👧) is joined by U+200D, a flag of Scotland by tag characters: removed
+    elsewhere, they are kept inside a sequence the emoji library knows (Unicode's RGI list).
+    """
+    out: list[str] = []
+    position = 0
+    for found in emoji.emoji_list(text):
+        start, end = found["match_start"], found["match_end"]
+        out.extend(_clean_char(char) for char in text[position:start])
+        out.append(text[start:end])
+        position = end
+    out.extend(_clean_char(char) for char in text[position:])
+    return "".join(out)
+
+
 def clean_text(raw: str) -> str:
     """Return ``raw`` NFC-normalized, without invisible or control characters, tidied per line.
 
@@ -160,7 +182,7 @@ def clean_text(raw: str) -> str:
     are escaped where they are displayed). Cleaning twice gives the same result.
     """
     text = _LINE_BREAKS.sub("\n", raw[:INPUT_MAX_CHARS])
-    text = "".join(_clean_char(char) for char in text)
+    text = _clean_chars(text)
     # Normalize after removal: a zero-width character between decomposed jamo would otherwise
     # stop them composing into one syllable.
     text = unicodedata.normalize("NFC", text)
@@ -419,6 +441,37 @@ def find_contact_problems(text: str) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
+# --- printing and language ---------------------------------------------------------------------
+
+# A refusal names at most this many characters (each with its code point and Unicode name).
+UNPRINTABLE_NAMED = 3
+_KOREAN_LETTER = regex.compile(r"[\p{Script=Hangul}\p{Script=Han}]")
+_LETTER = regex.compile(r"\p{L}")
+
+
+def find_unprintable_problems(text: str) -> tuple[Problem, ...]:
+    """A problem naming the characters no installed bundle font can print, if there are any."""
+    missing = unprintable_characters(text)
+    if not missing:
+        return ()
+    named = ", ".join(f"“{char}” ({character_name(char)})" for char in missing[:UNPRINTABLE_NAMED])
+    return (Problem(LetterProblem.UNPRINTABLE, actual=len(missing), fragment=named),)
+
+
+def written_language(text: str, fallback: str) -> str:
+    """'ko' when most of the letter's letters are Korean (Hangul, or Hanja), else 'en'.
+
+    Only letters count: emoji, digits and punctuation say nothing of the language, so a Korean
+    letter full of emoji is Korean. A text with no letters at all takes ``fallback``, the
+    writer's own language.
+    """
+    korean = len(_KOREAN_LETTER.findall(text))
+    letters = len(_LETTER.findall(text))
+    if letters == 0:
+        return fallback
+    return "ko" if korean * 2 >= letters else "en"
+
+
 # --- letters and pen names ----------------------------------------------------------------------
 
 
@@ -457,6 +510,7 @@ def check_letter(raw: str) -> LetterCheck:
     if lines > LETTER_MAX_LINES:
         problems.append(Problem(LetterProblem.TOO_MANY_LINES, LETTER_MAX_LINES, lines))
     problems.extend(find_contact_problems(text))
+    problems.extend(find_unprintable_problems(text))
     return LetterCheck(None if problems else text, tuple(problems))
 
 
@@ -540,4 +594,5 @@ def check_pen_name(raw: str) -> LetterCheck:
     if claimed is not None:
         problems.append(Problem(LetterProblem.PEN_NAME_IMPERSONATES, fragment=claimed))
     problems.extend(find_contact_problems(text))
+    problems.extend(find_unprintable_problems(text))
     return LetterCheck(None if problems else text, tuple(problems))

@@ -21,7 +21,7 @@ from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator
 from bot.models import Member
 from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
-from bot.services.fonts import find_korean_font
+from bot.services.fonts import find_bundle_fonts
 from bot.services.letter_rules import (
     LetterCheck,
     LetterProblem,
@@ -30,6 +30,7 @@ from bot.services.letter_rules import (
     check_pen_name,
     clean_text,
     find_contact_problems,
+    written_language,
 )
 from bot.storage.letters import LetterRepository, NoticeTarget, StoredBundle, StoredLetter
 from bot.storage.outbox import Payload
@@ -40,7 +41,6 @@ REJECT_NOTE_MAX_CHARS = 200
 # A claim whose PDF never reached the courier (the bot stopped while sending) is released
 # after this long, so its letters go into the next bundle instead of waiting for ever.
 STALE_CLAIM_SECONDS = 15 * 60
-HANGUL_SYLLABLES = range(0xAC00, 0xD7A4)
 
 
 class LetterState(StrEnum):
@@ -102,6 +102,15 @@ class Decision(StrEnum):
     GONE = "gone"  # withdrawn by its writer, or erased with their data
 
 
+class Translation(StrEnum):
+    DONE = "done"
+    NOT_DUE = "not_due"  # already translated, bundled, written in Korean, or gone
+
+
+# What the soldiers read is Korean whatever the courier's own language (the chat stays theirs).
+PRINT_LANGUAGE = "ko"
+
+
 class BundleRefusal(StrEnum):
     NOTHING = "nothing"
     NO_FONT = "no_font"
@@ -133,13 +142,6 @@ class Delivery:
     writers_told: int = 0
 
 
-def letter_language(text: str) -> str:
-    """'ko' when the letter is mostly Hangul, else 'en': bundles print Korean letters first."""
-    hangul = sum(1 for char in text if ord(char) in HANGUL_SYLLABLES)
-    latin = sum(1 for char in text if char.isascii() and char.isalpha())
-    return "ko" if hangul and hangul >= latin else "en"
-
-
 def check_reject_note(raw: str) -> LetterCheck:
     """Clean a coordinator's reason for the writer: one short text with no contact details."""
     text = " ".join(clean_text(raw).split())
@@ -150,6 +152,14 @@ def check_reject_note(raw: str) -> LetterCheck:
         problems.append(Problem(LetterProblem.TOO_LONG, REJECT_NOTE_MAX_CHARS, len(text)))
     problems.extend(find_contact_problems(text))
     return LetterCheck(None if problems else text, tuple(problems))
+
+
+def check_translation(raw: str) -> LetterCheck:
+    """A Korean translation: the rules of a letter (it is printed too), and written in Korean."""
+    check = check_letter(raw)
+    if check.text is not None and written_language(check.text, "en") != "ko":
+        return LetterCheck(None, (Problem(LetterProblem.NOT_KOREAN),))
+    return check
 
 
 def parse_day(raw: str) -> date | None:
@@ -201,7 +211,8 @@ class LetterService:
             return Submission(None, problems=letter.problems + name.problems)
         letter_id = await self._letters.add(
             member.user_id,
-            letter_language(letter.text),
+            # From the letter's own letters, not the interface: see written_language.
+            written_language(letter.text, member.language),
             name.text,
             letter.text,
             to_epoch(self._clock.now()),
@@ -302,12 +313,52 @@ class LetterService:
         lines.append(texts("You are welcome to write a new letter with /write."))
         return Html("\n".join(lines))
 
+    async def writer_language(self, letter_id: int) -> str | None:
+        """The language the letter's writer reads: a coordinator's typed reason must be in it."""
+        return await self._letters.writer_language(letter_id)
+
+    # -- translation ---------------------------------------------------------------------------
+
+    async def next_to_translate(self, after_letter_id: int | None = None) -> StoredLetter | None:
+        return await self._letters.next_to_translate(after_letter_id)
+
+    async def to_translate_count(self) -> int:
+        """Approved letters not in Korean that wait for a translation before printing."""
+        return await self._letters.to_translate_count()
+
+    async def translate(self, actor_id: int, letter_id: int, raw: str) -> Translation:
+        """Attach a checked Korean translation; the writer is told, in their language."""
+        text = check_translation(raw).text
+        if text is None:
+            raise ValueError("a translation must pass check_translation")
+
+        def notice(target: NoticeTarget) -> Payload:
+            return Payload(self.render_translated(target))
+
+        done = await self._letters.translate(
+            letter_id, actor_id, text, to_epoch(self._clock.now()), notice
+        )
+        if not done:
+            return Translation.NOT_DUE
+        self._wake_sender()
+        return Translation.DONE
+
+    def render_translated(self, target: NoticeTarget) -> Html:
+        texts = self._translator.texts(target.writer_language)
+        return texts(
+            "Your letter signed “{pen_name}” ({date}) was translated into Korean by a "
+            "volunteer, so the soldiers can read it. Both the translation and your own words "
+            "will be printed.",
+            pen_name=target.pen_name,
+            date=texts.date_in(from_epoch(target.created_at), target.writer_timezone),
+        )
+
     # -- bundles -------------------------------------------------------------------------------
 
-    async def make_bundle(self, courier_id: int, language: str) -> BundleReady | BundleRefusal:
-        """Claim every approved letter and render the PDF, with a cover in `language`."""
-        font = await asyncio.to_thread(find_korean_font, self._bundle_font)
-        if font is None:
+    async def make_bundle(self, courier_id: int) -> BundleReady | BundleRefusal:
+        """Claim every letter ready to print and render the PDF, all of it in Korean."""
+        fonts = await asyncio.to_thread(find_bundle_fonts, self._bundle_font)
+        if fonts is None:
             return BundleRefusal.NO_FONT
         now = to_epoch(self._clock.now())
         claimed = await self._letters.claim_for_bundle(
@@ -318,8 +369,8 @@ class LetterService:
         bundle_id, letters = claimed
         try:
             printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
-            cover = self._cover(bundle_id, len(letters), language)
-            pdf = await asyncio.to_thread(render_bundle, printed, cover, font)
+            cover = self._cover(bundle_id, len(letters))
+            pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
         except BaseException:
             await self._letters.release(bundle_id)
             raise
@@ -333,12 +384,26 @@ class LetterService:
 
     def _printed(self, number: int, letter: StoredLetter) -> BundleLetter:
         # The default zone, not the writer's: a time zone in print would hint where they live.
-        texts = self._translator.texts(letter.language)
+        texts = self._translator.texts(PRINT_LANGUAGE)
         written_on = texts.date_in(from_epoch(letter.created_at), self._timezone)
-        return BundleLetter(number, letter.language, letter.pen_name, written_on, letter.text)
+        if letter.translation is None:
+            return BundleLetter(number, letter.language, letter.pen_name, written_on, letter.text)
+        # The translation first, for the readers; the writer's own words beneath it.
+        return BundleLetter(
+            number,
+            letter.language,
+            letter.pen_name,
+            written_on,
+            letter.translation,
+            original=letter.text,
+            translation_note=texts.plain(
+                "Translated into Korean by a volunteer. The letter as its writer wrote it follows."
+            ),
+            original_heading=texts.plain("The original letter"),
+        )
 
-    def _cover(self, bundle_id: int, count: int, language: str) -> BundleCover:
-        texts = self._translator.texts(language)
+    def _cover(self, bundle_id: int, count: int) -> BundleCover:
+        texts = self._translator.texts(PRINT_LANGUAGE)
         today = texts.date_in(self._clock.now(), self._timezone)
         return BundleCover(
             title=texts.plain("Letters of encouragement"),

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     MANAGE_ROLES = "manage_roles"
     BLOCK_MEMBERS = "block_members"
     READ_AUDIT = "read_audit"
+    TRANSLATE_LETTERS = "translate_letters"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -30,9 +31,12 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANNOUNCE,
             Permission.REVIEW_LETTERS,
             Permission.SEE_STATS,
+            Permission.TRANSLATE_LETTERS,
         }
     ),
     Role.COURIER: frozenset({Permission.MAKE_BUNDLES}),
+    # Volunteers who read the other language: they see approved letters, never who wrote them.
+    Role.TRANSLATOR: frozenset({Permission.TRANSLATE_LETTERS}),
 }
 # Admins can do everything a coordinator can, plus manage roles (DESIGN.md, Roles).
 _ADMIN_PERMISSIONS = _ROLE_PERMISSIONS[Role.COORDINATOR] | {

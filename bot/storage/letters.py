@@ -17,9 +17,15 @@ from bot.storage.roles import write_audit
 
 _LETTER_COLUMNS = (
     "l.id, l.language, l.pen_name, l.text, l.state, l.created_at, l.decided_at,"
-    " l.reject_reason, l.reject_note, l.bundle_id, b.sent_at AS bundled_at, b.delivered_on"
+    " l.reject_reason, l.reject_note, l.bundle_id, b.sent_at AS bundled_at, b.delivered_on,"
+    " l.translation"
 )
 _LETTER_FROM = "FROM letters l LEFT JOIN bundles b ON b.id = l.bundle_id"
+# A letter not written in Korean waits for its Korean translation before it can be printed.
+_READY_TO_PRINT = (
+    "state = 'approved' AND bundle_id IS NULL AND (language = 'ko' OR translation IS NOT NULL)"
+)
+_TO_TRANSLATE = "state = 'approved' AND language != 'ko' AND translation IS NULL"
 _BUNDLE_COLUMNS = "id, created_at, letter_count, sent_at, delivered_on, delivered_at"
 # The letters that count toward a writer's daily limit: those still going forward.
 _COUNTED = "state NOT IN ('rejected', 'withdrawn')"
@@ -47,6 +53,7 @@ class StoredLetter:
     bundle_id: int | None
     bundled_at: int | None  # when its bundle reached the courier
     delivered_on: str | None  # YYYY-MM-DD
+    translation: str | None = None  # Korean, for a letter not written in Korean
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def _letter(row: Row) -> StoredLetter:
         bundle_id=row["bundle_id"],
         bundled_at=row["bundled_at"],
         delivered_on=row["delivered_on"],
+        translation=row["translation"],
     )
 
 
@@ -270,6 +278,66 @@ class LetterRepository:
             await enqueue_to_member(connection, row["user_id"], notice(target), "notice", now)
         return True
 
+    async def writer_language(self, letter_id: int) -> str | None:
+        """The language its writer reads the bot in: a typed reason must be in it."""
+        row = await self._db.fetch_one(
+            "SELECT m.language FROM letters l JOIN members m ON m.user_id = l.user_id"
+            " WHERE l.id = ?",
+            (letter_id,),
+        )
+        return None if row is None else str(row["language"])
+
+    # -- translation -----------------------------------------------------------------------------
+
+    async def next_to_translate(self, after_letter_id: int | None) -> StoredLetter | None:
+        """The oldest approved letter waiting for a Korean translation (after one, if given)."""
+        after = (
+            ""
+            if after_letter_id is None
+            else (" AND (l.created_at, l.id) > (SELECT created_at, id FROM letters WHERE id = ?)")
+        )
+        params: tuple[object, ...] = () if after_letter_id is None else (after_letter_id,)
+        row = await self._db.fetch_one(
+            f"SELECT {_LETTER_COLUMNS} {_LETTER_FROM}"  # noqa: S608 - constants
+            f" WHERE l.id IN (SELECT id FROM letters WHERE {_TO_TRANSLATE}){after}"
+            " ORDER BY l.created_at, l.id LIMIT 1",
+            params,
+        )
+        return None if row is None else _letter(row)
+
+    async def to_translate_count(self) -> int:
+        row = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS n FROM letters WHERE {_TO_TRANSLATE}"  # noqa: S608
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def translate(
+        self, letter_id: int, actor_id: int, translation: str, now: int, notice: RenderNotice
+    ) -> bool:
+        """Attach the Korean translation and tell the writer; False if not (or no longer) due.
+
+        Only once: a second translator racing the first changes nothing.
+        """
+        async with self._db.transaction() as connection:
+            rows = await _fetch_all(
+                connection,
+                "UPDATE letters SET translation = ?, translated_at = ?, translated_by = ?"  # noqa: S608
+                f" WHERE id = ? AND {_TO_TRANSLATE} AND bundle_id IS NULL"
+                f" RETURNING {_NOTICE_RETURNING}",
+                (translation, now, actor_id, letter_id),
+            )
+            if not rows:
+                return False
+            row = rows[0]
+            # No target id: the audit log must not tie a letter to its writer.
+            await write_audit(
+                connection, now, actor_id, "letter_translated", None, f"letter {letter_id}"
+            )
+            await enqueue_to_member(
+                connection, row["user_id"], notice(_target(row)), "notice", now
+            )
+        return True
+
     # -- bundles -------------------------------------------------------------------------------
 
     async def claim_for_bundle(
@@ -284,7 +352,7 @@ class LetterRepository:
             await self._release_stale(connection, stale_before)
             found = await _fetch_all(
                 connection,
-                "SELECT id FROM letters WHERE state = 'approved' AND bundle_id IS NULL",
+                f"SELECT id FROM letters WHERE {_READY_TO_PRINT}",  # noqa: S608 - constants
                 (),
             )
             if not found:
@@ -296,7 +364,7 @@ class LetterRepository:
             bundle_id = cursor.lastrowid
             assert bundle_id is not None
             await connection.execute(
-                "UPDATE letters SET bundle_id = ? WHERE state = 'approved' AND bundle_id IS NULL",
+                f"UPDATE letters SET bundle_id = ? WHERE {_READY_TO_PRINT}",  # noqa: S608
                 (bundle_id,),
             )
             rows = await _fetch_all(

@@ -30,6 +30,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("bundles", "created_by"): ANONYMIZE,
     ("bundles", "delivered_by"): ANONYMIZE,
     ("letters", "decided_by"): ANONYMIZE,
+    ("letters", "translated_by"): ANONYMIZE,
     ("conversations", "user_id"): DELETE,
     ("letters", "user_id"): DELETE,
     ("members", "chat_id"): WITH_ROW,
@@ -64,8 +65,9 @@ class PrivacyRepository:
             "roles": "SELECT role, granted_at FROM roles WHERE user_id = ?",
             "conversation": "SELECT flow, step, data, updated_at FROM conversations"
             " WHERE user_id = ?",
-            "letters": "SELECT id, language, pen_name, text, state, reject_reason, reject_note,"
-            " created_at, decided_at, delivered_at FROM letters WHERE user_id = ? ORDER BY id",
+            "letters": "SELECT id, language, pen_name, text, translation, state, reject_reason,"
+            " reject_note, created_at, decided_at, delivered_at FROM letters WHERE user_id = ?"
+            " ORDER BY id",
             "messages_waiting_to_be_sent": "SELECT o.kind, o.state, o.created_at, p.text"
             " FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload_id"
             " WHERE o.user_id = ? AND o.state IN ('pending', 'sending') ORDER BY o.id",

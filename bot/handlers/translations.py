@@ -1,0 +1,191 @@
+"""Translating letters: /translate shows an approved letter not in Korean; its translation is
+typed, previewed and saved, and the writer is told."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.clock import from_epoch
+from bot.handlers.common import (
+    Context,
+    Flows,
+    Handler,
+    close_buttons,
+    consented_member,
+    keyboard,
+    reply,
+    requires,
+    texts_for,
+)
+from bot.handlers.letters import (
+    enter_flow,
+    leave_flow,
+    member_timezone,
+    problem_report,
+    still_may,
+)
+from bot.i18n import Html, Texts, escape
+from bot.models import Conversation
+from bot.runtime import Runtime
+from bot.services.letters import Translation, check_translation
+from bot.services.roles import Permission
+from bot.storage.letters import StoredLetter
+
+TRANSLATE = "translate"
+
+
+class Translations:
+    """Translators and coordinators attach a Korean translation; every step checks the role."""
+
+    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+        self.runtime = runtime
+        self.letters = runtime.letters
+        flows.register(TRANSLATE, self.on_typed_translation)
+
+    def handlers(self) -> list[Handler]:
+        guard = requires(self.runtime, Permission.TRANSLATE_LETTERS)
+        return [
+            CommandHandler("translate", guard(self.translate)),
+            CallbackQueryHandler(guard(self.on_translate_button), pattern=r"^tr:"),
+        ]
+
+    async def translate(self, update: Update, context: Context) -> None:
+        """/translate: the oldest approved letter waiting for its Korean translation."""
+        await self._show_next(update, None)
+
+    async def _show_next(self, update: Update, after_letter_id: int | None) -> None:
+        texts = await texts_for(self.runtime, update)
+        letter = await self.letters.next_to_translate(after_letter_id)
+        if letter is None:
+            await leave_flow(self.runtime, update)
+            await reply(update, texts("No letters are waiting for a translation."))
+            return
+        # The typed translation waits in the conversation table, which only members have.
+        if await consented_member(self.runtime, update, texts) is None:
+            return
+        waiting = await self.letters.to_translate_count()
+        zone = await member_timezone(self.runtime, update)
+        await enter_flow(self.runtime, update, TRANSLATE, "text", {"letter": letter.id})
+        await reply(
+            update,
+            _letter_text(texts, letter, waiting, zone),
+            keyboard([[(texts.plain("Skip"), f"tr:skip:{letter.id}")]]),
+        )
+
+    async def on_typed_translation(
+        self, update: Update, context: Context, conversation: Conversation
+    ) -> None:
+        """The typed Korean text: checked like a letter, then shown back to confirm."""
+        message = update.effective_message
+        if message is None:
+            return
+        if not await still_may(self.runtime, update, Permission.TRANSLATE_LETTERS):
+            return
+        texts = await texts_for(self.runtime, update)
+        letter_id = conversation.data.get("letter")
+        if message.text is None or message.text.startswith("/") or conversation.step != "text":
+            await reply(update, texts("Please type the Korean translation as text, or /cancel."))
+            return
+        check = check_translation(message.text)
+        if check.text is None or not isinstance(letter_id, int):
+            await reply(
+                update,
+                problem_report(
+                    texts,
+                    texts("I cannot take this translation:"),
+                    check.problems,
+                    texts("Please correct it and send the whole translation again, or /cancel."),
+                ),
+            )
+            return
+        data = {"letter": letter_id, "text": check.text}
+        await enter_flow(self.runtime, update, TRANSLATE, "preview", data)
+        await reply(
+            update,
+            Html(
+                "\n\n".join(
+                    [
+                        texts("<b>Korean translation</b>"),
+                        escape(check.text),
+                        texts(
+                            "Save it? It will be printed above the original, and the writer "
+                            "will be told."
+                        ),
+                    ]
+                )
+            ),
+            keyboard(
+                [
+                    [(texts.plain("Save"), f"tr:save:{letter_id}")],
+                    [(texts.plain("Cancel"), "tr:cancel")],
+                ]
+            ),
+        )
+
+    async def on_translate_button(self, update: Update, context: Context) -> None:
+        """Save (the previewed text), Skip (the next letter) or Cancel."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        action, _, value = (query.data or "").removeprefix("tr:").partition(":")
+        conversation = await self.runtime.conversations.current(user.id)
+        data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
+        if action == "cancel":
+            await query.answer()
+            await close_buttons(query)
+            await leave_flow(self.runtime, update)
+            await reply(update, texts("Cancelled. Nothing was saved."))
+        elif action == "skip" and value.isdigit():
+            await query.answer()
+            await close_buttons(query)
+            await self._show_next(update, int(value))
+        elif action == "save" and value.isdigit() and data.get("letter") == int(value):
+            await self._save(update, query, texts, int(value), data.get("text"))
+        else:
+            await query.answer(texts.plain("This button has expired. Please send /translate."))
+
+    async def _save(
+        self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int, text: object
+    ) -> None:
+        user = update.effective_user
+        if user is None or not isinstance(text, str):
+            return
+        await query.answer()
+        await close_buttons(query)
+        await leave_flow(self.runtime, update)
+        outcome = await self.letters.translate(user.id, letter_id, text)
+        if outcome is Translation.DONE:
+            await reply(update, texts("Saved. The writer will be told that it was translated."))
+        else:
+            await reply(
+                update,
+                texts("This letter no longer needs a translation: someone else saved one first."),
+            )
+        await self._show_next(update, None)
+
+
+def _letter_text(texts: Texts, letter: StoredLetter, waiting: int, zone: str) -> Html:
+    header = [
+        texts("<b>Letter waiting for a Korean translation</b>"),
+        texts.ngettext(
+            "{count} letter is waiting in all.", "{count} letters are waiting in all.", waiting
+        ),
+        texts("Pen name: {pen_name}", pen_name=letter.pen_name),
+        texts("Written on: {date}", date=texts.date_in(from_epoch(letter.created_at), zone)),
+    ]
+    ask = texts(
+        "Type its Korean translation as one message: the soldiers read only Korean. Keep its "
+        "meaning and tone, and add nothing. /cancel stops."
+    )
+    return Html("\n".join(header) + "\n\n" + escape(letter.text) + "\n\n" + ask)
+
+
+def to_translate_line(texts: Texts, count: int) -> Html:
+    """How many approved letters cannot be printed yet: they wait for a Korean translation."""
+    return texts.ngettext(
+        "{count} approved letter is waiting for a Korean translation (/translate).",
+        "{count} approved letters are waiting for a Korean translation (/translate).",
+        count,
+    )
