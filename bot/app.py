@@ -32,6 +32,7 @@ from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
+from bot.supervision import Backoff, default_backoff, run_repeating
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,24 @@ RUNTIME_KEY = "runtime"
 
 
 def build_application(
-    config: Config, *, clock: Clock | None = None, translator: Translator | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    translator: Translator | None = None,
+    backoff: Backoff = default_backoff,
+    busy_timeout_ms: int | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
+
+    `backoff` and `busy_timeout_ms` are for tests: how long a failing background task waits
+    before its next try, and how long SQLite waits for another connection's lock.
+    """
     runtime = build_runtime(
         config,
         clock or SystemClock(),
         translator or Translator(default_language=config.default_language),
+        backoff=backoff,
+        busy_timeout_ms=busy_timeout_ms,
     )
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
@@ -54,11 +66,13 @@ def build_application(
         # Digest members from before digests existed get their first time.
         await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
+        await runtime.supervisor.start()
         await runtime.sender.start()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         # Updates have stopped arriving: let the sender finish or put back what is in flight.
         await runtime.sender.stop()
+        await runtime.supervisor.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await runtime.db.close()
@@ -118,8 +132,13 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     announcements.schedule_progress(application)
     Digests(runtime).schedule(application)  # each member's summary, ticking every minute
     assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        _purge(runtime), interval=timedelta(days=1), first=timedelta(minutes=5), name="retention"
+    run_repeating(
+        application.job_queue,
+        runtime.supervisor,
+        "retention",
+        _purge(runtime),
+        interval=timedelta(days=1).total_seconds(),
+        first=timedelta(minutes=5).total_seconds(),
     )
     application.add_error_handler(_make_error_handler(runtime))
 

@@ -32,6 +32,7 @@ from bot.storage.outbox import OutboxRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
+from bot.supervision import Backoff, Supervisor, default_backoff
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,31 @@ class Runtime:
     approvals: ApprovalService
     letters: LetterService
     digests: DigestService
+    supervisor: Supervisor
 
 
-def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
-    """Wire repositories into services; the database is opened later, in post_init."""
-    db = Database(config.database_path)
+def build_runtime(
+    config: Config,
+    clock: Clock,
+    translator: Translator,
+    *,
+    backoff: Backoff = default_backoff,
+    busy_timeout_ms: int | None = None,
+) -> Runtime:
+    """Wire repositories into services; the database is opened later, in post_init.
+
+    `backoff` (seconds before the n-th retry of a failing background task) and the database's
+    busy timeout are injected by tests, which must not wait for real time.
+    """
+    if busy_timeout_ms is None:
+        db = Database(config.database_path)
+    else:
+        db = Database(config.database_path, busy_timeout_ms=busy_timeout_ms)
+    supervisor = Supervisor(config.database_path, backoff=backoff)
     sender = OutboxSender(
         OutboxRepository(db),
         _sender_bot(config),
+        supervisor,
         rate=1000.0 if config.paid_broadcast else config.send_rate,
         paid_broadcast=config.paid_broadcast,
     )
@@ -106,6 +124,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             wake_sender=sender.wake,
         ),
         digests=digests,
+        supervisor=supervisor,
     )
 
 

@@ -24,16 +24,27 @@ PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 5000",
     "PRAGMA secure_delete = ON",
 )
+
+
+# How long a statement waits for another connection's lock before failing with "database is
+# locked" (the supervisor then retries it). Tests shorten it rather than wait.
+BUSY_TIMEOUT_MS = 5000
 
 
 class Database:
     """Owns the connection; serializes transactions so one never sees another half-done."""
 
-    def __init__(self, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations_dir: Path = MIGRATIONS_DIR,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> None:
         self.path = path
+        self._busy_timeout_ms = int(busy_timeout_ms)
         self._migrations_dir = migrations_dir
         self._connection: aiosqlite.Connection | None = None
         # One connection means one transaction at a time: the lock keeps tasks from
@@ -48,6 +59,7 @@ class Database:
         try:
             for pragma in PRAGMAS:
                 await connection.execute(pragma)
+            await connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
             applied = await apply_migrations(connection, self._migrations_dir)
         except BaseException:
             await connection.close()
