@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -36,7 +37,15 @@ Step = Callable[[], Awaitable[None]]
 HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeat writes
 # Failures that come and go: the loop retries them quietly after the first log line.
 TRANSIENT_KINDS = frozenset(
-    {"database_locked", "database_full", "database_error", "disk_error", "network", "telegram"}
+    {
+        "database_locked",
+        "database_full",
+        "database_error",
+        "disk_full",
+        "disk_error",
+        "network",
+        "telegram",
+    }
 )
 
 
@@ -63,7 +72,7 @@ def failure_kind(error: BaseException) -> str:
     if isinstance(error, TelegramError):
         return "telegram"
     if isinstance(error, OSError):
-        return "disk_error"
+        return "disk_full" if error.errno == errno.ENOSPC else "disk_error"
     return "crash"  # a bug: still retried, but health reports it at once
 
 

@@ -161,7 +161,7 @@ class OutboxSender:
         pause = self._paused_until - time.monotonic()
         if pause > 0:
             self._supervisor.progress(DRAIN)  # waiting as Telegram asked is not a stall
-            await self._sleep_or_wake(pause)
+            await self._sleep_or_wake(min(pause, 1.0))
             return
         items = await self._outbox.claim(self._claim_size, time.time())
         self._supervisor.progress(DRAIN)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -88,7 +90,11 @@ class Database:
             try:
                 yield connection
             except BaseException:
-                await connection.execute("ROLLBACK")
+                # SQLite already rolled back after some errors (a full disk): a second
+                # ROLLBACK would fail and hide the error that matters.
+                if connection.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await connection.execute("ROLLBACK")
                 raise
             await connection.execute("COMMIT")
 
