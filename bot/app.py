@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.handlers.admin import Admin
 from bot.handlers.announcements import Announcements
 from bot.handlers.approvals import Approvals
@@ -46,11 +47,13 @@ def build_application(
     translator: Translator | None = None,
     backoff: Backoff = default_backoff,
     busy_timeout_ms: int | None = None,
+    send_read_timeout: float = SEND_READ_TIMEOUT,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
 
-    `backoff` and `busy_timeout_ms` are for tests: how long a failing background task waits
-    before its next try, and how long SQLite waits for another connection's lock.
+    `backoff`, `busy_timeout_ms` and `send_read_timeout` are for tests: how long a failing
+    background task waits before its next try, how long SQLite waits for another
+    connection's lock, and how long an outbox send waits for Telegram's answer.
     """
     runtime = build_runtime(
         config,
@@ -58,6 +61,7 @@ def build_application(
         translator or Translator(default_language=config.default_language),
         backoff=backoff,
         busy_timeout_ms=busy_timeout_ms,
+        send_read_timeout=send_read_timeout,
     )
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import OutboxSender
-from bot.delivery.sender import MAX_IN_FLIGHT
+from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
 from bot.i18n import Translator
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
@@ -63,11 +63,12 @@ def build_runtime(
     *,
     backoff: Backoff = default_backoff,
     busy_timeout_ms: int | None = None,
+    send_read_timeout: float = SEND_READ_TIMEOUT,
 ) -> Runtime:
     """Wire repositories into services; the database is opened later, in post_init.
 
-    `backoff` (seconds before the n-th retry of a failing background task) and the database's
-    busy timeout are injected by tests, which must not wait for real time.
+    `backoff` (seconds before the n-th retry of a failing background task), the database's
+    busy timeout and the outbox's read timeout are injected by tests, which must not wait.
     """
     if busy_timeout_ms is None:
         db = Database(config.database_path)
@@ -76,7 +77,7 @@ def build_runtime(
     supervisor = Supervisor(config.database_path, backoff=backoff)
     sender = OutboxSender(
         OutboxRepository(db),
-        _sender_bot(config),
+        _sender_bot(config, send_read_timeout),
         supervisor,
         rate=1000.0 if config.paid_broadcast else config.send_rate,
         paid_broadcast=config.paid_broadcast,
@@ -128,7 +129,7 @@ def build_runtime(
     )
 
 
-def _sender_bot(config: Config) -> Bot:
+def _sender_bot(config: Config, read_timeout: float) -> Bot:
     """A Bot of the outbox's own, so a broadcast never queues behind (or delays) replies.
 
     It has no rate limiter: the sender paces itself and handles RetryAfter for all rows.
@@ -138,5 +139,7 @@ def _sender_bot(config: Config) -> Bot:
         config.bot_token,
         base_url=config.bot_api_url,
         base_file_url=config.bot_api_file_url,
-        request=HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0),
+        request=HTTPXRequest(
+            connection_pool_size=pool, pool_timeout=30.0, read_timeout=read_timeout
+        ),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.health import check
+from bot.sandbox.faults import Fault
 from bot.sandbox.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import RunningBot
@@ -256,3 +257,36 @@ async def test_a_failing_job_is_logged_once_by_kind_retried_and_keeps_running(
         assert "handler_error" not in caplog.text  # not passed on as a crash of a handler
     await until(lambda: bot.runtime.supervisor.tasks["retention"].state == "running", "retried")
     assert job_queue.get_jobs_by_name("retention")  # still scheduled for tomorrow
+
+
+async def test_an_answer_slower_than_the_old_read_timeout_is_waited_for_not_sent_twice(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """Telegram takes 6 s to answer three sends (PTB's default read timeout is 5 s)."""
+    bot = await make_bot(SEND_RATE="100", **FAST)
+    for chat in (8400, 8401, 8402):
+        sandbox.add_fault(Fault.slow(6.0), "sendMessage", chat_id=chat, times=1)
+    broadcast_id = await broadcast(bot, sandbox, range(8400, 8410))
+    assert await bot.runtime.sender.drained(timeout=30)
+    assert deliveries(sandbox) == {user_id: 1 for user_id in range(8400, 8410)}
+    assert states(database, broadcast_id) == {"sent": 10}
+
+
+async def test_a_send_that_times_out_is_unknown_and_never_sent_again(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """Slower than even the long read timeout: maybe delivered, so recorded as unknown."""
+    bot = await make_bot(SEND_RATE="100", send_read_timeout=0.2, **FAST)
+    for chat in (8500, 8501, 8502):
+        sandbox.add_fault(Fault.slow(1.0), "sendMessage", chat_id=chat, times=1)
+    broadcast_id = await broadcast(bot, sandbox, range(8500, 8510))
+    assert await bot.runtime.sender.drained(timeout=30)
+    # The slow ones reach the sandbox's record once it answers, after the bot gave up.
+    await until(lambda: len(sandbox.calls_to("sendMessage")) >= 10, "the slow sends ended")
+    attempts = {
+        chat: sum(1 for call in sandbox.calls_to("sendMessage") if call.chat_id == chat)
+        for chat in range(8500, 8510)
+    }
+    assert attempts == {chat: 1 for chat in range(8500, 8510)}  # no blind retry
+    assert states(database, broadcast_id) == {"sent": 7, "unknown": 3}
+    assert bot.runtime.sender.stats.unknown == 3

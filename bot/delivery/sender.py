@@ -11,6 +11,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -20,6 +21,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.warnings import PTBUserWarning
 
@@ -39,6 +41,10 @@ FLUSH_INTERVAL = 0.2  # seconds between batched write-backs of outcomes
 # Requests under way at once: enough for 1000/s at Telegram's ~60 ms round trips; more only
 # adds connection-pool contention (250 measured 20% slower than 64 in benchmarks/).
 MAX_IN_FLIGHT = 64
+# A send waits this long for Telegram's answer (PTB's default is 5 s). A send that times out
+# after leaving may have been delivered and is not sent again, so the wait is long enough
+# that only a real outage ends one: a slow answer is then a late answer, not a duplicate.
+SEND_READ_TIMEOUT = 30.0
 DRAIN, FLUSH = "outbox-drain", "outbox-flush"  # the supervised tasks' names (health shows them)
 STOP_FLUSH_ATTEMPTS = 2  # at stop, a database that refuses writes is not waited for long
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -57,6 +63,7 @@ class SenderStats:
     blocked: int = 0
     retried: int = 0
     rate_limited: int = 0
+    unknown: int = 0  # timed out after the request left: maybe delivered, not sent again
     last_sent_monotonic: float | None = None
     by_error: dict[str, int] = field(default_factory=dict)
 
@@ -205,7 +212,16 @@ class OutboxSender:
             self._finish(item, "blocked", "forbidden")
         except BadRequest as error:
             self._finish(item, "failed", _bad_request_reason(error))
-        except NetworkError as error:  # includes TimedOut and 5xx answers
+        except TimedOut as error:
+            if _never_left(error):
+                self.stats.retried += 1
+                self._requeue([item], delay=_backoff(item.attempts), refund=True)
+            else:
+                # Written but not answered: Telegram may have delivered it. Sending it again
+                # would risk a second copy, so it is recorded as unknown and not retried.
+                self.stats.unknown += 1
+                self._finish(item, "unknown", "timed_out")
+        except NetworkError as error:  # 5xx answers, refused connections
             if item.attempts >= MAX_ATTEMPTS:
                 self._finish(item, "failed", f"network:{type(error).__name__}")
             else:
@@ -308,6 +324,11 @@ def _seconds(retry_after: object) -> float:
 def _backoff(attempts: int) -> float:
     """1, 2, 4, 8 ... seconds with jitter, so retries from many rows do not arrive together."""
     return float(min(300, 2 ** (attempts - 1))) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+def _never_left(error: TimedOut) -> bool:
+    """A connect or pool timeout: the request never reached Telegram, so a retry is safe."""
+    return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _bad_request_reason(error: BadRequest) -> str:
