@@ -32,6 +32,7 @@ from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
+from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
 from bot.supervision import Backoff, default_backoff, run_repeating
 
@@ -93,6 +94,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .get_updates_request(ReadableUpdatesRequest())  # an unreadable update cannot jam polling
         .rate_limiter(AIORateLimiter(overall_max_rate=config.send_rate, max_retries=2))
         .concurrent_updates(PerMemberOrder(max_concurrent_updates=64))
         .post_init(post_init)

@@ -290,3 +290,19 @@ async def test_a_send_that_times_out_is_unknown_and_never_sent_again(
     assert attempts == {chat: 1 for chat in range(8500, 8510)}  # no blind retry
     assert states(database, broadcast_id) == {"sent": 7, "unknown": 3}
     assert bot.runtime.sender.stats.unknown == 3
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_and_later_ones_are_handled(
+    bot: RunningBot, sandbox: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    member = sandbox.user(8600, language_code="en")
+    await member.send("/help")
+    await member.expect("/start")
+    # A message without a date, in the same batch as the member's next command.
+    secret = "a private text that must not reach the log"
+    sandbox.add_raw_update({"message": {"message_id": 99, "text": secret}})
+    await member.send("/help")
+    await member.expect("/start")
+    skipped = [line for line in caplog.messages if "event=update_skipped" in line]
+    assert skipped == ["event=update_skipped reason=unreadable error=KeyError"]
+    assert secret not in caplog.text and "8600" not in caplog.text
