@@ -109,7 +109,7 @@ class BundleRefusal(StrEnum):
 
 @dataclass(frozen=True)
 class BundleReady:
-    """A PDF to send; call `bundle_sent` after it reached the courier, `bundle_failed` if not."""
+    """A PDF to send: `bundle_sent` records it before sending, `bundle_refused` undoes that."""
 
     bundle_id: int
     count: int
@@ -326,10 +326,26 @@ class LetterService:
         return BundleReady(bundle_id, len(letters), pdf)
 
     async def bundle_sent(self, courier_id: int, bundle_id: int) -> int:
+        """Record the bundle as printed *before* its PDF is sent: a crash in between leaves a
+        bundle the courier can fetch again, never letters that silently go into the next one."""
         return await self._letters.record_sent(bundle_id, courier_id, to_epoch(self._clock.now()))
 
-    async def bundle_failed(self, bundle_id: int) -> None:
-        await self._letters.release(bundle_id)
+    async def bundle_refused(self, bundle_id: int) -> None:
+        """Telegram refused the PDF, so it never reached the courier: the letters wait again."""
+        await self._letters.unrecord(bundle_id)
+
+    async def reprint(self, bundle_id: int, language: str) -> BundleReady | BundleRefusal:
+        """The PDF of a recorded bundle again (it did not arrive, or the courier lost it)."""
+        font = await asyncio.to_thread(find_korean_font, self._bundle_font)
+        if font is None:
+            return BundleRefusal.NO_FONT
+        letters = await self._letters.letters_in_bundle(bundle_id)
+        if not letters:
+            return BundleRefusal.NOTHING
+        printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
+        cover = self._cover(bundle_id, len(letters), language)
+        pdf = await asyncio.to_thread(render_bundle, printed, cover, font)
+        return BundleReady(bundle_id, len(letters), pdf)
 
     def _printed(self, number: int, letter: StoredLetter) -> BundleLetter:
         # The default zone, not the writer's: a time zone in print would hint where they live.
