@@ -73,6 +73,7 @@ def _heartbeat_problem(path: Path, state: DatabaseState, now: float) -> str | No
     for name, task in sorted(tasks.items()):
         if task["state"] == "dead":
             return f"background task {name} died: restart the bot"
+    for name, task in sorted(tasks.items()):
         if task["state"] == "failing" and task["kind"] not in TRANSIENT_KINDS:
             return f"background task {name} crashed and is being restarted: see the log"
     drain = tasks.get("outbox-drain")

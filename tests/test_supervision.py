@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -15,11 +17,14 @@ from pathlib import Path
 import pytest
 
 from bot.health import check
+from bot.models import Role
 from bot.sandbox.faults import Fault
-from bot.sandbox.server import FakeBotApi
+from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import RunningBot
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
+from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seed_announcement, seed_subscribers
+from tests.test_letters import LETTER_EN, needs_font, write
 
 TEXT = "<b>Announcement</b> from the organizers"
 FLUSH_AND_DRAIN = ("outbox-drain", "outbox-flush")
@@ -306,3 +311,80 @@ async def test_an_update_the_library_cannot_read_is_skipped_and_later_ones_are_h
     skipped = [line for line in caplog.messages if "event=update_skipped" in line]
     assert skipped == ["event=update_skipped reason=unreadable error=KeyError"]
     assert secret not in caplog.text and "8600" not in caplog.text
+
+
+@needs_font
+async def test_a_bundle_killed_between_sending_and_recording_is_kept_and_can_be_sent_again(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """kill -9 while the PDF is on its way: bundle 1 survives, is sent again, never rebundled."""
+    first = await make_bot()
+    courier = await staff(first, sandbox, COURIER_ID, Role.COURIER)
+    writer = await member_who_joined(sandbox, 8700, "en", subscribe=False)
+    await write(writer, LETTER_EN)
+    await first.runtime.letters.approve(COORDINATOR_ID, 1)
+    await first.stop()
+
+    # Telegram has the document but the bot is killed before the answer comes back.
+    sandbox.add_fault(Fault.slow(2.0), "sendDocument", times=1)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={
+            **os.environ,
+            "BOT_TOKEN": SANDBOX_TOKEN,
+            "BOT_API_URL": sandbox.base_url,
+            "BOT_API_FILE_URL": sandbox.base_file_url,
+            "DATABASE_PATH": str(database),
+            "ADMIN_IDS": str(ADMIN_ID),
+        },
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await courier.send("/bundle")
+        await sandbox.wait_until(lambda: sandbox.stats.by_method["sendDocument"] >= 1, timeout=30)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    # Health sees at once that the bot stopped beating (it did not stop cleanly).
+    dead = check(database, now=time.time() + 60)
+    assert not dead.ok and dead.line.startswith("bot not running"), dead.line
+
+    again = await make_bot()
+    await courier.send("/bundles")
+    listed = await courier.expect("Bundles")
+    await courier.click(listed, "Send bundle 1 again")
+    document = await courier.expect(lambda m: m.kind == "document")
+    assert document.file_name == "pyeonji-bundle-1.pdf"
+    await courier.send("/bundle")  # its letter is not printed a second time in bundle 2
+    await courier.expect("No approved letters are waiting to be printed.")
+    assert [bundle.id for bundle in await again.runtime.letters.bundles(10)] == [1]
+
+
+async def test_health_reports_a_crashed_or_dead_background_task_at_once(
+    make_bot: StartBot, database: Path
+) -> None:
+    bot = await make_bot(**FAST)
+    supervisor = bot.runtime.supervisor
+    supervisor.write_heartbeat()
+    assert check(database).ok
+
+    async def buggy() -> None:
+        raise ValueError("a bug, not a passing failure")
+
+    supervisor.spawn("probe", buggy, until=lambda: False)
+    await until(lambda: supervisor.tasks["probe"].state == "failing", "the bug struck")
+    crashed = check(database)
+    assert not crashed.ok and "probe crashed" in crashed.line
+
+    class Fatal(BaseException):
+        pass
+
+    async def fatal() -> None:
+        raise Fatal
+
+    supervisor.spawn("probe-2", fatal, until=lambda: False)
+    await until(lambda: supervisor.tasks["probe-2"].state == "dead", "it died")
+    assert check(database).line == "background task probe-2 died: restart the bot"
