@@ -228,6 +228,16 @@ class Announcements:
             left=texts.number(left),
             total=texts.number(summary.recipients),
         )
+        if counts.get("unknown"):
+            numbers = Html(
+                numbers
+                + "\n"
+                + texts(
+                    "Telegram did not answer in time, so these may or may not have arrived "
+                    "(they are not sent again): {count}",
+                    count=texts.number(counts["unknown"]),
+                )
+            )
         return Html(f"{title}\n{numbers}")
 
     @staticmethod
