@@ -50,8 +50,9 @@ TRANSIENT_KINDS = frozenset(
 
 
 def default_backoff(failures: int) -> float:
-    """0.5, 1, 2, 4 ... seconds, at most 30: quick after a blip, gentle during an outage."""
-    return float(min(30.0, 0.5 * 2 ** min(failures - 1, 10)))
+    """0.5, 1, 2, 4 ... seconds, at most 10: quick after a blip, gentle during an outage, and
+    sending resumes within seconds of the database accepting writes again."""
+    return float(min(10.0, 0.5 * 2 ** min(failures - 1, 10)))
 
 
 def failure_kind(error: BaseException) -> str:
