@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.handlers.admin import Admin
 from bot.handlers.announcements import Announcements
 from bot.handlers.approvals import Approvals
@@ -33,8 +34,10 @@ from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.translations import Translations
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
+from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
 from bot.services.fonts import installed_coverage
+from bot.supervision import Backoff, default_backoff, run_repeating
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +45,27 @@ RUNTIME_KEY = "runtime"
 
 
 def build_application(
-    config: Config, *, clock: Clock | None = None, translator: Translator | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    translator: Translator | None = None,
+    backoff: Backoff = default_backoff,
+    busy_timeout_ms: int | None = None,
+    send_read_timeout: float = SEND_READ_TIMEOUT,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
+
+    `backoff`, `busy_timeout_ms` and `send_read_timeout` are for tests: how long a failing
+    background task waits before its next try, how long SQLite waits for another
+    connection's lock, and how long an outbox send waits for Telegram's answer.
+    """
     runtime = build_runtime(
         config,
         clock or SystemClock(),
         translator or Translator(default_language=config.default_language),
+        backoff=backoff,
+        busy_timeout_ms=busy_timeout_ms,
+        send_read_timeout=send_read_timeout,
     )
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
@@ -60,11 +77,13 @@ def build_application(
         # Every letter is checked against the fonts' coverage; reading their cmaps takes about
         # a second, done here in a thread rather than in the first writer's update.
         await asyncio.to_thread(installed_coverage)
+        await runtime.supervisor.start()
         await runtime.sender.start()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         # Updates have stopped arriving: let the sender finish or put back what is in flight.
         await runtime.sender.stop()
+        await runtime.supervisor.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await runtime.db.close()
@@ -81,6 +100,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .get_updates_request(ReadableUpdatesRequest())  # an unreadable update cannot jam polling
         .rate_limiter(AIORateLimiter(overall_max_rate=config.send_rate, max_retries=2))
         .concurrent_updates(PerMemberOrder(max_concurrent_updates=64))
         .post_init(post_init)
@@ -126,11 +146,16 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     announcements.schedule_progress(application)
     Digests(runtime).schedule(application)  # each member's summary, ticking every minute
     assert application.job_queue is not None
-    application.job_queue.run_repeating(
-        _purge(runtime), interval=timedelta(days=1), first=timedelta(minutes=5), name="retention"
+    run_repeating(
+        application.job_queue,
+        runtime.supervisor,
+        "retention",
+        _purge(runtime),
+        interval=timedelta(days=1).total_seconds(),
+        first=timedelta(minutes=5).total_seconds(),
     )
-    application.job_queue.run_repeating(
-        _tidy(runtime), interval=timedelta(seconds=30), first=timedelta(seconds=30), name="tidy"
+    run_repeating(
+        application.job_queue, runtime.supervisor, "tidy", _tidy(runtime), interval=30, first=30
     )
     application.add_error_handler(_make_error_handler(runtime))
 

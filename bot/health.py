@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.storage.maintenance import DatabaseState, inspect
 from bot.storage.migrations import MIGRATIONS_DIR, load_migrations
+from bot.supervision import TRANSIENT_KINDS, heartbeat_path
 
 # The outbox is stuck when a message that may be sent now has waited this long and nothing
 # at all has been sent (or refused) for as long. A long broadcast keeps old rows waiting
 # while it progresses (100,000 recipients at 30 messages/s take an hour), and rows held back
 # by Telegram's flood control are not due yet: neither is stuck.
 STUCK_AFTER_SECONDS = 15 * 60
+# With a running bot's heartbeat (see bot/supervision.py) health can say more, and sooner: a
+# sender that has not taken a turn for a minute while messages are due is stalled, whatever
+# the reason; a task that crashed on a bug or died is reported at once; a transient failure
+# (a locked or full database, the network) only once it has lasted a minute.
+STALLED_AFTER_SECONDS = 60
+BEATS_MISSED = 3  # heartbeats missed before the bot counts as gone
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,48 @@ def check(database: Path, now: float | None = None) -> Health:
             False,
             f"schema ahead: version {state.schema_version} is newer than this code ({expected})",
         )
+    problem = _heartbeat_problem(heartbeat_path(database), state, now)
+    if problem is not None:
+        return Health(False, problem)
     return _outbox_health(state, now)
+
+
+def _heartbeat_problem(path: Path, state: DatabaseState, now: float) -> str | None:
+    """What the running bot's heartbeat says is wrong; None when fine or when there is none."""
+    try:
+        beat: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        tasks: dict[str, dict[str, Any]] = beat["tasks"]
+        written_at, interval = float(beat["written_at"]), float(beat["interval"])
+        progress = {name: float(at) for name, at in beat["progress"].items()}
+    except FileNotFoundError:
+        return None  # the bot is stopped (it removes the file) or never ran here
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"heartbeat unreadable: {path}"
+    for name, task in sorted(tasks.items()):
+        if task["state"] == "dead":
+            return f"background task {name} died: restart the bot"
+    for name, task in sorted(tasks.items()):
+        if task["state"] == "failing" and task["kind"] not in TRANSIENT_KINDS:
+            return f"background task {name} crashed and is being restarted: see the log"
+    drain = tasks.get("outbox-drain")
+    last_turn = progress.get("outbox-drain", written_at)
+    due = None if state.oldest_due_at is None else now - state.oldest_due_at
+    if due is not None and min(due, now - last_turn) > STALLED_AFTER_SECONDS:
+        why = f" ({drain['kind']})" if drain and drain["state"] == "failing" else ""
+        return (
+            f"sender stalled{why}: no progress for {_age(now - last_turn)} while "
+            f"{state.pending} messages wait"
+        )
+    for name, task in sorted(tasks.items()):
+        since = task.get("failing_since")
+        if task["state"] == "failing" and since and now - since > STALLED_AFTER_SECONDS:
+            return f"background task {name} failing for {_age(now - since)}: {task['kind']}"
+    if now - written_at > BEATS_MISSED * interval:
+        return (
+            f"bot not running: its heartbeat stopped {_ago(now - written_at)} "
+            "(killed, crashed or frozen; it was not stopped cleanly)"
+        )
+    return None
 
 
 def _outbox_health(state: DatabaseState, now: float) -> Health:

@@ -11,7 +11,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import OutboxSender
-from bot.delivery.sender import MAX_IN_FLIGHT
+from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
 from bot.i18n import Translator
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
@@ -33,6 +33,7 @@ from bot.storage.outbox import OutboxRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
+from bot.supervision import Backoff, Supervisor, default_backoff
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,32 @@ class Runtime:
     approvals: ApprovalService
     letters: LetterService
     digests: DigestService
+    supervisor: Supervisor
 
 
-def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
-    """Wire repositories into services; the database is opened later, in post_init."""
-    db = Database(config.database_path)
+def build_runtime(
+    config: Config,
+    clock: Clock,
+    translator: Translator,
+    *,
+    backoff: Backoff = default_backoff,
+    busy_timeout_ms: int | None = None,
+    send_read_timeout: float = SEND_READ_TIMEOUT,
+) -> Runtime:
+    """Wire repositories into services; the database is opened later, in post_init.
+
+    `backoff` (seconds before the n-th retry of a failing background task), the database's
+    busy timeout and the outbox's read timeout are injected by tests, which must not wait.
+    """
+    if busy_timeout_ms is None:
+        db = Database(config.database_path)
+    else:
+        db = Database(config.database_path, busy_timeout_ms=busy_timeout_ms)
+    supervisor = Supervisor(config.database_path, backoff=backoff)
     sender = OutboxSender(
         OutboxRepository(db),
-        _sender_bot(config),
+        _sender_bot(config, send_read_timeout),
+        supervisor,
         rate=1000.0 if config.paid_broadcast else config.send_rate,
         paid_broadcast=config.paid_broadcast,
     )
@@ -109,10 +128,11 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             wake_sender=sender.wake,
         ),
         digests=digests,
+        supervisor=supervisor,
     )
 
 
-def _sender_bot(config: Config) -> Bot:
+def _sender_bot(config: Config, read_timeout: float) -> Bot:
     """A Bot of the outbox's own, so a broadcast never queues behind (or delays) replies.
 
     It has no rate limiter: the sender paces itself and handles RetryAfter for all rows.
@@ -122,5 +142,7 @@ def _sender_bot(config: Config) -> Bot:
         config.bot_token,
         base_url=config.bot_api_url,
         base_file_url=config.bot_api_file_url,
-        request=HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0),
+        request=HTTPXRequest(
+            connection_pool_size=pool, pool_timeout=30.0, read_timeout=read_timeout
+        ),
     )

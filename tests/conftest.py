@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ async def make_bot(sandbox: FakeBotApi, database: Path) -> AsyncIterator[StartBo
     """Start (and restart) bots on the same database; all are stopped after the test."""
     started: list[RunningBot] = []
 
-    async def make(clock: Clock | None = None, **settings: str) -> RunningBot:
+    async def make(clock: Clock | None = None, **settings: Any) -> RunningBot:
         running = await start_bot(sandbox, database, clock, **settings)
         started.append(running)
         return running

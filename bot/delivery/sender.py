@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import time
 import warnings
 from dataclasses import dataclass, field
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -19,11 +21,13 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.warnings import PTBUserWarning
 
 from bot.delivery.pacing import Pacer, SlidingWindow
 from bot.storage.outbox import OutboxItem, OutboxRepository, Outcome, Requeue
+from bot.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,12 @@ FLUSH_INTERVAL = 0.2  # seconds between batched write-backs of outcomes
 # Requests under way at once: enough for 1000/s at Telegram's ~60 ms round trips; more only
 # adds connection-pool contention (250 measured 20% slower than 64 in benchmarks/).
 MAX_IN_FLIGHT = 64
+# A send waits this long for Telegram's answer (PTB's default is 5 s). A send that times out
+# after leaving may have been delivered and is not sent again, so the wait is long enough
+# that only a real outage ends one: a slow answer is then a late answer, not a duplicate.
+SEND_READ_TIMEOUT = 30.0
+DRAIN, FLUSH = "outbox-drain", "outbox-flush"  # the supervised tasks' names (health shows them)
+STOP_FLUSH_ATTEMPTS = 2  # at stop, a database that refuses writes is not waited for long
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # _deliver calls the raw API on purpose (see there); PTB suggests the typed method instead.
 warnings.filterwarnings(
@@ -53,6 +63,7 @@ class SenderStats:
     blocked: int = 0
     retried: int = 0
     rate_limited: int = 0
+    unknown: int = 0  # timed out after the request left: maybe delivered, not sent again
     last_sent_monotonic: float | None = None
     by_error: dict[str, int] = field(default_factory=dict)
 
@@ -69,6 +80,7 @@ class OutboxSender:
         self,
         outbox: OutboxRepository,
         bot: Bot,
+        supervisor: Supervisor,
         *,
         rate: float,
         paid_broadcast: bool = False,
@@ -76,6 +88,7 @@ class OutboxSender:
     ) -> None:
         self._outbox = outbox
         self._bot = bot
+        self._supervisor = supervisor
         self._paid = paid_broadcast
         self._pacer = Pacer(rate * PACING_MARGIN)
         # The hard cap costs throughput in proportion to the answers' latency (N per 1 + L
@@ -101,9 +114,10 @@ class OutboxSender:
         if recovered:
             log.warning("event=outbox_recovered rows=%d", recovered)
         self._stopping = False
+        # Supervised: a locked or full database delays them; nothing ends them but stop().
         self._tasks = [
-            asyncio.create_task(self._drain(), name="outbox-drain"),
-            asyncio.create_task(self._flush_periodically(), name="outbox-flush"),
+            self._supervisor.spawn(DRAIN, self._drain_once, until=lambda: self._stopping),
+            self._supervisor.spawn(FLUSH, self._flush_later, until=lambda: False),
         ]
 
     def wake(self) -> None:
@@ -115,7 +129,11 @@ class OutboxSender:
         self._stopping = True
         self._wake.set()
         if self._tasks:
-            await self._tasks[0]
+            # It may be backing off from a failure: do not wait out the backoff.
+            _, waiting = await asyncio.wait(self._tasks[:1], timeout=grace)
+            for task in waiting:
+                task.cancel()
+            await asyncio.wait(self._tasks[:1])
         if self._in_flight:
             _, late = await asyncio.wait(self._in_flight, timeout=grace)
             for task in late:
@@ -126,7 +144,12 @@ class OutboxSender:
             self._tasks[1].cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tasks[1]
-        await self._flush()
+        # The database may still refuse writes: try briefly, never raise. Rows whose outcome
+        # stays unwritten are 'sending' and go out again at the next start (maybe twice).
+        if not await self._supervisor.retry(FLUSH, self._flush, attempts=STOP_FLUSH_ATTEMPTS):
+            log.warning(
+                "event=outbox_unsettled rows=%d", len(self._outcomes) + len(self._requeues)
+            )
         self._tasks = []
         await self._bot.shutdown()
 
@@ -140,17 +163,19 @@ class OutboxSender:
             await asyncio.sleep(0.05)
         return False
 
-    async def _drain(self) -> None:
-        while not self._stopping:
-            pause = self._paused_until - time.monotonic()
-            if pause > 0:
-                await self._sleep_or_wake(pause)
-                continue
-            items = await self._outbox.claim(self._claim_size, time.time())
-            if not items:
-                await self._idle()
-                continue
-            await self._dispatch(items)
+    async def _drain_once(self) -> None:
+        """One turn of the drain loop (the supervisor repeats it, and retries it on failure)."""
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            self._supervisor.progress(DRAIN)  # waiting as Telegram asked is not a stall
+            await self._sleep_or_wake(min(pause, 1.0))
+            return
+        items = await self._outbox.claim(self._claim_size, time.time())
+        self._supervisor.progress(DRAIN)
+        if not items:
+            await self._idle()
+            return
+        await self._dispatch(items)
 
     async def _dispatch(self, items: list[OutboxItem]) -> None:
         for index, item in enumerate(items):
@@ -180,13 +205,23 @@ class OutboxSender:
             self._pause(seconds)
             self._requeue([item], delay=seconds, refund=True)
         except ChatMigrated as error:
-            await self._outbox.move_chat(item.chat_id, error.new_chat_id)
+            with contextlib.suppress(sqlite3.Error):  # not written: migrated again next time
+                await self._outbox.move_chat(item.chat_id, error.new_chat_id)
             self._requeue([item], delay=0.0, refund=True)
         except Forbidden:
             self._finish(item, "blocked", "forbidden")
         except BadRequest as error:
             self._finish(item, "failed", _bad_request_reason(error))
-        except NetworkError as error:  # includes TimedOut and 5xx answers
+        except TimedOut as error:
+            if _never_left(error):
+                self.stats.retried += 1
+                self._requeue([item], delay=_backoff(item.attempts), refund=True)
+            else:
+                # Written but not answered: Telegram may have delivered it. Sending it again
+                # would risk a second copy, so it is recorded as unknown and not retried.
+                self.stats.unknown += 1
+                self._finish(item, "unknown", "timed_out")
+        except NetworkError as error:  # 5xx answers, refused connections
             if item.attempts >= MAX_ATTEMPTS:
                 self._finish(item, "failed", f"network:{type(error).__name__}")
             else:
@@ -250,16 +285,18 @@ class OutboxSender:
             self._pacer.hold(seconds)
             log.warning("event=outbox_paused seconds=%.1f", seconds)
 
-    async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL)
-            await self._flush()
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_INTERVAL)
+        await self._flush()
 
     async def _flush(self) -> None:
-        outcomes, self._outcomes = self._outcomes, []
-        requeues, self._requeues = self._requeues, []
+        """Write back outcomes and requeues; they stay in memory until the database takes them."""
+        outcomes, requeues = self._outcomes[:], self._requeues[:]
         if outcomes or requeues:
             await self._outbox.settle(outcomes, requeues, int(time.time()))
+            # Only now: sends that ended during the write were appended after these.
+            del self._outcomes[: len(outcomes)]
+            del self._requeues[: len(requeues)]
             if requeues:
                 self._wake.set()
 
@@ -287,6 +324,11 @@ def _seconds(retry_after: object) -> float:
 def _backoff(attempts: int) -> float:
     """1, 2, 4, 8 ... seconds with jitter, so retries from many rows do not arrive together."""
     return float(min(300, 2 ** (attempts - 1))) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+def _never_left(error: TimedOut) -> bool:
+    """A connect or pool timeout: the request never reached Telegram, so a retry is safe."""
+    return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _bad_request_reason(error: BadRequest) -> str:

@@ -39,6 +39,7 @@ from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
 from bot.services.roles import Permission
 from bot.storage.broadcasts import BroadcastSummary
+from bot.supervision import run_repeating
 
 log = logging.getLogger(__name__)
 FLOW = "announce"
@@ -77,11 +78,13 @@ class Announcements:
     def schedule_progress(self, application: Application) -> None:  # type: ignore[type-arg]
         """One repeating job follows every broadcast still going, including after a restart."""
         assert application.job_queue is not None
-        application.job_queue.run_repeating(
+        run_repeating(
+            application.job_queue,
+            self.runtime.supervisor,
+            "broadcast-progress",
             self.report_progress,
             interval=PROGRESS_INTERVAL,
             first=PROGRESS_INTERVAL,
-            name="broadcast-progress",
         )
 
     async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
@@ -242,6 +245,16 @@ class Announcements:
             left=texts.number(left),
             total=texts.number(summary.recipients),
         )
+        if counts.get("unknown"):
+            numbers = Html(
+                numbers
+                + "\n"
+                + texts(
+                    "Telegram did not answer in time, so these may or may not have arrived "
+                    "(they are not sent again): {count}",
+                    count=texts.number(counts["unknown"]),
+                )
+            )
         return Html(f"{title}\n{numbers}")
 
     @staticmethod

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from telegram import CallbackQuery, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, Chat, Update
+from telegram.error import TelegramError, TimedOut
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.buttons import (
+    BundleAgain,
     BundleCancel,
     BundleDelivered,
     BundlePick,
@@ -41,7 +42,13 @@ from bot.handlers.translations import to_translate_line
 from bot.i18n import Html, Texts
 from bot.models import Conversation
 from bot.runtime import Runtime
-from bot.services.letters import BundleRefusal, DeliveryOutcome, format_day, parse_day
+from bot.services.letters import (
+    BundleReady,
+    BundleRefusal,
+    DeliveryOutcome,
+    format_day,
+    parse_day,
+)
 from bot.services.roles import Permission
 from bot.storage.letters import StoredBundle
 
@@ -89,6 +96,26 @@ class Bundles:
             if to_translate:
                 await reply(update, to_translate_line(texts, to_translate))
             return
+        # Recorded first: if the bot dies while sending, the bundle is listed in /bundles with
+        # "Send again" rather than lost and its letters printed a second time in another one.
+        await self.letters.bundle_sent(user.id, made.bundle_id)
+        try:
+            await self._send_pdf(chat, texts, made)
+        except TimedOut:
+            # No answer: it may well have arrived. Sending it again unasked could print the
+            # letters twice, so the courier decides.
+            await reply(update, _unconfirmed(texts, made.bundle_id))
+        except TelegramError:
+            await self.letters.bundle_refused(made.bundle_id)
+            await reply(
+                update,
+                texts(
+                    "I could not send the bundle, so no letter was marked as printed. Please "
+                    "try /bundle again in a moment."
+                ),
+            )
+
+    async def _send_pdf(self, chat: Chat, texts: Texts, made: BundleReady) -> None:
         caption = texts.ngettext(
             "Bundle {number}: {count} letter. Print it on A4 paper; after handing it over, "
             "confirm with /bundles.",
@@ -97,22 +124,24 @@ class Bundles:
             made.count,
             number=made.bundle_id,
         )
-        try:
-            await chat.send_document(made.pdf, filename=made.filename, caption=caption)
-        except TelegramError:
-            await self.letters.bundle_failed(made.bundle_id)
-            await reply(
-                update,
-                texts(
-                    "I could not send the bundle, so no letter was marked as printed. Please "
-                    "try /bundle again in a moment."
-                ),
-            )
+        await chat.send_document(made.pdf, filename=made.filename, caption=caption)
+
+    async def _send_again(
+        self, update: Update, query: CallbackQuery, texts: Texts, bundle_id: int
+    ) -> None:
+        """The PDF of a recorded bundle, again: its letters stay in this bundle."""
+        await answer(query)
+        chat = update.effective_chat
+        if chat is None:
             return
-        except BaseException:
-            await self.letters.bundle_failed(made.bundle_id)
-            raise
-        await self.letters.bundle_sent(user.id, made.bundle_id)
+        made = await self.letters.reprint(bundle_id)
+        if not isinstance(made, BundleReady):
+            await reply(update, texts("No approved letters are waiting to be printed."))
+            return
+        try:
+            await self._send_pdf(chat, texts, made)
+        except TimedOut:
+            await reply(update, _unconfirmed(texts, bundle_id))
 
     async def list_bundles(self, update: Update, context: Context) -> None:
         """/bundles: bundles with their hand-over day, and a button for those not handed over."""
@@ -131,6 +160,8 @@ class Bundles:
             if bundle.delivered_on is None:
                 label = plain_label(texts("Mark bundle {number} delivered", number=bundle.id))
                 buttons.append([(label, BundlePick(bundle.id).pack())])
+                again = plain_label(texts("Send bundle {number} again", number=bundle.id))
+                buttons.append([(again, BundleAgain(bundle.id).pack())])
         await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
 
     async def on_bundle_button(self, update: Update, context: Context) -> None:
@@ -139,13 +170,15 @@ class Bundles:
         if query is None:
             return
         texts = await texts_for(self.runtime, update)
-        button = unpack_any(query.data, BundlePick, BundleTypeDay, BundleDelivered, BundleCancel)
+        button = unpack_any(
+            query.data, BundlePick, BundleAgain, BundleTypeDay, BundleDelivered, BundleCancel
+        )
         if isinstance(button, BundleCancel):
             await show(query, texts("Nothing was changed."))
             await answer(query)
             return
         bundle = None
-        if isinstance(button, BundlePick | BundleTypeDay | BundleDelivered):
+        if isinstance(button, BundlePick | BundleAgain | BundleTypeDay | BundleDelivered):
             bundle = await self.letters.bundle(button.bundle)
         if bundle is None:
             await answer(query, texts.plain("This button has expired. Please send /bundles."))
@@ -153,6 +186,8 @@ class Bundles:
             await answer(
                 query, texts.plain("This bundle is already marked as handed over."), alert=True
             )
+        elif isinstance(button, BundleAgain):
+            await self._send_again(update, query, texts, bundle.id)
         elif isinstance(button, BundlePick):
             await self._ask_day(update, texts, bundle)
             await answer(query)
@@ -306,3 +341,11 @@ def _bundle_line(texts: Texts, bundle: StoredBundle, zone: str) -> Html:
 
 def _on(bundle: StoredBundle, day: date) -> str:
     return BundleDelivered(bundle.id, day.isoformat()).pack()
+
+
+def _unconfirmed(texts: Texts, bundle_id: int) -> Html:
+    return texts(
+        "Telegram did not confirm that bundle {number} arrived. If you did not get the PDF, "
+        "open /bundles and press “Send bundle {number} again”.",
+        number=bundle_id,
+    )

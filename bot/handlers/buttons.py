@@ -277,6 +277,11 @@ class BundlePick(ButtonData, prefix="bun:pick"):
 
 
 @dataclasses.dataclass(frozen=True)
+class BundleAgain(ButtonData, prefix="bun:again"):
+    bundle: int
+
+
+@dataclasses.dataclass(frozen=True)
 class BundleTypeDay(ButtonData, prefix="bun:type"):
     bundle: int
 

@@ -6,6 +6,7 @@ from telegram.ext import Application
 
 from bot.handlers.common import Context, Handler
 from bot.runtime import Runtime
+from bot.supervision import run_repeating
 
 TICK_INTERVAL = 60.0  # seconds; digests are due on the hour, so a minute late at most
 FIRST_TICK = 5.0  # soon after start: a catch-up after downtime should not wait a minute
@@ -23,8 +24,13 @@ class Digests:
     def schedule(self, application: Application) -> None:  # type: ignore[type-arg]
         """Tick every minute on the job queue; each tick is safe to repeat or to run twice."""
         assert application.job_queue is not None
-        application.job_queue.run_repeating(
-            self.on_tick, interval=TICK_INTERVAL, first=FIRST_TICK, name="digests"
+        run_repeating(
+            application.job_queue,
+            self.runtime.supervisor,
+            "digests",
+            self.on_tick,
+            interval=TICK_INTERVAL,
+            first=FIRST_TICK,
         )
 
     async def on_tick(self, context: Context) -> None:

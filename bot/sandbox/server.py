@@ -126,6 +126,14 @@ class FakeBotApi:
         """For ``ApplicationBuilder.base_file_url``."""
         return f"{self.url}/file/bot"
 
+    def add_raw_update(self, payload: JsonDict) -> JsonDict:
+        """Queue an update exactly as given, read or not by the bot's library.
+
+        Telegram adds fields and update types over time, so a bot may receive an update
+        its library version cannot parse; this puts one into the next getUpdates batch.
+        """
+        return self.state.add_update(payload)
+
     # -- people and chats ---------------------------------------------------------------------
 
     def user(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -21,7 +21,7 @@ from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator
 from bot.models import Member
 from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
-from bot.services.fonts import find_bundle_fonts
+from bot.services.fonts import BundleFonts, find_bundle_fonts
 from bot.services.letter_rules import (
     LetterCheck,
     LetterProblem,
@@ -118,7 +118,7 @@ class BundleRefusal(StrEnum):
 
 @dataclass(frozen=True)
 class BundleReady:
-    """A PDF to send; call `bundle_sent` after it reached the courier, `bundle_failed` if not."""
+    """A PDF to send: `bundle_sent` records it before sending, `bundle_refused` undoes that."""
 
     bundle_id: int
     count: int
@@ -368,19 +368,37 @@ class LetterService:
             return BundleRefusal.NOTHING
         bundle_id, letters = claimed
         try:
-            printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
-            cover = self._cover(bundle_id, len(letters))
-            pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
+            return await self._render(bundle_id, letters, fonts)
         except BaseException:
             await self._letters.release(bundle_id)
             raise
-        return BundleReady(bundle_id, len(letters), pdf)
 
     async def bundle_sent(self, courier_id: int, bundle_id: int) -> int:
+        """Record the bundle as printed *before* its PDF is sent: a crash in between leaves a
+        bundle the courier can fetch again, never letters that silently go into the next one."""
         return await self._letters.record_sent(bundle_id, courier_id, to_epoch(self._clock.now()))
 
-    async def bundle_failed(self, bundle_id: int) -> None:
-        await self._letters.release(bundle_id)
+    async def bundle_refused(self, bundle_id: int) -> None:
+        """Telegram refused the PDF, so it never reached the courier: the letters wait again."""
+        await self._letters.unrecord(bundle_id)
+
+    async def reprint(self, bundle_id: int) -> BundleReady | BundleRefusal:
+        """The PDF of a recorded bundle again (it did not arrive, or the courier lost it)."""
+        fonts = await asyncio.to_thread(find_bundle_fonts, self._bundle_font)
+        if fonts is None:
+            return BundleRefusal.NO_FONT
+        letters = await self._letters.letters_in_bundle(bundle_id)
+        if not letters:
+            return BundleRefusal.NOTHING
+        return await self._render(bundle_id, letters, fonts)
+
+    async def _render(
+        self, bundle_id: int, letters: Sequence[StoredLetter], fonts: BundleFonts
+    ) -> BundleReady:
+        printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
+        cover = self._cover(bundle_id, len(letters))
+        pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
+        return BundleReady(bundle_id, len(letters), pdf)
 
     def _printed(self, number: int, letter: StoredLetter) -> BundleLetter:
         # The default zone, not the writer's: a time zone in print would hint where they live.

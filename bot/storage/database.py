@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,21 +22,31 @@ Params = Sequence[Any] | dict[str, Any]
 
 # Applied on every connection. WAL lets readers proceed during a write; secure_delete
 # overwrites deleted content so erased letters do not linger in free pages.
-BUSY_TIMEOUT_MS = 5000
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA secure_delete = ON",
 )
+
+
+# How long a statement waits for another connection's lock before failing with "database is
+# locked" (the supervisor then retries it). Tests shorten it rather than wait.
+BUSY_TIMEOUT_MS = 5000
 
 
 class Database:
     """Owns the connection; serializes transactions so one never sees another half-done."""
 
-    def __init__(self, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations_dir: Path = MIGRATIONS_DIR,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> None:
         self.path = path
+        self.busy_timeout_ms = int(busy_timeout_ms)
         self._migrations_dir = migrations_dir
         self._connection: aiosqlite.Connection | None = None
         # One connection means one transaction at a time: the lock keeps tasks from
@@ -49,6 +61,7 @@ class Database:
         try:
             for pragma in PRAGMAS:
                 await connection.execute(pragma)
+            await connection.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             applied = await apply_migrations(connection, self._migrations_dir)
         except BaseException:
             await connection.close()
@@ -77,7 +90,11 @@ class Database:
             try:
                 yield connection
             except BaseException:
-                await connection.execute("ROLLBACK")
+                # SQLite already rolled back after some errors (a full disk): a second
+                # ROLLBACK would fail and hide the error that matters.
+                if connection.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await connection.execute("ROLLBACK")
                 raise
             await connection.execute("COMMIT")
 

@@ -403,6 +403,28 @@ class LetterRepository:
             )
         return count
 
+    async def unrecord(self, bundle_id: int) -> None:
+        """Telegram refused the PDF (it never reached the courier): undo `record_sent`."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE letters SET state = 'approved', bundle_id = NULL"
+                " WHERE bundle_id = ? AND state = 'bundled'",
+                (bundle_id,),
+            )
+            await connection.execute(
+                "DELETE FROM bundles WHERE id = ? AND delivered_on IS NULL", (bundle_id,)
+            )
+
+    async def letters_in_bundle(self, bundle_id: int) -> list[StoredLetter]:
+        """A recorded bundle's letters, in print order (to send its PDF again)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_LETTER_COLUMNS} {_LETTER_FROM}"
+            " WHERE l.bundle_id = ? AND l.state = 'bundled'"
+            " ORDER BY l.language != 'ko', l.created_at, l.id",
+            (bundle_id,),
+        )
+        return [_letter(row) for row in rows]
+
     async def release(self, bundle_id: int) -> None:
         """The PDF could not be made or sent: its letters wait for the next bundle."""
         async with self._db.transaction() as connection:

@@ -53,7 +53,7 @@ def inspect(path: Path, now: float) -> DatabaseState:
         ).fetchone()
         last_sent, last_finished = connection.execute(
             "SELECT MAX(CASE WHEN state = 'sent' THEN finished_at END), MAX(finished_at)"
-            " FROM outbox WHERE state IN ('sent', 'failed', 'blocked')"
+            " FROM outbox WHERE state IN ('sent', 'failed', 'blocked', 'unknown')"
         ).fetchone()
         return DatabaseState(version, int(pending), oldest, oldest_due, last_sent, last_finished)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage.database import BUSY_TIMEOUT_MS, Database
+from bot.storage.database import Database
 
 # What erasing a person does to each column that can hold their Telegram user or chat id.
 # Every such column is listed: tests/test_privacy.py fails when a migration adds one that is
@@ -139,7 +139,7 @@ class PrivacyRepository:
                 async with connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
                     row = await cursor.fetchone()
             finally:
-                await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await connection.execute(f"PRAGMA busy_timeout = {self._db.busy_timeout_ms}")
         return row is not None and int(row[0]) == 0
 
     async def compaction_requested(self) -> bool:

@@ -13,8 +13,10 @@ from telegram.ext import Application
 from bot.app import RUNTIME_KEY, build_application
 from bot.clock import Clock
 from bot.config import Config, load_config
+from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.runtime import Runtime
 from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from bot.supervision import Backoff, default_backoff
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000
@@ -78,11 +80,27 @@ def sandbox_config(server: FakeBotApi, database: Path, **settings: str) -> Confi
 
 
 async def start_bot(
-    server: FakeBotApi, database: Path, clock: Clock | None = None, **settings: str
+    server: FakeBotApi,
+    database: Path,
+    clock: Clock | None = None,
+    *,
+    backoff: Backoff | None = None,
+    busy_timeout_ms: int | None = None,
+    send_read_timeout: float = SEND_READ_TIMEOUT,
+    **settings: str,
 ) -> RunningBot:
-    """Initialize and start the bot exactly as run_polling would, in the running loop."""
+    """Initialize and start the bot exactly as run_polling would, in the running loop.
+
+    `backoff` and `busy_timeout_ms` replace the real waits of failing background tasks.
+    """
     config = sandbox_config(server, database, **settings)
-    application = build_application(config, clock=clock)
+    application = build_application(
+        config,
+        clock=clock,
+        backoff=backoff or default_backoff,
+        busy_timeout_ms=busy_timeout_ms,
+        send_read_timeout=send_read_timeout,
+    )
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)
