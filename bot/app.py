@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.clock import Clock, SystemClock
@@ -32,10 +32,19 @@ from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.runtime import Runtime, build_runtime
+from bot.webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"
+# Set in bot_data when Telegram answered 409 Conflict: another process polls with our token.
+CONFLICT_KEY = "stopped_by_conflict"
+# Set by `python -m bot run`: there a conflict ends run_polling, and so the process.
+END_RUN_ON_CONFLICT_KEY = "end_run_on_conflict"
+CONFLICT_SENTENCE = (
+    "Telegram says another bot is using this BOT_TOKEN at the same time (409 Conflict): "
+    "stop the other one, since only one bot may run per token; this one stops."
+)
 
 
 def build_application(
@@ -82,6 +91,8 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
+    # Webhook mode checks the secret before it reads a body, and caps bodies (bot/webhook.py).
+    application.updater = GuardedUpdater(application.bot, application.update_queue)
     application.bot_data[RUNTIME_KEY] = runtime
     register_features(application, runtime)
     return application
@@ -132,12 +143,28 @@ def _purge(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
     return purge
 
 
+async def _stop_polling_on_conflict(context: Context) -> None:
+    """Another bot polls with our token: fighting it for every update helps no one; stop."""
+    if context.bot_data.get(CONFLICT_KEY):
+        return
+    context.bot_data[CONFLICT_KEY] = True
+    log.critical("event=polling_conflict status=409")
+    application = context.application
+    if context.bot_data.get(END_RUN_ON_CONFLICT_KEY):
+        application.stop_running()  # run_polling stops everything, in order
+    elif application.updater is not None and application.updater.running:
+        await application.updater.stop()
+
+
 def _make_error_handler(
     runtime: Runtime,
 ) -> Callable[[object, Context], Coroutine[Any, Any, None]]:
     async def on_error(update: object, context: Context) -> None:
         """Log where it failed (never the message: it may quote user text) and say sorry."""
         error = context.error
+        if isinstance(error, Conflict):
+            await _stop_polling_on_conflict(context)
+            return
         user = update.effective_user if isinstance(update, Update) else None
         if isinstance(error, Forbidden):
             # The member blocked the bot while we were answering: they left, nothing broke.

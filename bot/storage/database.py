@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+from bot.storage.problems import unusable
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +43,26 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> list[str]:
-        """Open the file, apply pragmas and pending migrations; return the names applied."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        """Open the file, apply pragmas and pending migrations; return the names applied.
+
+        A file that cannot be used (damaged, read-only, a directory) raises DatabaseUnusable
+        with one sentence saying so.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(self.path, isolation_level=None)
+        except (sqlite3.Error, OSError) as error:
+            raise unusable(self.path, error) from None
         connection.row_factory = aiosqlite.Row
         try:
             for pragma in PRAGMAS:
                 await connection.execute(pragma)
+            # A damaged file may open and even answer the pragmas: read it once to be sure.
+            await connection.execute("SELECT COUNT(*) FROM sqlite_master")
             applied = await apply_migrations(connection, self._migrations_dir)
+        except (sqlite3.Error, OSError) as error:
+            await connection.close()
+            raise unusable(self.path, error) from None
         except BaseException:
             await connection.close()
             raise
