@@ -69,19 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(config: Config) -> int:
-    from bot.app import (
-        CONFLICT_KEY,
-        CONFLICT_SENTENCE,
-        END_RUN_ON_CONFLICT_KEY,
-        build_application,
-    )
+    from bot.app import CONFLICT_KEY, CONFLICT_SENTENCE, build_application
 
     # Held until the process ends: a second bot on this database stops here, before it
     # sends anything. The kernel drops the lock when this process dies, however it dies.
     lock = InstanceLock(config.database_path)
     lock.acquire()
     application = build_application(config)
-    application.bot_data[END_RUN_ON_CONFLICT_KEY] = True
     if config.webhook_url:
         # Telegram posts to WEBHOOK_URL; a TLS proxy forwards it, path unchanged, to
         # WEBHOOK_LISTEN:PORT. Updates sent while the bot was down are kept, not dropped.

@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 RUNTIME_KEY = "runtime"
 # Set in bot_data when Telegram answered 409 Conflict: another process polls with our token.
 CONFLICT_KEY = "stopped_by_conflict"
-# Set by `python -m bot run`: there a conflict ends run_polling, and so the process.
-END_RUN_ON_CONFLICT_KEY = "end_run_on_conflict"
 CONFLICT_SENTENCE = (
     "Telegram says another bot is using this BOT_TOKEN at the same time (409 Conflict): "
     "stop the other one, since only one bot may run per token; this one stops."
@@ -149,11 +147,9 @@ async def _stop_polling_on_conflict(context: Context) -> None:
         return
     context.bot_data[CONFLICT_KEY] = True
     log.critical("event=polling_conflict status=409")
-    application = context.application
-    if context.bot_data.get(END_RUN_ON_CONFLICT_KEY):
-        application.stop_running()  # run_polling stops everything, in order
-    elif application.updater is not None and application.updater.running:
-        await application.updater.stop()
+    # Only run_polling hands polling errors to the error handlers, so this ends run_polling,
+    # which stops everything in order (`python -m bot run` then exits with the sentence).
+    context.application.stop_running()
 
 
 def _make_error_handler(
