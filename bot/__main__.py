@@ -18,8 +18,10 @@ from bot.health import check
 from bot.i18n import MissingCatalog
 from bot.logs import configure_logging
 from bot.storage.database import Database
-from bot.storage.maintenance import backup
+from bot.storage.instance import AlreadyRunning, InstanceLock
+from bot.storage.maintenance import UnsafeTarget, backup
 from bot.storage.migrations import MigrationError
+from bot.storage.problems import DatabaseUnusable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             return _backup(config, args.path, force=args.force)
         return _run(config)
-    except (ConfigError, MigrationError, MissingCatalog) as error:
+    except (
+        ConfigError,
+        MigrationError,
+        MissingCatalog,
+        DatabaseUnusable,
+        AlreadyRunning,
+    ) as error:
         print(f"pyeonji: {error}", file=sys.stderr)
         # Docker reserves a health check's exit code 2: there, anything wrong is unhealthy.
         return 2 if isinstance(error, ConfigError) and args.command != "health" else 1
@@ -61,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(config: Config) -> int:
-    from bot.app import build_application
+    from bot.app import CONFLICT_KEY, CONFLICT_SENTENCE, build_application
 
+    # Held until the process ends: a second bot on this database stops here, before it
+    # sends anything. The kernel drops the lock when this process dies, however it dies.
+    lock = InstanceLock(config.database_path)
+    lock.acquire()
     application = build_application(config)
     if config.webhook_url:
         # Telegram posts to WEBHOOK_URL; a TLS proxy forwards it, path unchanged, to
@@ -79,6 +91,10 @@ def _run(config: Config) -> int:
         # Telegram unreachable at start: exit with one log line (python-telegram-bot would
         # retry silently) and let the service manager (Docker's restart policy) try again.
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    lock.release()
+    if application.bot_data.get(CONFLICT_KEY):
+        print(f"pyeonji: {CONFLICT_SENTENCE}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -96,6 +112,13 @@ def _backup(config: Config, target: Path | None, *, force: bool) -> int:
         pages = backup(config.database_path, target, force=force)
     except FileExistsError:
         print(f"pyeonji: {target} exists; add --force to overwrite it", file=sys.stderr)
+        return 1
+    except UnsafeTarget as error:
+        print(
+            f"pyeonji: {error}, so backup --force leaves it alone: "
+            "choose a new file or an old backup to replace.",
+            file=sys.stderr,
+        )
         return 1
     except (sqlite3.Error, OSError) as error:
         print(f"pyeonji: the backup failed ({type(error).__name__}: {error})", file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot.clock import Clock, SystemClock
@@ -38,10 +38,17 @@ from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
 from bot.services.fonts import installed_coverage
 from bot.supervision import Backoff, default_backoff, run_repeating
+from bot.webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"
+# Set in bot_data when Telegram answered 409 Conflict: another process polls with our token.
+CONFLICT_KEY = "stopped_by_conflict"
+CONFLICT_SENTENCE = (
+    "Telegram says another bot is using this BOT_TOKEN at the same time (409 Conflict): "
+    "stop the other one, since only one bot may run per token; this one stops."
+)
 
 
 def build_application(
@@ -108,6 +115,8 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
+    # Webhook mode checks the secret before it reads a body, and caps bodies (bot/webhook.py).
+    application.updater = GuardedUpdater(application.bot, application.update_queue)
     application.bot_data[RUNTIME_KEY] = runtime
     register_features(application, runtime)
     return application
@@ -177,12 +186,26 @@ def _tidy(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
     return tidy
 
 
+async def _stop_polling_on_conflict(context: Context) -> None:
+    """Another bot polls with our token: fighting it for every update helps no one; stop."""
+    if context.bot_data.get(CONFLICT_KEY):
+        return
+    context.bot_data[CONFLICT_KEY] = True
+    log.critical("event=polling_conflict status=409")
+    # Only run_polling hands polling errors to the error handlers, so this ends run_polling,
+    # which stops everything in order (`python -m bot run` then exits with the sentence).
+    context.application.stop_running()
+
+
 def _make_error_handler(
     runtime: Runtime,
 ) -> Callable[[object, Context], Coroutine[Any, Any, None]]:
     async def on_error(update: object, context: Context) -> None:
         """Log where it failed (never the message: it may quote user text) and say sorry."""
         error = context.error
+        if isinstance(error, Conflict):
+            await _stop_polling_on_conflict(context)
+            return
         user = update.effective_user if isinstance(update, Update) else None
         chat = update.effective_chat if isinstance(update, Update) else None
         private = chat is not None and chat.type == ChatType.PRIVATE

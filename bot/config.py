@@ -82,18 +82,24 @@ def load_config(
     *,
     require_token: bool = True,
 ) -> Config:
-    """Build the configuration; raise ConfigError naming the first bad variable."""
+    """Build the configuration; raise ConfigError naming the first bad variable.
+
+    Without `require_token` (migrate, health, backup: commands that never reach Telegram)
+    BOT_TOKEN and the webhook settings are neither needed nor checked, nor kept.
+    """
     source: dict[str, str] = read_dotenv(dotenv_path)
     source.update(os.environ if environ is None else environ)
     reader = _Reader(source)
     token = reader.text("BOT_TOKEN", "")
     if require_token and not token:
         raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and set BOT_TOKEN.")
-    if token and not _TOKEN_PATTERN.match(token):
+    if require_token and not _TOKEN_PATTERN.match(token):
         # Never echo the value: a half-pasted token is still a secret.
         raise ConfigError("BOT_TOKEN does not look like a Telegram bot token (digits:letters).")
     webhook_url = reader.text("WEBHOOK_URL", "") or None
     webhook_secret = reader.text("WEBHOOK_SECRET", "") or None
+    if not require_token:
+        webhook_url = webhook_secret = None
     if webhook_url is not None:
         if not webhook_url.startswith("https://"):
             raise ConfigError("WEBHOOK_URL must start with https://.")
@@ -102,7 +108,7 @@ def load_config(
                 "WEBHOOK_SECRET must be set to 16-256 letters, digits, _ or - in webhook mode."
             )
     return Config(
-        bot_token=token,
+        bot_token=token if require_token else "",
         bot_api_url=reader.text("BOT_API_URL", Config.bot_api_url),
         bot_api_file_url=reader.text("BOT_API_FILE_URL", Config.bot_api_file_url),
         database_path=Path(reader.text("DATABASE_PATH", str(Config.database_path))),

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.storage.maintenance import DatabaseState, inspect
 from bot.storage.migrations import MIGRATIONS_DIR, load_migrations
+from bot.storage.problems import describe
 from bot.supervision import TRANSIENT_KINDS, heartbeat_path
 
 # The outbox is stuck when a message that may be sent now has waited this long and nothing
@@ -35,12 +36,14 @@ class Health:
 def check(database: Path, now: float | None = None) -> Health:
     """One line saying whether the bot's database is healthy, and why not."""
     now = time.time() if now is None else now
+    if database.exists() and not database.is_file():  # a directory, a device, ...
+        return Health(False, f"database unusable: {describe(database, OSError())}")
     if not database.is_file():
         return Health(False, f"database missing: {database} does not exist")
     try:
         state = inspect(database, now)
     except sqlite3.DatabaseError as error:
-        return Health(False, f"database unreadable: {type(error).__name__}")
+        return Health(False, f"database unreadable: {describe(database, error)}")
     expected = len(load_migrations(MIGRATIONS_DIR))
     if state.schema_version < expected:
         return Health(

@@ -122,7 +122,11 @@ async def test_health_knows_a_long_broadcast_or_a_flood_pause_from_a_stuck_outbo
 
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"not a database at all" * 100)
-    assert check(garbage).line == "database unreadable: DatabaseError"
+    assert check(garbage).line == (
+        f"database unreadable: The database {garbage} is damaged or is not an SQLite database"
+        " (file is not a database): restore your last backup, or set DATABASE_PATH to the"
+        " right file."
+    )
 
 
 # -- python -m bot backup ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +22,18 @@ from pathlib import Path
 import tornado.httpserver
 import tornado.netutil
 from telegram import Update
+from telegram.ext import Application
 
 from bot.app import RUNTIME_KEY, build_application
 from bot.config import load_config
+from bot.i18n import MissingCatalog
 from bot.logs import configure_logging
 from bot.models import Role
 from bot.runtime import Runtime
 from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from bot.sandbox.webchat import Persona, make_web_app
+from bot.storage.instance import AlreadyRunning, InstanceLock
+from bot.storage.problems import DatabaseUnusable
 
 MEMBER = Persona(101, "지우", "member", "ko")
 COORDINATOR = Persona(102, "Mina", "coordinator (and admin)", "en")
@@ -71,47 +76,87 @@ class Demo:
     port: int
 
 
+class DemoPortTaken(Exception):
+    """The web chat's port is in use; the message is one sentence naming DEMO_PORT."""
+
+
+def bind_web_port(port: int) -> list[socket.socket]:
+    """The web chat's listening socket on 127.0.0.1, bound before anything else starts."""
+    try:
+        return tornado.netutil.bind_sockets(port, "127.0.0.1", family=socket.AF_INET)
+    except OSError as error:
+        raise DemoPortTaken(
+            f"port {port} on 127.0.0.1 cannot be used ({error.strerror}; another demo?): "
+            f"set DEMO_PORT to a free port, e.g. DEMO_PORT={port + 1 if port else 8081} make demo."
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def running_demo(database: Path, port: int) -> AsyncIterator[Demo]:
-    """Start everything on 127.0.0.1; stop it all, in order, on the way out."""
-    sandbox = FakeBotApi(auto_create_chats=True)
-    await sandbox.start()
-    config = load_config(
-        {
-            "BOT_TOKEN": SANDBOX_TOKEN,
-            "BOT_API_URL": sandbox.base_url,
-            "BOT_API_FILE_URL": sandbox.base_file_url,
-            "DATABASE_PATH": str(database),
-            "ADMIN_IDS": str(COORDINATOR.user_id),
-            "SEND_RATE": "30",
-        },
-        dotenv_path=database.parent / "no-such.env",
-    )
-    application = build_application(config)
-    await application.initialize()
-    assert application.post_init is not None and application.updater is not None
-    await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(
-        poll_interval=0.0, timeout=2, allowed_updates=Update.ALL_TYPES
-    )
-    runtime: Runtime = application.bot_data[RUNTIME_KEY]
-    await seed(runtime, sandbox)
-    sockets = tornado.netutil.bind_sockets(port, "127.0.0.1", family=socket.AF_INET)
-    web = tornado.httpserver.HTTPServer(make_web_app(sandbox, PERSONAS))
-    web.add_sockets(sockets)
-    try:
+    """Start everything on 127.0.0.1; stop what was started, in order, on the way out.
+
+    A failure half-way (the port taken, the database locked or damaged) stops what had
+    started, so nothing is left running that would keep the process alive.
+    """
+    sockets = bind_web_port(port)
+    async with contextlib.AsyncExitStack() as stack:
+        for sock in sockets:
+            stack.callback(sock.close)
+        lock = InstanceLock(database)
+        lock.acquire()  # one bot per database, the demo's too
+        stack.callback(lock.release)
+        sandbox = FakeBotApi(auto_create_chats=True)
+        await sandbox.start()
+        stack.push_async_callback(sandbox.stop)
+        config = load_config(
+            {
+                "BOT_TOKEN": SANDBOX_TOKEN,
+                "BOT_API_URL": sandbox.base_url,
+                "BOT_API_FILE_URL": sandbox.base_file_url,
+                "DATABASE_PATH": str(database),
+                "ADMIN_IDS": str(COORDINATOR.user_id),
+                "SEND_RATE": "30",
+            },
+            dotenv_path=database.parent / "no-such.env",
+        )
+        application = build_application(config)
+        await start_application(application, stack)
+        runtime: Runtime = application.bot_data[RUNTIME_KEY]
+        await seed(runtime, sandbox)
+        web = tornado.httpserver.HTTPServer(make_web_app(sandbox, PERSONAS))
+        web.add_sockets(sockets)
+        stack.callback(web.stop)
         yield Demo(sandbox, application, runtime, web, int(sockets[0].getsockname()[1]))
-    finally:
-        web.stop()
-        await application.updater.stop()
-        await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
+
+
+async def start_application(
+    application: Application,  # type: ignore[type-arg]
+    stack: contextlib.AsyncExitStack,
+) -> None:
+    """What run_polling does, each step undone by `stack` however far it got."""
+    assert application.updater is not None
+    updater = application.updater
+
+    async def shutdown() -> None:
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
-        await sandbox.stop()
+
+    async def stop() -> None:
+        if updater.running:
+            await updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+
+    await application.initialize()
+    stack.push_async_callback(shutdown)  # also closes the database post_init opened
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    stack.push_async_callback(stop)
+    await updater.start_polling(poll_interval=0.0, timeout=2, allowed_updates=Update.ALL_TYPES)
 
 
 async def seed(runtime: Runtime, sandbox: FakeBotApi) -> None:
@@ -128,10 +173,22 @@ async def seed(runtime: Runtime, sandbox: FakeBotApi) -> None:
 
 
 async def serve(database: Path, port: int) -> None:
-    stop = asyncio.Event()
+    """Run the demo until Ctrl-C or SIGTERM, which stop it at any moment, even mid-start."""
     loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            main_task.cancel()  # the exit stack undoes whatever had started
+        else:
+            os._exit(130)  # a second Ctrl-C: the orderly stop itself is stuck
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     async with running_demo(database, port) as demo:
         print(
             f"\nPyeonji demo: open http://127.0.0.1:{demo.port} in a browser.\n"
@@ -141,19 +198,26 @@ async def serve(database: Path, port: int) -> None:
             "delivered. Ctrl-C stops everything.\n",
             flush=True,
         )
-        await stop.wait()
-    print("Stopped.")
+        await asyncio.Event().wait()  # until a signal cancels this task
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description="Pyeonji with a local web chat, no token")
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8080")))
     parser.add_argument("--database", type=Path, default=Path("data/demo.sqlite3"))
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("bot").setLevel(logging.INFO)
-    asyncio.run(serve(args.database, args.port))
+    try:
+        asyncio.run(serve(args.database, args.port))
+    except (DemoPortTaken, AlreadyRunning, DatabaseUnusable, MissingCatalog) as error:
+        print(f"pyeonji demo: {error}", file=sys.stderr)
+        return 1
+    except asyncio.CancelledError:  # Ctrl-C or SIGTERM
+        pass
+    print("Stopped.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

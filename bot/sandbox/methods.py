@@ -83,12 +83,22 @@ async def get_updates(ctx: CallContext) -> list[JsonDict]:
     allowed = params.json("allowed_updates")
     if isinstance(allowed, list):
         state.allowed_updates = frozenset(str(kind) for kind in allowed) or None
+    # As Telegram: a second getUpdates while one is waiting ends the waiting one with 409.
+    state.poll_generation += 1
+    generation = state.poll_generation
+    state.update_signal.notify()
     state.confirm_updates(params.integer("offset", 0) or 0)
     limit = min(max(params.integer("limit", 100) or 100, 1), 100)
     timeout = float(max(params.integer("timeout", 0) or 0, 0))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
+        if generation != state.poll_generation and not ctx.cancelled():
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         batch = state.pending_updates(limit)
         remaining = deadline - loop.time()
         if batch or remaining <= 0 or ctx.cancelled():

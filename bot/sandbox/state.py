@@ -266,6 +266,8 @@ class SandboxState:
         self.highest_fetched_update_id = 0
         self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self.update_signal = Signal()
+        # Counts getUpdates calls: a long poll that sees a newer one was superseded (409).
+        self.poll_generation = 0
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (field, language) -> text
         self.callback_queries: dict[str, JsonDict] = {}

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS_DIR, apply_migrations
+from bot.storage.problems import unusable
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,27 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> list[str]:
-        """Open the file, apply pragmas and pending migrations; return the names applied."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        """Open the file, apply pragmas and pending migrations; return the names applied.
+
+        A file that cannot be used (damaged, read-only, a directory) raises DatabaseUnusable
+        with one sentence saying so.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(self.path, isolation_level=None)
+        except (sqlite3.Error, OSError) as error:
+            raise unusable(self.path, error) from None
         connection.row_factory = aiosqlite.Row
         try:
             for pragma in PRAGMAS:
                 await connection.execute(pragma)
             await connection.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+            # A damaged file may open and even answer the pragmas: read it once to be sure.
+            await connection.execute("SELECT COUNT(*) FROM sqlite_master")
             applied = await apply_migrations(connection, self._migrations_dir)
+        except (sqlite3.Error, OSError) as error:
+            await connection.close()
+            raise unusable(self.path, error) from None
         except BaseException:
             await connection.close()
             raise

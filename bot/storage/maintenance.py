@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,25 +61,52 @@ def inspect(path: Path, now: float) -> DatabaseState:
         connection.close()
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class UnsafeTarget(Exception):
+    """`--force` would replace something that is not an old backup; says what it is."""
+
+
 def backup(source: Path, target: Path, *, force: bool = False) -> int:
     """Copy a live database with SQLite's online backup; return the copy's page count.
 
     The copy is written next to `target`, integrity-checked, then renamed into place, so a
     failed backup never leaves a half-written file, nor replaces a good one. An existing
-    `target` is kept (FileExistsError) unless `force`.
+    `target` is kept (FileExistsError) unless `force`, and even then only a regular file
+    holding an SQLite database, other than `source`, is replaced (else UnsafeTarget).
     """
-    if target.exists() and not force:
-        raise FileExistsError(target)
+    _check_target(source, target, force=force)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
         pages = _copy(source, partial)
-        if target.exists() and not force:
-            raise FileExistsError(target)
+        _check_target(source, target, force=force)  # it may have appeared meanwhile
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return pages
+
+
+def _check_target(source: Path, target: Path, *, force: bool) -> None:
+    """Refuse to replace anything but nothing or an old SQLite file (never /dev/null...)."""
+    try:
+        status = target.lstat()  # a symlink is judged itself, never what it points to
+    except FileNotFoundError:
+        return
+    if not force:
+        raise FileExistsError(target)
+    if stat.S_ISLNK(status.st_mode):
+        raise UnsafeTarget(f"{target} is a symbolic link")
+    if stat.S_ISDIR(status.st_mode):
+        raise UnsafeTarget(f"{target} is a directory")
+    if not stat.S_ISREG(status.st_mode):
+        raise UnsafeTarget(f"{target} is not a regular file (a device, a pipe or a socket)")
+    if source.exists() and os.path.samefile(source, target):
+        raise UnsafeTarget(f"{target} is the database itself")
+    with open(target, "rb") as existing:
+        if existing.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise UnsafeTarget(f"{target} is not an SQLite database")
 
 
 def _copy(source: Path, target: Path) -> int:
