@@ -251,14 +251,27 @@ class Announcements:
         ] or [texts("No subscribers yet.")]
         lines += ["", texts("<b>Recent broadcasts</b>")]
         recent = await self.runtime.broadcasts.recent(5)
-        lines += [
-            texts(
-                "{when}: {kind}, sent {sent} of {total}",
-                when=texts.datetime_in(from_epoch(b.created_at), zone),
-                kind=texts("update") if b.kind == "update" else texts("announcement"),
-                sent=texts.number(b.counts.get("sent", 0)),
-                total=texts.number(b.recipients),
-            )
-            for b in recent
-        ] or [texts("Nothing has been sent yet.")]
+        lines += [_broadcast_line(texts, b, zone) for b in recent] or [
+            texts("Nothing has been sent yet.")
+        ]
         await reply(update, Html("\n".join(lines)))
+
+
+def _broadcast_line(texts: Texts, broadcast: BroadcastSummary, zone: str) -> Html:
+    """One recent broadcast: when, what, how many got it at once and in summaries."""
+    when = texts.datetime_in(from_epoch(broadcast.created_at), zone)
+    sent, total = broadcast.counts.get("sent", 0), broadcast.recipients
+    if broadcast.kind != "update":
+        return texts(
+            "{when}: announcement, sent {sent} of {total}",
+            when=when,
+            sent=texts.number(sent),
+            total=texts.number(total),
+        )
+    return texts(
+        "{when}: update, sent at once {sent} of {total}; in summaries: {summaries}",
+        when=when,
+        sent=texts.number(sent),
+        total=texts.number(total),
+        summaries=texts.number(broadcast.digest_recipients),
+    )

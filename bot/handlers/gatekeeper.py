@@ -54,6 +54,8 @@ class Gatekeeper:
             if update.callback_query is not None:
                 await update.callback_query.answer()
             raise ApplicationHandlerStop
+        if member is not None:
+            await self.runtime.members.seen(member)  # retention counts from any interaction
 
 
 class PerMemberOrder(BaseUpdateProcessor):

@@ -26,6 +26,8 @@ COMMON_TIMEZONES = (
     "Australia/Sydney",
     "UTC",
 )
+# last_seen_at only decides retention (counted in days), so it is written at most once a day.
+SEEN_RESOLUTION = 24 * 3600
 
 
 class SettingProblem(StrEnum):
@@ -123,6 +125,12 @@ class MemberService:
         await self._members.set_delivery(user_id, timezone=zone)
         await self._digest_settings_changed(user_id)
         return await self._result(user_id)
+
+    async def seen(self, member: Member) -> None:
+        """The member did something: retention counts from here. At most one write a day."""
+        now = to_epoch(self._clock.now())
+        if member.last_seen_at < now - SEEN_RESOLUTION:
+            await self._members.touch_if_before(member.user_id, now, now - SEEN_RESOLUTION)
 
     async def set_blocked_by_admin(self, actor_id: int, user_id: int, blocked: bool) -> bool:
         """Block or unblock a member (the caller checked the actor is an admin)."""
