@@ -138,9 +138,8 @@ class DigestComposer:
             )
             body = Html(f"{body}\n{note}")
         if update.photo_file_id:
-            body = Html(
-                f"{body}\n{texts('<i>📷 With a photo, sent just after this summary.</i>')}"
-            )
+            sign = texts("<i>📷 With a photo, sent just after this summary.</i>")
+            body = Html(f"{body}\n{sign}")
         return Html(f"<b>{escape(when)}</b>\n{body}"), cut
 
     def photos(self, language: str, timezone: str, pending: PendingUpdates) -> tuple[Payload, ...]:
