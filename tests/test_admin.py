@@ -60,7 +60,29 @@ async def test_an_admin_grants_a_coordinator_whose_menu_then_has_the_commands(
     assert [row[0] for row in audit_rows(database)] == ["grant", "revoke"]
     await admin.send("/audit")
     audit = await admin.expect("Recent privileged actions")
-    assert "grant" in audit.text and "revoke" in audit.text
+    assert "gave 2000 the role of coordinator" in audit.text
+    assert "took the role of coordinator from 2000" in audit.text
+    assert rejected_calls(sandbox) == []
+
+
+async def test_the_audit_log_reads_as_sentences_with_babel_dates_in_korean(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    await member_who_joined(sandbox, COORDINATOR_ID, "ko", subscribe=False)
+    admin = sandbox.user(ADMIN_ID, language_code="ko")
+    await admin.send(f"/grant {COORDINATOR_ID} courier")
+    await admin.expect(f"{COORDINATOR_ID}")
+    await bot.runtime.roles.record_refusal(COORDINATOR_ID, Permission.ANNOUNCE.value)
+    await bot.runtime.db.execute(
+        "INSERT INTO audit_log (at, actor_id, action, target_id, detail)"
+        " VALUES (0, ?, 'bundle_delivered', NULL, 'bundle 1 2026-11-30')",
+        (COORDINATOR_ID,),
+    )
+    await admin.send("/audit")
+    audit = await admin.expect("최근")
+    for code in ("grant", "courier", "refused", "announce", "bundle_delivered", "2026-11-30"):
+        assert code not in audit.text
+    assert "2026년 11월 30일" in audit.text and "전달자" in audit.text
     assert rejected_calls(sandbox) == []
 
 

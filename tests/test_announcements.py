@@ -43,6 +43,7 @@ async def test_an_announcement_reaches_everyone_with_progress_and_a_final_report
     await coordinator.send("/stats")
     stats = await coordinator.expect("Subscribers")
     assert "announcement, sent 2 of 2" in stats.text
+    assert "Korean, " in stats.text and "ko, " not in stats.text  # words, not codes
     assert rejected_calls(sandbox) == []
 
 

@@ -95,7 +95,7 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
     shown = await coordinator.expect("Letter waiting for review")
     assert "서울의 한 어머니" in shown.text and LETTER_KO in shown.text
     assert str(WRITER_ID) not in shown.text and "Member" not in shown.text
-    assert "한국어" in shown.text  # the language it is written in
+    assert "Written in: Korean" in shown.text  # in the reader's language
     await coordinator.click(shown, "Approve")
     await coordinator.expect("Approved. The writer will be told.")
     await coordinator.expect("No letters are waiting for review.")

@@ -56,6 +56,20 @@ async def test_mydata_sends_everything_kept_as_a_json_file(
     assert rejected_calls(sandbox) == []
 
 
+async def test_mydata_explains_each_field_in_the_members_language(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, MEMBER_ID, "ko")
+    await member.send("/mydata")
+    document = await member.expect(lambda m: m.kind == "document")
+    data = json.loads(sandbox.file(document.file_id or "").data)
+    described = data["field_descriptions"]
+    assert "Everything" not in data["about"] and "편지" in data["about"]
+    for key in (*data["member"], "member", "letters", "exported_at"):
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in described[key]), key
+    assert "전화번호가 아니에요" in described["user_id"]
+
+
 async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     bot: RunningBot, sandbox: FakeBotApi, database: Path
 ) -> None:

@@ -108,22 +108,20 @@ async def test_settings_are_stored_and_survive_a_restart(
     await member.click(hours, "6:00 PM")
     await member.expect("a daily summary at 6:00 PM")
     await member.click(screen, "Time zone")
-    zones = await member.expect(
-        lambda m: any("Europe/Kyiv" in b.text for r in m.buttons for b in r)
-    )
+    zones = await member.expect(lambda m: any("Kyiv" in b.text for r in m.buttons for b in r))
     await member.click(zones, "Other")
-    await member.expect("Type the name of your time zone")
+    await member.expect("Type a city in the time zone you want")
     await member.send("mars/olympus")
-    await member.expect("I don't know the time zone “mars/olympus”")
+    await member.expect("I don't know a time zone for “mars/olympus”")
     await member.send("america/new_york")
-    await member.expect("Time zone: America/New_York")
+    await member.expect("Time zone: New York")
     await first.stop()
 
     await make_bot()
     await member.send("/settings")
     screen = await member.expect("Your settings")
     assert "a daily summary at 6:00 PM" in screen.text
-    assert "America/New_York" in screen.text
+    assert "Time zone: New York" in screen.text
     assert screen.button("✓ Daily summary")
     assert rejected_calls(sandbox) == []
 
@@ -142,3 +140,61 @@ async def test_unsubscribe_and_language_change(bot: RunningBot, sandbox: FakeBot
     await member.expect("이제 한국어로 이야기할게요")
     await member.send("/unsubscribe")
     await member.expect("이제 소식을 보내지 않을게요")
+
+
+# -- screens that show words, not codes (issue 16) -----------------------------------------
+
+
+async def test_the_language_question_is_asked_in_both_languages(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = sandbox.user(541, language_code="en")  # Telegram guessed English
+    await member.send("/start")
+    await member.click(await member.expect("Pyeonji"), "I agree")
+    question = await member.expect("Which language")
+    assert "어떤 언어" in question.text
+
+
+async def test_time_zones_are_cities_in_the_members_language_and_typed_cities_are_accepted(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    await joined(sandbox, 542, "ko")
+    member = sandbox.user(542)
+    await member.send("/settings")
+    screen = await member.expect("시간대")
+    assert "시간대: 서울" in screen.text and "Asia/Seoul" not in screen.text
+    await member.click(screen, "시간대: 서울")
+    zones = await member.expect(lambda m: "런던" in str(m.reply_markup))
+    assert "Europe/London" not in str([b.text for r in zones.buttons for b in r])
+    for typed, shown in (
+        ("런던", "런던"),
+        ("Kyiv", "키이우"),
+        ("키이우", "키이우"),
+        ("New York", "뉴욕"),
+    ):
+        await member.click(zones, "직접")
+        await member.expect("/cancel")
+        await member.send(typed)
+        await member.expect(f"시간대: {shown}")
+    await member.send("/language")
+    await member.click(await member.expect("Which language"), "English")
+    await member.send("/settings")
+    english = await member.expect("Your settings")
+    assert "Time zone: New York" in english.text and "Language: English" in english.text
+    assert rejected_calls(sandbox) == []
+
+
+async def test_the_weekday_is_offered_only_for_weekly_summaries(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    await joined(sandbox, 543, "ko")
+    member = sandbox.user(543)
+    await member.send("/settings")
+    screen = await member.expect("시간대")
+    await member.click(screen, "하루 한 번 모아 받기")
+    daily = await member.expect("매일")
+    labels = [b.text for r in daily.buttons for b in r]
+    assert not any("요일" in label for label in labels), labels
+    await member.click(screen, "일주일에 한 번 모아 받기")
+    weekly = await member.expect(lambda m: any("요일" in b.text for r in m.buttons for b in r))
+    assert "월요일" in str([b.text for r in weekly.buttons for b in r])

@@ -243,7 +243,7 @@ class Announcements:
         lines += [
             texts(
                 "{language}, {mode}: {count}",
-                language=language,
+                language=texts.language_name(language),
                 mode=texts(_MODE_NAMES[mode]),
                 count=texts.number(count),
             )

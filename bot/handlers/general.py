@@ -24,7 +24,6 @@ from bot.handlers.common import (
     texts_for,
 )
 from bot.handlers.menus import commands_for
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import Html
 from bot.runtime import Runtime
 
@@ -79,7 +78,9 @@ class General:
             texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
         ]
         if member is not None:
-            lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+            lines.append(
+                texts("Language: {language}", language=texts.language_name(member.language))
+            )
             lines.append(
                 texts("Subscribed: yes") if member.subscribed else texts("Subscribed: no")
             )

@@ -33,7 +33,7 @@ class Privacy:
         if await self.runtime.members.get(user.id) is None:
             await reply(update, texts("I keep nothing about you."))
             return
-        document = await self.runtime.privacy.export_json(user.id)
+        document = await self.runtime.privacy.export_json(user.id, texts)
         await chat.send_document(
             InputFile(document, filename="pyeonji-my-data.json"),
             caption=texts("Everything I keep about you. Keep this file somewhere safe."),

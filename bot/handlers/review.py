@@ -26,7 +26,6 @@ from bot.handlers.letters import (
     still_may,
     swap_buttons,
 )
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation
 from bot.runtime import Runtime
@@ -217,7 +216,7 @@ def _review_text(texts: Texts, item: ReviewItem, zone: str) -> Html:
             item.waiting,
         ),
         texts("Pen name: {pen_name}", pen_name=letter.pen_name),
-        texts("Written in: {language}", language=LANGUAGE_NAMES.get(letter.language, "?")),
+        texts("Written in: {language}", language=texts.language_name(letter.language)),
         texts("Written on: {date}", date=texts.date_in(from_epoch(letter.created_at), zone)),
     ]
     return Html("\n".join(header) + "\n\n" + escape(letter.text))

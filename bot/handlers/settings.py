@@ -18,11 +18,11 @@ from bot.handlers.common import (
     show,
     texts_for,
 )
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, DeliveryMode, Member
 from bot.runtime import Runtime
 from bot.services.members import COMMON_TIMEZONES, SettingResult
+from bot.services.zones import zone_label
 
 FLOW = "settings"
 _MODE_LABELS = {
@@ -73,8 +73,8 @@ class Settings:
             await reply(
                 update,
                 texts(
-                    "Type the name of your time zone, for example Asia/Seoul, "
-                    "Europe/London or America/New_York. /cancel stops."
+                    "Type a city in the time zone you want, for example Seoul, London or "
+                    "New York. Send /cancel to stop."
                 ),
             )
             return
@@ -108,8 +108,8 @@ class Settings:
             await reply(
                 update,
                 texts(
-                    "I don't know the time zone “{name}”. Please type a name like Asia/Seoul or "
-                    "Europe/London, or send /cancel.",
+                    "I don't know a time zone for “{name}”. Please type a city such as Seoul "
+                    "or London, or send /cancel.",
                     name=message.text[:64],
                 ),
             )
@@ -139,8 +139,8 @@ class Settings:
         if next_digest is not None:
             when = texts.datetime_in(next_digest, member.timezone)
             lines.append(texts("Next summary: {when}", when=when))
-        lines.append(texts("Time zone: {zone}", zone=member.timezone))
-        lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+        lines.append(texts("Time zone: {zone}", zone=zone_label(member.timezone, texts.language)))
+        lines.append(texts("Language: {language}", language=texts.language_name(member.language)))
         if not member.subscribed:
             lines.append(texts("You are not subscribed: send /subscribe to get updates."))
         return Html("\n".join(lines))
@@ -168,20 +168,29 @@ class Settings:
             [
                 [mode_button(DeliveryMode.INSTANT), mode_button(DeliveryMode.DAILY)],
                 [mode_button(DeliveryMode.WEEKLY), mode_button(DeliveryMode.PAUSED)],
+                self._schedule_row(member, texts),
                 [
                     (
-                        texts.plain("Hour") + ": " + _hour_label(member.digest_hour, texts),
-                        "set:hours",
-                    ),
-                    (
-                        texts.plain("Day") + ": " + _weekday_label(member.digest_weekday, texts),
-                        "set:days",
-                    ),
+                        texts.plain("Time zone")
+                        + ": "
+                        + zone_label(member.timezone, texts.language),
+                        "set:zones",
+                    )
                 ],
-                [(texts.plain("Time zone") + ": " + member.timezone, "set:zones")],
                 [(texts.plain("Done"), "set:done")],
             ]
         )
+
+    @staticmethod
+    def _schedule_row(member: Member, texts: Texts) -> list[Button]:
+        """The hour, and the weekday only for weekly summaries (daily ones have none)."""
+        row: list[Button] = [
+            (texts.plain("Hour") + ": " + _hour_label(member.digest_hour, texts), "set:hours")
+        ]
+        if member.delivery_mode is DeliveryMode.WEEKLY:
+            day = _weekday_label(member.digest_weekday, texts)
+            row.append((texts.plain("Day") + ": " + day, "set:days"))
+        return row
 
     def _picker(self, what: str, member: Member, texts: Texts) -> InlineKeyboardMarkup:
         back: list[Button] = [(texts.plain("« Back"), "set:back")]
@@ -191,7 +200,9 @@ class Settings:
         if what == "days":
             days = [(_weekday_label(d, texts), f"set:day:{d}") for d in range(7)]
             return keyboard([days[0:4], days[4:7], back])
-        zones = [(zone, f"set:zone:{zone}") for zone in COMMON_TIMEZONES]
+        zones = [
+            (zone_label(zone, texts.language), f"set:zone:{zone}") for zone in COMMON_TIMEZONES
+        ]
         rows = [zones[i : i + 2] for i in range(0, len(zones), 2)]
         return keyboard([*rows, [(texts.plain("Other: type it"), "set:typezone")], back])
 

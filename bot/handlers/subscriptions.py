@@ -19,12 +19,13 @@ from bot.handlers.common import (
     texts_for,
 )
 from bot.handlers.menus import set_personal_menu
-from bot.i18n import Html, Texts
+from bot.i18n import N_, Html, Texts
 from bot.models import Member
 from bot.runtime import Runtime
 
 # Language names are always shown in their own language, so anyone can find theirs.
-LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}  # on buttons, each in its own language
+LANGUAGE_QUESTION = N_("Which language would you like?")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 ONBOARDING = "onboarding"
 
@@ -93,7 +94,7 @@ class Subscriptions:
         await self.runtime.members.consent(user.id)
         await reply(
             update,
-            texts("Which language would you like?"),
+            self._language_question(),
             self._language_keyboard(member.language, onboarding=True),
         )
 
@@ -105,7 +106,7 @@ class Subscriptions:
             return
         await reply(
             update,
-            texts("Which language would you like?"),
+            self._language_question(),
             self._language_keyboard(member.language, onboarding=False),
         )
 
@@ -131,7 +132,10 @@ class Subscriptions:
         await self._refresh_menu(context.bot, member)
         await show(
             query,
-            texts("I will speak {language} with you.", language=LANGUAGE_NAMES[member.language]),
+            texts(
+                "I will speak {language} with you.",
+                language=texts.language_name(member.language),
+            ),
         )
         if parts[-1] == "start":
             await self._after_language(update, context, member, texts)
@@ -258,6 +262,13 @@ class Subscriptions:
                 ]
             ]
         )
+
+    def _language_question(self) -> Html:
+        """Asked in both languages: the member may not read the one Telegram guessed."""
+        questions = [
+            self.runtime.translator.texts(code)(LANGUAGE_QUESTION) for code in LANGUAGE_NAMES
+        ]
+        return Html("\n".join(questions))
 
     @staticmethod
     def _language_keyboard(current: str, *, onboarding: bool) -> InlineKeyboardMarkup:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo, available_timezones
 
 from bot.clock import Clock, to_epoch
 from bot.config import SUPPORTED_LANGUAGES
 from bot.models import DeliveryMode, Member
+from bot.services.zones import resolve_timezone
 from bot.storage.members import MemberRepository
 
 # Offered as buttons in /settings; any other IANA name can be typed.
@@ -150,20 +150,3 @@ class MemberService:
         if member is None:
             return SettingResult(None, SettingProblem.NOT_A_MEMBER)
         return SettingResult(member)
-
-
-_ZONES_BY_LOWER_NAME: dict[str, str] = {}
-
-
-def resolve_timezone(name: str) -> str | None:
-    """The IANA zone a member typed ("asia/seoul", "Europe/Kyiv "), or None if unknown."""
-    cleaned = name.strip().replace(" ", "_")
-    if not cleaned or len(cleaned) > 64:
-        return None
-    if not _ZONES_BY_LOWER_NAME:
-        _ZONES_BY_LOWER_NAME.update({zone.lower(): zone for zone in available_timezones()})
-    zone = _ZONES_BY_LOWER_NAME.get(cleaned.lower())
-    if zone is None:
-        return None
-    ZoneInfo(zone)  # proves it loads on this machine
-    return zone
