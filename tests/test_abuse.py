@@ -21,7 +21,7 @@ async def test_a_flooding_member_is_throttled_with_one_notice_and_others_are_not
         await flooder.send(f"spam {number}")
     await sandbox.wait_until_fetched()
     await neighbour.send("/help")
-    await neighbour.expect("What I can do")
+    await neighbour.expect("What this bot can do")
     await flooder.expect("You are sending messages very fast")
     notices = [m for m in flooder.messages if "very fast" in m.text]
     answers = [m for m in flooder.messages if "not sure what you mean" in m.text]
@@ -43,7 +43,7 @@ async def test_an_admin_blocks_and_unblocks_a_member(
     await admin.send("/unblock 8201")
     await admin.expect("8201 is no longer blocked")
     await member.send("/help")
-    await member.expect("What I can do")
+    await member.expect("What this bot can do")
     with sqlite3.connect(database) as connection:
         actions = [r[0] for r in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions == ["block", "unblock"]

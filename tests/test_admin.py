@@ -22,7 +22,7 @@ async def test_a_member_cannot_grant_a_role(
 ) -> None:
     intruder = await member_who_joined(sandbox, 701, "ko")
     await intruder.send("/grant 701 coordinator")
-    await intruder.expect("담당자, 전달자, 관리자만")
+    await intruder.expect("관리자만 할 수 있어요")
     await intruder.send("/roles")
     await intruder.expect("관리자만")
     assert (await bot.runtime.roles.standing(701)).roles == frozenset()
@@ -46,12 +46,12 @@ async def test_an_admin_grants_a_coordinator_whose_menu_then_has_the_commands(
     assert "grant" not in menu and "bundle" not in menu
 
     await admin.send(f"/grant {COORDINATOR_ID} coordinator")
-    await admin.expect("already is a coordinator")
+    await admin.expect("is already a coordinator")
     await admin.send("/roles")
     roles = await admin.expect("Roles")
     assert f"{COORDINATOR_ID}: coordinator" in roles.text and f"{ADMIN_ID}: admin" in roles.text
     await coordinator.send("/whoami")
-    assert "coordinator" in (await coordinator.expect("Your Telegram id")).text
+    assert "coordinator" in (await coordinator.expect("Your Telegram ID")).text
 
     await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
     await admin.expect("is no longer a coordinator")

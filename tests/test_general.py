@@ -20,7 +20,7 @@ async def test_help_lists_only_what_the_member_may_use(
 ) -> None:
     member = await member_who_joined(sandbox, 901, "en")
     await member.send("/help")
-    help_text = (await member.expect("What I can do")).text
+    help_text = (await member.expect("What this bot can do")).text
     assert "/subscribe" in help_text and "/post" not in help_text and "/grant" not in help_text
 
 
@@ -49,9 +49,9 @@ async def test_hostile_input_never_breaks_a_reply(bot: RunningBot, sandbox: Fake
         await person.send("/start")
         await person.expect("Welcome to Pyeonji")
         await person.send("x" * 5000)  # longer than Telegram allows, as if from a client bug
-        await person.expect("I am not sure what you mean")
+        await person.expect("We are not sure what you mean")
         await person.send("<script>alert(1)</script> & \u202e \u200b 🙂")
-        await person.expect("I am not sure what you mean")
+        await person.expect("We are not sure what you mean")
         await person.send("/settings <b>")
         await person.expect("Please send /start first")
     member = await member_who_joined(sandbox, 920, "en")
@@ -61,7 +61,7 @@ async def test_hostile_input_never_breaks_a_reply(bot: RunningBot, sandbox: Fake
     zones = await member.expect(lambda m: "Kyiv" in str(m.reply_markup))
     await member.click(zones, "Other")
     await member.send("<b>Asia/Seoul</b> & \u202e")
-    reply = await member.expect("I don't know a time zone for")
+    reply = await member.expect("We don't know a time zone for")
     assert "<b>Asia/Seoul</b> & \u202e" in reply.text  # shown escaped, intact
     await member.send("/cancel")
     await member.expect("Stopped")

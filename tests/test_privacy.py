@@ -81,6 +81,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
 
     await member.send("/forget")
     question = await member.expect("되돌릴 수 없어요")
+    assert "아직 전달되지 않은 편지는 두 병사에게 끝내 전해지지 않아요" in question.text
     await member.click(question, "그대로 두기")
     await member.expect("아무것도 지우지 않았어요")
     assert await bot.runtime.members.get(MEMBER_ID) is not None
@@ -89,6 +90,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     await member.click(await member.expect("되돌릴 수 없어요"), "모두 지우기")
     done = await member.expect("모두 지웠어요")
     assert "1통은 이미 병사들에게 전하려고 인쇄되었어요" in done.text
+    assert "휴대전화에 그대로 남아 있어요" in done.text  # the chat itself is not erased
 
     assert await bot.runtime.members.get(MEMBER_ID) is None
     assert traces(file_bytes(database), MEMBER_ID, LETTER) == []

@@ -70,7 +70,7 @@ class Admin:
             await reply(
                 update,
                 texts(
-                    "Nothing changed: {user_id} is not a member, or already is in that state.",
+                    "Nothing changed: {user_id} is not a member, or is already in that state.",
                     user_id=target,
                 ),
             )
@@ -103,7 +103,7 @@ class Admin:
         change = self.runtime.roles.grant if grant else self.runtime.roles.revoke
         outcome = await change(user.id, target_id, role)
         if outcome is RoleChange.REFUSED:  # the guard ran, but roles may change in between
-            await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))
+            await reply(update, texts("Sorry, only admins can do that."))
             return
         if outcome is RoleChange.DONE:
             await self._refresh_menu(context, target_id)
@@ -157,7 +157,7 @@ def _parse(args: list[str]) -> tuple[int, Role] | None:
 
 def _usage(texts: Texts, command: str) -> Html:
     return texts(
-        "Usage: /{command} USER_ID coordinator|courier. The person can see their id with /whoami.",
+        "Usage: /{command} USER_ID coordinator|courier. The person can see their ID with /whoami.",
         command=command,
     )
 
@@ -169,7 +169,7 @@ def _outcome_text(
     if grant and outcome is RoleChange.DONE:
         return texts("{user_id} is now a {role}.", user_id=target_id, role=role_name)
     if grant:
-        return texts("{user_id} already is a {role}.", user_id=target_id, role=role_name)
+        return texts("{user_id} is already a {role}.", user_id=target_id, role=role_name)
     if outcome is RoleChange.DONE:
         return texts("{user_id} is no longer a {role}.", user_id=target_id, role=role_name)
     return texts("{user_id} was not a {role}.", user_id=target_id, role=role_name)

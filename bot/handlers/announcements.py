@@ -35,8 +35,8 @@ FLOW = "announce"
 PROGRESS_INTERVAL = 3.0  # seconds between edits of a progress message
 _AUDIENCE_LABELS = {
     Audience.ALL: N_("Everyone"),
-    Audience.KOREAN: N_("Korean speakers"),
-    Audience.ENGLISH: N_("English speakers"),
+    Audience.KOREAN: N_("Members reading Korean"),
+    Audience.ENGLISH: N_("Members reading English"),
 }
 _MODE_NAMES = {
     "instant": N_("at once"),
@@ -217,7 +217,7 @@ class Announcements:
         else:
             title = texts("<b>Announcement sent.</b>")
         numbers = texts(
-            "Sent: {sent} · blocked the bot: {blocked} · failed: {failed} · left: {left} "
+            "Sent: {sent} · blocked the bot: {blocked} · failed: {failed} · remaining: {left} "
             "(of {total})",
             sent=texts.number(counts.get("sent", 0)),
             blocked=texts.number(counts.get("blocked", 0)),

@@ -40,7 +40,7 @@ class Gatekeeper:
             await reply(
                 update,
                 texts(
-                    "You are sending messages very fast, so I will not "
+                    "You are sending messages very fast, so we will not "
                     "answer for a minute. Please wait a little."
                 ),
             )

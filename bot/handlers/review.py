@@ -158,7 +158,7 @@ class Review:
             texts(
                 "Type the reason for the writer in a sentence or two (at most {limit} "
                 "characters, no links or contact details). They will read your words as you "
-                "write them. /cancel stops.",
+                "write them. Send /cancel to stop.",
                 limit=REJECT_NOTE_MAX_CHARS,
             ),
         )
@@ -183,7 +183,7 @@ class Review:
                 update,
                 problem_report(
                     texts,
-                    texts("I cannot send this reason to the writer:"),
+                    texts("We cannot send this reason to the writer:"),
                     check.problems,
                     texts("Please type it again, or /cancel."),
                 ),

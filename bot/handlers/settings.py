@@ -108,7 +108,7 @@ class Settings:
             await reply(
                 update,
                 texts(
-                    "I don't know a time zone for “{name}”. Please type a city such as Seoul "
+                    "We don't know a time zone for “{name}”. Please type a city such as Seoul "
                     "or London, or send /cancel.",
                     name=message.text[:64],
                 ),

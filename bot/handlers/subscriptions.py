@@ -133,7 +133,7 @@ class Subscriptions:
         await show(
             query,
             texts(
-                "I will speak {language} with you.",
+                "From now on we will write to you in {language}.",
                 language=texts.language_name(member.language),
             ),
         )
@@ -233,18 +233,19 @@ class Subscriptions:
             texts("<b>Welcome to Pyeonji (편지).</b>")
             + "\n\n"
             + texts(
-                "Here you can follow the case of the two North Korean soldiers held in "
-                "Ukraine who want to go to South Korea, and write them letters of "
+                "Two North Korean soldiers held in Ukraine have said they want to go to South "
+                "Korea. Here you can follow news of them and write them letters of "
                 "encouragement."
             )
             + "\n\n"
             + texts("<b>Your privacy</b>")
             + "\n"
             + texts(
-                "We keep only your Telegram user id, your language, your settings and the "
-                "letters you write: never your name, username or phone number. Coordinators "
-                "read letters without seeing who wrote them. Delivered and rejected letters "
-                "are deleted after {days} days. /mydata sends you a copy of your data and "
+                "We keep only your Telegram ID (a number every Telegram account has, not your "
+                "phone number), your language, your settings and the letters you write: never "
+                "your name, username or phone number. Coordinators read letters without seeing "
+                "who wrote them. Letters handed over or not approved are deleted after {days} "
+                "days. /mydata sends you a copy of your data and "
                 "/forget erases it.",
                 days=days,
             )
@@ -258,7 +259,7 @@ class Subscriptions:
             [
                 [
                     (texts.plain("I agree"), "start:agree"),
-                    (texts.plain("No, thanks"), "start:decline"),
+                    (texts.plain("No, I don't agree"), "start:decline"),
                 ]
             ]
         )
