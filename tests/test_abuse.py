@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.models import Role
+from bot.models import DeliveryMode, Role
 from bot.sandbox.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
@@ -96,3 +96,24 @@ async def test_each_members_updates_are_handled_in_order_while_members_run_concu
     for n, writer in enumerate(writers):
         preview = await writer.expect("Send it for review?")
         assert f"({n})" in preview.text and f"A friend number {n}" in preview.text
+
+
+async def test_an_approved_update_says_how_many_get_it_in_their_next_summary(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(BROADCAST_APPROVALS="2")
+    await member_who_joined(sandbox, 8311, "en")
+    await member_who_joined(sandbox, 8312, "en")
+    await bot.runtime.members.set_mode(8312, DeliveryMode.DAILY)
+    first = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await first.send("/post")
+    await first.send("/skip")
+    await first.send("The soldiers received the letters.")
+    await first.expect("Send a photo")
+    await first.send("/skip")
+    await first.click(await first.expect("Publish it?"), "Publish")
+    await first.expect("Sent for approval to 1 other coordinator.")
+    await second.click(await second.expect("Approval needed"), "Approve")
+    done = await second.expect("Approved and published")
+    assert "on its way to 1 subscriber. 1 more gets it in their next summary." in done.text
