@@ -199,3 +199,24 @@ async def test_the_weekday_is_offered_only_for_weekly_summaries(
     await member.click(screen, "일주일에 한 번 모아 받기")
     weekly = await member.expect(lambda m: any("요일" in b.text for r in m.buttons for b in r))
     assert "월요일" in str([b.text for r in weekly.buttons for b in r])
+
+
+def test_typed_cities_in_korean_or_english_find_their_time_zone() -> None:
+    from bot.services.zones import resolve_timezone, zone_label
+
+    typed = {
+        "서울": "Asia/Seoul",
+        "Seoul": "Asia/Seoul",
+        "런던": "Europe/London",
+        "london": "Europe/London",
+        "Kyiv": "Europe/Kyiv",
+        "키이우": "Europe/Kyiv",
+        "Europe/Kiev": "Europe/Kyiv",  # an old name, stored as today's
+        "뉴욕": "America/New_York",
+        "New York": "America/New_York",
+        "도쿄": "Asia/Tokyo",
+        "UTC": "UTC",
+    }
+    assert {name: resolve_timezone(name) for name in typed} == typed
+    assert resolve_timezone("mars/olympus") is None and resolve_timezone("x" * 65) is None
+    assert (zone_label("Europe/Kyiv", "ko"), zone_label("Europe/Kyiv", "en")) == ("키이우", "Kyiv")

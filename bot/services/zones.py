@@ -53,9 +53,11 @@ def _key(text: str) -> str:
 def _lookup() -> dict[str, str]:
     """Typed names to zones, from this machine's zones and CLDR's city and country names."""
     here = available_timezones()
+    aliases: Mapping[str, str] = get_global("zone_aliases")  # "Europe/Kiev" -> "Europe/Kyiv"
     table: dict[str, str] = {}
     for zone in here:
-        table.setdefault(_key(zone), zone)  # "Asia/Seoul", "US/Eastern", "UTC"
+        canonical = aliases.get(zone, zone) if "/" in zone else zone  # "UTC" stays "UTC"
+        table.setdefault(_key(zone), canonical if canonical in here else zone)
     # CLDR's list of current zones: no legacy aliases, one entry per zone.
     territories: Mapping[str, str] = get_global("zone_territories")
     current = sorted(zone for zone in territories if zone in here)
