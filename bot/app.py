@@ -224,7 +224,7 @@ def _make_error_handler(
         try:
             texts = await texts_for(runtime, update)
             await update.effective_chat.send_message(
-                texts("Sorry, something went wrong on my side. Please try again in a moment.")
+                texts("Sorry, something went wrong on our side. Please try again in a moment.")
             )
         except (TelegramError, RuntimeError, OSError):
             log.warning("event=error_reply_failed")

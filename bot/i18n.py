@@ -62,6 +62,10 @@ class Texts:
         template = self._catalog.ngettext(singular, plural, count)
         return _fill(template, {"count": self.number(count), **params})
 
+    def language_name(self, code: str) -> str:
+        """A language's name in this language: '영어' in Korean, 'Korean' in English."""
+        return str(self.locale.languages.get(code, code))
+
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.models import Role
+from bot.models import DeliveryMode, Role
 from bot.sandbox.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
@@ -21,7 +21,7 @@ async def test_a_flooding_member_is_throttled_with_one_notice_and_others_are_not
         await flooder.send(f"spam {number}")
     await sandbox.wait_until_fetched()
     await neighbour.send("/help")
-    await neighbour.expect("What I can do")
+    await neighbour.expect("What this bot can do")
     await flooder.expect("You are sending messages very fast")
     notices = [m for m in flooder.messages if "very fast" in m.text]
     answers = [m for m in flooder.messages if "not sure what you mean" in m.text]
@@ -43,7 +43,7 @@ async def test_an_admin_blocks_and_unblocks_a_member(
     await admin.send("/unblock 8201")
     await admin.expect("8201 is no longer blocked")
     await member.send("/help")
-    await member.expect("What I can do")
+    await member.expect("What this bot can do")
     with sqlite3.connect(database) as connection:
         actions = [r[0] for r in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions == ["block", "unblock"]
@@ -132,3 +132,24 @@ async def test_an_admin_who_blocks_themself_is_told_why_not_shown_the_usage(
     assert (await admin.expect()).text == "You cannot block or unblock yourself."
     await admin.send("/block")
     assert "Usage" in (await admin.expect()).text
+
+
+async def test_an_approved_update_says_how_many_get_it_in_their_next_summary(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(BROADCAST_APPROVALS="2")
+    await member_who_joined(sandbox, 8311, "en")
+    await member_who_joined(sandbox, 8312, "en")
+    await bot.runtime.members.set_mode(8312, DeliveryMode.DAILY)
+    first = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await first.send("/post")
+    await first.send("/skip")
+    await first.send("The soldiers received the letters.")
+    await first.expect("Send a photo")
+    await first.send("/skip")
+    await first.click(await first.expect("Publish it?"), "Publish")
+    await first.expect("Sent for approval to 1 other coordinator.")
+    await second.click(await second.expect("Approval needed"), "Approve")
+    done = await second.expect("Approved and published")
+    assert "on its way to 1 subscriber. 1 more gets it in their next summary." in done.text

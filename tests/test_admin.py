@@ -22,7 +22,7 @@ async def test_a_member_cannot_grant_a_role(
 ) -> None:
     intruder = await member_who_joined(sandbox, 701, "ko")
     await intruder.send("/grant 701 coordinator")
-    await intruder.expect("담당자, 전달자, 관리자만")
+    await intruder.expect("관리자만 할 수 있어요")
     await intruder.send("/roles")
     await intruder.expect("관리자만")
     assert (await bot.runtime.roles.standing(701)).roles == frozenset()
@@ -46,12 +46,12 @@ async def test_an_admin_grants_a_coordinator_whose_menu_then_has_the_commands(
     assert "grant" not in menu and "bundle" not in menu
 
     await admin.send(f"/grant {COORDINATOR_ID} coordinator")
-    await admin.expect("already is a coordinator")
+    await admin.expect("is already a coordinator")
     await admin.send("/roles")
     roles = await admin.expect("Roles")
     assert f"{COORDINATOR_ID}: coordinator" in roles.text and f"{ADMIN_ID}: admin" in roles.text
     await coordinator.send("/whoami")
-    assert "coordinator" in (await coordinator.expect("Your Telegram id")).text
+    assert "coordinator" in (await coordinator.expect("Your Telegram ID")).text
 
     await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
     await admin.expect("is no longer a coordinator")
@@ -60,7 +60,29 @@ async def test_an_admin_grants_a_coordinator_whose_menu_then_has_the_commands(
     assert [row[0] for row in audit_rows(database)] == ["grant", "revoke"]
     await admin.send("/audit")
     audit = await admin.expect("Recent privileged actions")
-    assert "grant" in audit.text and "revoke" in audit.text
+    assert "gave 2000 the role of coordinator" in audit.text
+    assert "took the role of coordinator from 2000" in audit.text
+    assert rejected_calls(sandbox) == []
+
+
+async def test_the_audit_log_reads_as_sentences_with_babel_dates_in_korean(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    await member_who_joined(sandbox, COORDINATOR_ID, "ko", subscribe=False)
+    admin = sandbox.user(ADMIN_ID, language_code="ko")
+    await admin.send(f"/grant {COORDINATOR_ID} courier")
+    await admin.expect(f"{COORDINATOR_ID}")
+    await bot.runtime.roles.record_refusal(COORDINATOR_ID, Permission.ANNOUNCE.value)
+    await bot.runtime.db.execute(
+        "INSERT INTO audit_log (at, actor_id, action, target_id, detail)"
+        " VALUES (0, ?, 'bundle_delivered', NULL, 'bundle 1 2026-11-30')",
+        (COORDINATOR_ID,),
+    )
+    await admin.send("/audit")
+    audit = await admin.expect("최근")
+    for code in ("grant", "courier", "refused", "announce", "bundle_delivered", "2026-11-30"):
+        assert code not in audit.text
+    assert "2026년 11월 30일" in audit.text and "전달자" in audit.text
     assert rejected_calls(sandbox) == []
 
 

@@ -37,12 +37,13 @@ async def test_an_announcement_reaches_everyone_with_progress_and_a_final_report
     report = await coordinator.expect(
         lambda m: m.message_id == progress.message_id and "Announcement sent" in m.text
     )
-    assert "Sent: 2" in report.text and "left: 0" in report.text
+    assert "Sent: 2" in report.text and "remaining: 0" in report.text
     assert report.buttons == []
 
     await coordinator.send("/stats")
     stats = await coordinator.expect("Subscribers")
     assert "announcement, sent 2 of 2" in stats.text
+    assert "Korean, " in stats.text and "ko, " not in stats.text  # words, not codes
     assert rejected_calls(sandbox) == []
 
 
@@ -79,7 +80,9 @@ async def test_an_audience_of_one_language_and_stop_sending(
     await coordinator.send("/announce")
     await coordinator.send("/skip")
     await coordinator.send("Only for Korean readers, in English.")
-    await coordinator.click(await coordinator.expect("Who should receive"), "Korean speakers")
+    await coordinator.click(
+        await coordinator.expect("Who should receive"), "Members reading Korean"
+    )
     preview = await coordinator.expect("운영진 공지")
     assert "아직 한국어로 옮기지 못해서" in preview.text
     confirm = await coordinator.expect("Send this announcement to 40 people now?")
@@ -105,11 +108,11 @@ async def test_a_member_cannot_announce_or_stop_a_broadcast(
     bot = await make_bot()
     member = await member_who_joined(sandbox, 811, "en")
     await member.send("/announce")
-    await member.expect("only coordinators")
+    await member.expect("only coordinators can do that")
     await member.send("/stats")
-    await member.expect("only coordinators")
+    await member.expect("only coordinators can do that")
     query = await member.press(member.last_message or await member.expect(), "ann:stop:1")
     answer = await sandbox.wait_for_callback_answer(query)
-    assert "only coordinators" in answer.get("text", "")
+    assert "only coordinators can do that" in answer.get("text", "")
     audit = await bot.runtime.roles.recent_audit(10)
     assert [entry.action for entry in audit].count("refused") == 3

@@ -44,7 +44,7 @@ BUTTONS = [
     "bun:type:1",
     "bun:cancel",
 ]
-REFUSAL = "only coordinators, couriers or admins"
+REFUSAL = "Sorry, only "  # then the role the command needs
 
 
 def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -93,7 +93,7 @@ async def test_publish_under_an_old_post_publishes_nothing_and_leaves_the_new_dr
     await coordinator.click(confirm_b, "Publish")
     await coordinator.expect("Published.")
     latest = await bot.runtime.broadcasts.latest("en")
-    assert len(latest) == 1 and "Post B" in latest[0]
+    assert len(latest) == 1 and "Post B" in latest[0][0]
 
 
 async def test_only_the_newest_settings_message_changes_a_setting(

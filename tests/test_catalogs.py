@@ -105,3 +105,38 @@ def test_the_template_holds_every_string_in_the_code(tmp_path: Path) -> None:
     in_template = {message.id for message in _template() if message.id}
     assert in_code - in_template == set(), "run `make messages` and translate the new strings"
     assert in_template - in_code == set(), "run `make messages` to drop strings no longer used"
+
+
+def _glossary() -> dict[str, list[dict[str, object]]]:
+    import tomllib
+
+    with (LOCALES_DIR / "glossary.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_concept_has_one_word_from_the_glossary(language: str) -> None:
+    """A translation never uses an alternative the glossary forbids for a concept."""
+    terms = _glossary()[language]
+    assert terms, "the glossary lists concepts for every language"
+    found = []
+    for message in _catalog(language):
+        if not message.id:
+            continue
+        msgid = _ids(message)[0]
+        for term in terms:
+            if msgid in term.get("only_in", []):  # type: ignore[operator]
+                continue
+            for form in _forms(message):
+                for word in term["forbidden"]:  # type: ignore[union-attr]
+                    if str(word) in f" {form} ":
+                        found.append(f"{word!r} ({term['concept']}) in {msgid!r}")
+    assert found == []
+
+
+def test_the_glossary_check_catches_a_forbidden_word() -> None:
+    """The check above can fail: each forbidden Korean word is one the old catalog used."""
+    terms = {str(t["use"]): t["forbidden"] for t in _glossary()["ko"]}
+    assert "반려" in terms["승인되지 않았어요"]  # type: ignore[operator]
+    assert "사건" in terms["두 병사 소식"]  # type: ignore[operator]
+    assert "번호(ID)" in terms["텔레그램 ID"]  # type: ignore[operator]

@@ -53,7 +53,7 @@ async def write(member: FakeUser, text: str, pen_name: str | None = None) -> Non
         await member.click(ask, PEN_KO if korean_letter else PEN_EN)
     else:
         await member.send(pen_name)
-    preview = await member.expect("검토를 받도록" if korean else "Send it for review?")
+    preview = await member.expect("검토를 요청할까요" if korean else "Send it for review?")
     await member.click(preview, "보내기" if korean else "Send")
     await member.expect("검토를 기다리고" if korean else "Your letter is waiting for review")
 
@@ -101,7 +101,7 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
     shown = await coordinator.expect("Letter waiting for review")
     assert PEN_KO in shown.text and LETTER_KO in shown.text
     assert str(WRITER_ID) not in shown.text and "Member" not in shown.text
-    assert "한국어" in shown.text  # the language it is written in
+    assert "Written in: Korean" in shown.text  # in the reader's language
     await coordinator.click(shown, "Approve")
     await coordinator.expect("Approved. The writer will be told.")
     await coordinator.expect("No letters are waiting for review.")
@@ -120,17 +120,17 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
 
     await courier.send("/bundles")
     listing = await courier.expect("Bundle 1: 1 letter")
-    await courier.click(listing, "Mark bundle 1 delivered")
+    await courier.click(listing, "Mark bundle 1 handed over")
     when = await courier.expect("When did you hand over bundle 1")
     await courier.click(when, "Today")
     await courier.expect("Bundle 1 is marked as handed over on November 22, 2026")
 
-    delivered = await writer.expect("전달했어요")
-    assert "2026년 11월 22일에 전달했어요" in delivered.text
+    delivered = await writer.expect("전달되었어요")
+    assert "2026년 11월 22일에 전달되었어요" in delivered.text
     assert PEN_KO in delivered.text
     await writer.send("/letters")
     mine = await writer.expect("내 편지")
-    assert "2026년 11월 22일에 전달했어요" in mine.text
+    assert "2026년 11월 22일에 전달되었어요" in mine.text
     assert rejected_calls(sandbox) == []
 
 
@@ -142,7 +142,7 @@ async def test_a_letter_goes_from_writer_to_soldiers_and_the_writer_is_told_in_k
         ("Please read https://example.com/news it has good news for both of you.", "a link"),
         ("Ask @helper_bot for help, he can pass on messages to you both. Stay well!", "username"),
         ("힘내세요. " * 1666 + "힘내요!", "10,000 characters"),
-        ("Hi!", "at least 20"),
+        ("Hi!", "the minimum is 20"),
     ],
 )
 async def test_letters_with_contact_details_or_the_wrong_length_are_refused_with_a_reason(
@@ -152,7 +152,7 @@ async def test_letters_with_contact_details_or_the_wrong_length_are_refused_with
     await member.send("/write")
     await member.expect("A letter to the two soldiers")
     await member.send(letter)
-    refusal = await member.expect("I cannot take this letter yet")
+    refusal = await member.expect("We cannot take this letter yet")
     assert reason in refusal.text
     # Still in the step: a good letter is taken now.
     await member.send(LETTER_EN)
@@ -205,7 +205,7 @@ async def test_pen_name_rules_edit_and_cancel(
     await member.send(LETTER_EN)
     await member.expect("Now a pen name")
     await member.send("A" * 41)
-    refusal = await member.expect("I cannot use this pen name")
+    refusal = await member.expect("We cannot use this pen name")
     assert "41 characters" in refusal.text and "at most 40" in refusal.text
     await member.send("Mom, t.me/mom_in_seoul")
     await member.expect("It contains a link: “t.me/mom_in_seoul”")
@@ -361,9 +361,9 @@ async def test_a_member_forging_coordinator_and_courier_buttons_changes_nothing(
     member = await member_who_joined(sandbox, 808, "en", subscribe=False)
     await write(member, LETTER_EN)
     await member.send("/review")
-    await member.expect("only coordinators")
+    await member.expect("only coordinators can do that")
     await member.send("/bundle")
-    await member.expect("only coordinators")
+    await member.expect("only couriers can do that")  # the role the command needs
     any_message = member.last_message
     assert any_message is not None
     for forged in (
@@ -377,7 +377,8 @@ async def test_a_member_forging_coordinator_and_courier_buttons_changes_nothing(
     ):
         query = await member.press(any_message, forged)
         answer = await sandbox.wait_for_callback_answer(query)
-        assert answer.get("show_alert") and "only coordinators" in answer.get("text", "")
+        role = "couriers" if forged.startswith("bun:") else "coordinators"
+        assert answer.get("show_alert") and f"only {role} can do that" in answer.get("text", "")
     assert letter_states(database) == ["pending"]
     assert count_rows(database, "outbox", "kind = 'notice'") == 0
     assert count_rows(database, "conversations") == 0
@@ -447,8 +448,8 @@ async def test_reject_with_a_typed_reason_refuses_links_in_it(
     await coordinator.expect("It contains a link")
     await coordinator.send("Please write about <hope> & your day, not about the news.")
     await coordinator.expect("Rejected. The writer will be told why.")
-    notice = await member.expect("반려되었어요")
-    assert "다른 이유예요" in notice.text
+    notice = await member.expect("승인되지 않았어요")
+    assert "기타" in notice.text
     assert "Please write about <hope> & your day, not about the news." in notice.text
     assert rejected_calls(sandbox) == []
 
@@ -500,7 +501,7 @@ async def test_a_failed_send_loses_no_letter(
     await bot.runtime.letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
     sandbox.add_fault(Fault.server_error(502), "sendDocument")
     await courier.send("/bundle")
-    await courier.expect("I could not send the bundle")
+    await courier.expect("We could not send the bundle")
     assert letter_states(database) == ["approved"]
     assert count_rows(database, "letters", "bundle_id IS NOT NULL") == 0
     sandbox.clear_faults()
@@ -534,7 +535,7 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     clock.advance(days=3)
     await courier.send("/bundles")
     listing = await courier.expect("Bundle 1: 2 letters")
-    await courier.click(listing, "Mark bundle 1 delivered")
+    await courier.click(listing, "Mark bundle 1 handed over")
     when = await courier.expect("When did you hand over bundle 1")
     await courier.click(when, "Another day")
     await courier.expect("Type the day you handed it over as YYYY-MM-DD")
@@ -546,8 +547,8 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     confirm = await courier.expect("Bundle 1 was handed over on November 23, 2026?")
     await courier.click(confirm, "Yes, confirm")
     await courier.expect("2 writers are being told")
-    told = await korean.expect("전달했어요")
-    assert "2026년 11월 23일에 전달했어요" in told.text
+    told = await korean.expect("전달되었어요")
+    assert "2026년 11월 23일에 전달되었어요" in told.text
     told = await english.expect("was handed over on November 23, 2026")
     # A second confirmation (a double press, or a forged one) tells nobody again.
     query = await courier.press(confirm, "bun:on:1:2026-11-24")
@@ -600,3 +601,36 @@ async def test_the_write_deep_link_opens_the_flow_after_consent(
     await newcomer.send("/start write")
     await newcomer.expect("두 병사에게 보내는 편지")
     assert rejected_calls(sandbox) == []
+
+
+# -- words a writer trusts (issue 16) ------------------------------------------------------
+
+
+async def test_counts_in_letter_problems_agree_with_the_number(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, 831, "en", subscribe=False)
+    await member.send("/write")
+    await member.expect("A letter to the two soldiers")
+    await member.send("A")
+    refusal = await member.expect("We cannot take this letter yet")
+    assert "It has 1 character;" in refusal.text and "1 characters" not in refusal.text
+
+
+async def test_stopping_a_letter_half_written_says_it_was_not_sent(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, 832, "ko", subscribe=False)
+    await member.send("/write")
+    await member.expect("두 병사에게 보내는 편지")
+    await member.send("/cancel")
+    await member.expect("편지는 보내지 않았어요")
+
+
+async def test_a_coordinator_trying_bundle_is_told_that_couriers_make_bundles(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/bundle")
+    refusal = await coordinator.expect("Sorry, only")
+    assert "only couriers can do that" in refusal.text

@@ -61,9 +61,9 @@ async def test_a_whole_journey_at_debug_logs_nothing_personal(
     await courier.send("/bundle")
     await courier.expect(lambda m: m.kind == "document")
     await courier.send("/bundles")
-    await courier.click(await courier.expect("Bundle 1"), "Mark bundle 1 delivered")
+    await courier.click(await courier.expect("Bundle 1"), "Mark bundle 1 handed over")
     await courier.click(await courier.expect("When did you hand over"), "Today")
-    await writer.expect("전달했어요")
+    await writer.expect("전달되었어요")
 
     await coordinator.send("/announce")
     await coordinator.send("/skip")

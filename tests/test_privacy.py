@@ -87,6 +87,20 @@ async def test_mydata_sends_everything_kept_as_a_json_file(
     assert rejected_calls(sandbox) == []
 
 
+async def test_mydata_explains_each_field_in_the_members_language(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    member = await member_who_joined(sandbox, MEMBER_ID, "ko")
+    await member.send("/mydata")
+    document = await member.expect(lambda m: m.kind == "document")
+    data = json.loads(sandbox.file(document.file_id or "").data)
+    described = data["field_descriptions"]
+    assert "Everything" not in data["about"] and "편지" in data["about"]
+    for key in (*data["member"], "member", "letters", "exported_at"):
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in described[key]), key
+    assert "전화번호가 아니에요" in described["user_id"]
+
+
 async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     bot: RunningBot, sandbox: FakeBotApi, database: Path
 ) -> None:
@@ -102,6 +116,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
 
     await member.send("/forget")
     question = await member.expect("되돌릴 수 없어요")
+    assert "아직 전달되지 않은 편지는 두 병사에게 끝내 전해지지 않아요" in question.text
     await member.click(question, "그대로 두기")
     await member.expect("아무것도 지우지 않았어요")
     assert await bot.runtime.members.get(MEMBER_ID) is not None
@@ -110,6 +125,7 @@ async def test_forget_asks_first_then_leaves_no_trace_in_the_file_or_its_wal(
     await member.click(await member.expect("되돌릴 수 없어요"), "모두 지우기")
     done = await member.expect("모두 지웠어요")
     assert "1통은 이미 병사들에게 전하려고 인쇄되었어요" in done.text
+    assert "휴대전화에 그대로 남아 있어요" in done.text  # the chat itself is not erased
 
     assert await bot.runtime.members.get(MEMBER_ID) is None
     assert traces(file_bytes(database), MEMBER_ID, LETTER) == []
@@ -291,11 +307,11 @@ async def test_a_forged_erase_from_a_stranger_changes_nothing_and_rewrites_nothi
     await member_who_joined(sandbox, 8101, "en")
     stranger = sandbox.user(8102, language_code="en")
     await stranger.send("/forget")
-    screen = await stranger.expect("I keep nothing about you")
+    screen = await stranger.expect("We keep nothing about you")
     before = main_file_bytes(database)
     for _ in range(3):  # a forged confirmation for themselves: there is nothing to erase
         await stranger.press(screen, ForgetAnswer(8102, 1).pack())
-        await stranger.expect("I keep nothing about you")
+        await stranger.expect("We keep nothing about you")
     for _ in range(3):  # and one for a member: not theirs to press
         query = await stranger.press(screen, ForgetAnswer(8101, 1).pack())
         assert "expired" in (await sandbox.wait_for_callback_answer(query)).get("text", "")

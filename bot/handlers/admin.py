@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from babel.dates import format_date
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -19,8 +21,8 @@ from bot.handlers.common import (
     timezone_of,
 )
 from bot.handlers.menus import set_personal_menu
-from bot.i18n import Html, Texts
-from bot.models import Role
+from bot.i18n import N_, Html, Texts
+from bot.models import AuditEntry, Role
 from bot.runtime import Runtime
 from bot.services.roles import Permission, RoleChange
 
@@ -71,7 +73,7 @@ class Admin:
             await reply(
                 update,
                 texts(
-                    "Nothing changed: {user_id} is not a member, or already is in that state.",
+                    "Nothing changed: {user_id} is not a member, or is already in that state.",
                     user_id=target,
                 ),
             )
@@ -104,7 +106,7 @@ class Admin:
         change = self.runtime.roles.grant if grant else self.runtime.roles.revoke
         outcome = await change(user.id, target_id, role)
         if outcome is RoleChange.REFUSED:  # the guard ran, but roles may change in between
-            await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))
+            await reply(update, texts("Sorry, only admins can do that."))
             return
         if outcome is RoleChange.DONE:
             await self._refresh_menu(context, target_id)
@@ -136,17 +138,7 @@ class Admin:
             await reply(update, texts("The audit log is empty."))
             return
         lines = [texts("<b>Recent privileged actions</b>")]
-        lines += [
-            texts(
-                "{when}: {actor} {action} {target} {detail}",
-                when=texts.datetime_in(from_epoch(e.at), zone),
-                actor=e.actor_id,
-                action=e.action,
-                target=e.target_id if e.target_id is not None else "",
-                detail=e.detail,
-            )
-            for e in entries
-        ]
+        lines += [audit_line(texts, entry, zone) for entry in entries]
         await reply(update, Html("\n".join(lines)))
 
     async def _refresh_menu(self, context: Context, target_id: int) -> None:
@@ -168,7 +160,7 @@ def _parse(args: list[str]) -> tuple[int, Role] | None:
 
 def _usage(texts: Texts, command: str) -> Html:
     return texts(
-        "Usage: /{command} USER_ID coordinator|courier|translator. The person can see their id "
+        "Usage: /{command} USER_ID coordinator|courier|translator. The person can see their ID "
         "with /whoami.",
         command=command,
     )
@@ -181,7 +173,78 @@ def _outcome_text(
     if grant and outcome is RoleChange.DONE:
         return texts("{user_id} is now a {role}.", user_id=target_id, role=role_name)
     if grant:
-        return texts("{user_id} already is a {role}.", user_id=target_id, role=role_name)
+        return texts("{user_id} is already a {role}.", user_id=target_id, role=role_name)
     if outcome is RoleChange.DONE:
         return texts("{user_id} is no longer a {role}.", user_id=target_id, role=role_name)
     return texts("{user_id} was not a {role}.", user_id=target_id, role=role_name)
+
+
+# /audit in words: one sentence per action the bot records. {actor} and {target} are numeric
+# Telegram IDs, {number} the letter or bundle the detail names, {what} a translated word.
+_AUDIT_SENTENCES = {
+    "grant": N_("{when}: {actor} gave {target} the role of {what}"),
+    "revoke": N_("{when}: {actor} took the role of {what} from {target}"),
+    "block": N_("{when}: {actor} blocked member {target}"),
+    "unblock": N_("{when}: {actor} unblocked member {target}"),
+    "refused": N_("{when}: {actor} was refused: {what}"),
+    "letter_approved": N_("{when}: {actor} approved letter {number}"),
+    "letter_rejected": N_("{when}: {actor} did not approve letter {number}"),
+    "bundle_made": N_("{when}: {actor} made bundle {number}"),
+    "bundle_delivered": N_("{when}: {actor} recorded bundle {number} as handed over on {what}"),
+    "approval_requested": N_("{when}: {actor} asked a second coordinator to approve {what}"),
+    "approval_granted": N_("{when}: {actor} approved {what} by {target}"),
+    "approval_refused": N_("{when}: {actor} refused {what} by {target}"),
+}
+_PERMISSION_NAMES = {
+    Permission.POST_UPDATES.value: N_("posting an update"),
+    Permission.ANNOUNCE.value: N_("sending an announcement"),
+    Permission.REVIEW_LETTERS.value: N_("reviewing letters"),
+    Permission.SEE_STATS.value: N_("reading statistics"),
+    Permission.MAKE_BUNDLES.value: N_("making a bundle"),
+    Permission.MANAGE_ROLES.value: N_("granting or revoking roles"),
+    Permission.BLOCK_MEMBERS.value: N_("blocking members"),
+    Permission.READ_AUDIT.value: N_("reading the audit log"),
+}
+_KIND_NAMES = {"update": N_("an update"), "announcement": N_("an announcement")}
+
+
+def audit_line(texts: Texts, entry: AuditEntry, zone: str) -> Html:
+    """One audit entry as a sentence with a Babel date; unknown actions as they are stored."""
+    when = texts.datetime_in(from_epoch(entry.at), zone)
+    template = _AUDIT_SENTENCES.get(entry.action)
+    words = entry.detail.split()
+    number = next((word for word in words if word.isdigit()), "")
+    if template is None:
+        return texts(
+            "{when}: {actor} {action} {target} {detail}",
+            when=when,
+            actor=entry.actor_id,
+            action=entry.action,
+            target=entry.target_id if entry.target_id is not None else "",
+            detail=entry.detail,
+        )
+    return texts(
+        template,
+        when=when,
+        actor=entry.actor_id,
+        target=entry.target_id if entry.target_id is not None else "",
+        number=number,
+        what=_audit_what(texts, entry.action, words),
+    )
+
+
+def _audit_what(texts: Texts, action: str, words: list[str]) -> str:
+    last = words[-1] if words else ""
+    if action in {"grant", "revoke"} and last in {role.value for role in ROLE_NAMES}:
+        return texts.plain(ROLE_NAMES[Role(last)])
+    if action == "refused" and last in _PERMISSION_NAMES:
+        return texts.plain(_PERMISSION_NAMES[last])
+    if action.startswith("approval_") and last in _KIND_NAMES:
+        return texts.plain(_KIND_NAMES[last])
+    if action == "bundle_delivered":
+        try:
+            day = date.fromisoformat(last)
+        except ValueError:
+            return last
+        return format_date(day, "long", locale=texts.locale)
+    return last

@@ -46,8 +46,8 @@ FLOW = "announce"
 PROGRESS_INTERVAL = 3.0  # seconds between edits of a progress message
 _AUDIENCE_LABELS = {
     Audience.ALL: N_("Everyone"),
-    Audience.KOREAN: N_("Korean speakers"),
-    Audience.ENGLISH: N_("English speakers"),
+    Audience.KOREAN: N_("Members reading Korean"),
+    Audience.ENGLISH: N_("Members reading English"),
 }
 _MODE_NAMES = {
     "instant": N_("at once"),
@@ -237,7 +237,7 @@ class Announcements:
         else:
             title = texts("<b>Announcement sent.</b>")
         numbers = texts(
-            "Sent: {sent} · blocked the bot: {blocked} · failed: {failed} · left: {left} "
+            "Sent: {sent} · blocked the bot: {blocked} · failed: {failed} · remaining: {left} "
             "(of {total})",
             sent=texts.number(counts.get("sent", 0)),
             blocked=texts.number(counts.get("blocked", 0)),
@@ -273,7 +273,7 @@ class Announcements:
         lines += [
             texts(
                 "{language}, {mode}: {count}",
-                language=language,
+                language=texts.language_name(language),
                 mode=texts(_MODE_NAMES[mode]),
                 count=texts.number(count),
             )
@@ -281,19 +281,32 @@ class Announcements:
         ] or [texts("No subscribers yet.")]
         lines += ["", texts("<b>Recent broadcasts</b>")]
         recent = await self.runtime.broadcasts.recent(5)
-        lines += [
-            texts(
-                "{when}: {kind}, sent {sent} of {total}",
-                when=texts.datetime_in(from_epoch(b.created_at), zone),
-                kind=texts("update") if b.kind == "update" else texts("announcement"),
-                sent=texts.number(b.counts.get("sent", 0)),
-                total=texts.number(b.recipients),
-            )
-            for b in recent
-        ] or [texts("Nothing has been sent yet.")]
+        lines += [_broadcast_line(texts, b, zone) for b in recent] or [
+            texts("Nothing has been sent yet.")
+        ]
         lines += [
             "",
             texts("<b>Letters</b>"),
             to_translate_line(texts, await self.runtime.letters.to_translate_count()),
         ]
         await reply(update, Html("\n".join(lines)))
+
+
+def _broadcast_line(texts: Texts, broadcast: BroadcastSummary, zone: str) -> Html:
+    """One recent broadcast: when, what, how many got it at once and in summaries."""
+    when = texts.datetime_in(from_epoch(broadcast.created_at), zone)
+    sent, total = broadcast.counts.get("sent", 0), broadcast.recipients
+    if broadcast.kind != "update":
+        return texts(
+            "{when}: announcement, sent {sent} of {total}",
+            when=when,
+            sent=texts.number(sent),
+            total=texts.number(total),
+        )
+    return texts(
+        "{when}: update, sent at once {sent} of {total}; in summaries: {summaries}",
+        when=when,
+        sent=texts.number(sent),
+        total=texts.number(total),
+        summaries=texts.number(broadcast.digest_recipients),
+    )

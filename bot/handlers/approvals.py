@@ -16,6 +16,8 @@ from bot.handlers.common import (
     requires,
     texts_for,
 )
+from bot.handlers.updates import summary_readers_text
+from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT, DecisionOutcome
 from bot.services.roles import Permission
@@ -60,11 +62,10 @@ class Approvals:
         if request is not None and request.kind == KIND_ANNOUNCEMENT and decision.broadcast_id:
             await self.announcements.show_progress(chat, texts, decision.broadcast_id)
             return
-        await reply(
-            update,
-            texts.ngettext(
-                "Approved and published. It is on its way to {count} subscriber.",
-                "Approved and published. It is on its way to {count} subscribers.",
-                decision.recipients,
-            ),
+        sent = texts.ngettext(
+            "Approved and published. It is on its way to {count} subscriber.",
+            "Approved and published. It is on its way to {count} subscribers.",
+            decision.recipients,
         )
+        later = summary_readers_text(texts, decision.summary_readers)
+        await reply(update, Html(f"{sent} {later}".rstrip()))

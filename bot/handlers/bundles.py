@@ -83,7 +83,7 @@ class Bundles:
             await reply(
                 update,
                 texts(
-                    "I cannot make the PDF: the server has no font that can print Korean. "
+                    "We cannot make the PDF: the server has no font that can print Korean. "
                     "Please ask the administrator to install fonts-nanum or set BUNDLE_FONT. "
                     "No letter was marked as printed."
                 ),
@@ -110,7 +110,7 @@ class Bundles:
             await reply(
                 update,
                 texts(
-                    "I could not send the bundle, so no letter was marked as printed. Please "
+                    "We could not send the bundle, so no letter was marked as printed. Please "
                     "try /bundle again in a moment."
                 ),
             )
@@ -158,7 +158,7 @@ class Bundles:
         for bundle in bundles:
             lines.append(_bundle_line(texts, bundle, zone))
             if bundle.delivered_on is None:
-                label = plain_label(texts("Mark bundle {number} delivered", number=bundle.id))
+                label = plain_label(texts("Mark bundle {number} handed over", number=bundle.id))
                 buttons.append([(label, BundlePick(bundle.id).pack())])
                 again = plain_label(texts("Send bundle {number} again", number=bundle.id))
                 buttons.append([(again, BundleAgain(bundle.id).pack())])
@@ -235,7 +235,7 @@ class Bundles:
             update,
             texts(
                 "Type the day you handed it over as YYYY-MM-DD, for example {example}. "
-                "/cancel stops.",
+                "Send /cancel to stop.",
                 example=today.isoformat(),
             ),
         )

@@ -12,7 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
-from bot.i18n import N_, Html, Texts
+from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation, Member, Role
 from bot.runtime import Runtime
 from bot.services.roles import Permission, Standing
@@ -140,12 +140,13 @@ async def consented_member(runtime: Runtime, update: Update, texts: Texts) -> Me
     if update.callback_query is not None:
         await answer(
             update.callback_query,
-            texts.plain("Please send /start first: I need your consent before I keep anything."),
+            texts.plain("Please send /start first: we need your consent before we keep anything."),
             alert=True,
         )
     else:
         await reply(
-            update, texts("Please send /start first: I need your consent before I keep anything.")
+            update,
+            texts("Please send /start first: we need your consent before we keep anything."),
         )
     return None
 
@@ -167,24 +168,32 @@ def requires(runtime: Runtime, permission: Permission) -> Callable[[Callback], C
                 return
             if user is not None:
                 await runtime.roles.record_refusal(user.id, permission.value)
-            await refuse(runtime, update)
+            await refuse(runtime, update, permission)
 
         return guarded
 
     return decorate
 
 
-async def refuse(runtime: Runtime, update: Update) -> None:
-    """Tell a user, in their language, that this is not theirs to do."""
+# The refusal names the role the command needs (a coordinator trying /bundle is told that
+# couriers make bundles, not that "coordinators, couriers or admins" may).
+_REFUSALS = {
+    Permission.MAKE_BUNDLES: N_("Sorry, only couriers can do that."),
+    Permission.MANAGE_ROLES: N_("Sorry, only admins can do that."),
+    Permission.BLOCK_MEMBERS: N_("Sorry, only admins can do that."),
+    Permission.READ_AUDIT: N_("Sorry, only admins can do that."),
+}
+_COORDINATORS_ONLY = N_("Sorry, only coordinators can do that.")
+
+
+async def refuse(runtime: Runtime, update: Update, permission: Permission) -> None:
+    """Tell a user, in their language, that this is not theirs to do, and whose it is."""
     texts = await texts_for(runtime, update)
+    refusal = texts.plain(_REFUSALS.get(permission, _COORDINATORS_ONLY))
     if update.callback_query is not None:
-        await answer(
-            update.callback_query,
-            texts.plain("Sorry, only coordinators, couriers or admins can do that."),
-            alert=True,
-        )
+        await answer(update.callback_query, refusal, alert=True)
     else:
-        await reply(update, texts("Sorry, only coordinators, couriers or admins can do that."))
+        await reply(update, escape(refusal))
 
 
 async def timezone_of(runtime: Runtime, user_id: int) -> str:

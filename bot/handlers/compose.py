@@ -91,11 +91,13 @@ class BilingualComposer:
             if problem is TextProblem.TOO_LONG:
                 await reply(
                     update,
-                    texts(
+                    texts.ngettext(
+                        "That is {count} character; the limit is {limit}. Please shorten it and "
+                        "send it again.",
                         "That is {count} characters; the limit is {limit}. Please shorten it and "
                         "send it again.",
-                        count=len(text),
-                        limit=text_limit(with_photo=False),
+                        len(text),
+                        limit=texts.number(text_limit(with_photo=False)),
                     ),
                 )
                 return

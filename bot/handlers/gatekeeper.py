@@ -58,7 +58,7 @@ class Gatekeeper:
             await reply(
                 update,
                 texts(
-                    "You are sending messages very fast, so I will not "
+                    "You are sending messages very fast, so we will not "
                     "answer for a minute. Please wait a little."
                 ),
             )
@@ -73,6 +73,8 @@ class Gatekeeper:
             if update.callback_query is not None:
                 await update.callback_query.answer()
             raise ApplicationHandlerStop
+        if member is not None:
+            await self.runtime.members.seen(member)  # retention counts from any interaction
 
     async def _outside_private_chat(self, update: Update, context: Context) -> None:
         """Groups, supergroups, channels: at most one sentence pointing to a private chat.

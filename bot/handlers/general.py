@@ -25,8 +25,8 @@ from bot.handlers.common import (
     standing_of,
     texts_for,
 )
+from bot.handlers.letters import WRITE
 from bot.handlers.menus import commands_for
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.conversations import EXPIRED
@@ -63,7 +63,7 @@ class General:
         """/help: the commands this user may use, in their language."""
         texts = await texts_for(self.runtime, update)
         standing = await standing_of(self.runtime, update)
-        lines: list[str] = [texts("<b>What I can do</b>")]
+        lines: list[str] = [texts("<b>What this bot can do</b>")]
         lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
         await reply(update, Html("\n".join(lines)))
 
@@ -78,11 +78,13 @@ class General:
         names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
         member = await self.runtime.members.get(user.id)
         lines = [
-            texts("Your Telegram id: <code>{user_id}</code>", user_id=user.id),
+            texts("Your Telegram ID: <code>{user_id}</code>", user_id=user.id),
             texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
         ]
         if member is not None:
-            lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+            lines.append(
+                texts("Language: {language}", language=texts.language_name(member.language))
+            )
             lines.append(
                 texts("Subscribed: yes") if member.subscribed else texts("Subscribed: no")
             )
@@ -94,11 +96,16 @@ class General:
         if user is None:
             return
         texts = await texts_for(self.runtime, update)
+        current = await self.runtime.conversations.current(user.id)
         if await self.runtime.conversations.leave(user.id):
+            if current is not None and current.flow == WRITE:
+                # Someone who stops mid-letter must not wonder whether it went out.
+                await reply(update, texts("Cancelled. Your letter was not sent."))
+                return
             await reply(update, texts("Stopped. Nothing else was changed."))
         else:
             await reply(
-                update, texts("There is nothing to stop. Send /help to see what I can do.")
+                update, texts("There is nothing to stop. Send /help to see what this bot can do.")
             )
 
     async def on_message(self, update: Update, context: Context) -> None:
@@ -120,7 +127,8 @@ class General:
         else:
             texts = await texts_for(self.runtime, update)
             await reply(
-                update, texts("I am not sure what you mean. Send /help to see what I can do.")
+                update,
+                texts("We are not sure what you mean. Send /help to see what this bot can do."),
             )
 
     async def unknown_button(self, update: Update, context: Context) -> None:
@@ -133,7 +141,9 @@ class General:
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""
         texts = await texts_for(self.runtime, update)
-        await reply(update, texts("I don't know that command. Send /help to see what I can do."))
+        await reply(
+            update, texts("We don't know that command. Send /help to see what this bot can do.")
+        )
 
     async def not_text(self, update: Update, context: Context) -> None:
         """Photos, files, voice, stickers: refused politely; nothing is downloaded or kept."""
@@ -141,7 +151,7 @@ class General:
         await reply(
             update,
             texts(
-                "I can only read text messages. For your safety, please do not "
+                "We can only read text messages. For your safety, please do not "
                 "send photos, files or voice messages here."
             ),
         )

@@ -80,10 +80,6 @@ PEN_NAME_SUGGESTIONS = (
 )
 _PROBLEMS = {
     LetterProblem.EMPTY: N_("There is no text in it."),
-    LetterProblem.TOO_SHORT: N_("It has {actual} characters; at least {limit} are needed."),
-    LetterProblem.TOO_LONG: N_("It has {actual} characters; at most {limit} are allowed."),
-    LetterProblem.TOO_MANY_WORDS: N_("It has {actual} words; at most {limit} are allowed."),
-    LetterProblem.TOO_MANY_LINES: N_("It has {actual} lines; at most {limit} are allowed."),
     LetterProblem.LINK: N_("It contains a link: “{fragment}”. Links are not allowed."),
     LetterProblem.MENTION: N_(
         "It contains a Telegram username: “{fragment}”. Usernames are not allowed."
@@ -94,12 +90,6 @@ _PROBLEMS = {
     LetterProblem.PHONE: N_(
         "It contains what looks like a phone number: “{fragment}”. Contact details are not "
         "allowed."
-    ),
-    LetterProblem.PEN_NAME_TOO_SHORT: N_(
-        "It has {actual} characters; a pen name needs at least {limit}."
-    ),
-    LetterProblem.PEN_NAME_TOO_LONG: N_(
-        "It has {actual} characters; a pen name can have at most {limit}."
     ),
     LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
     LetterProblem.PEN_NAME_INVISIBLE: N_(
@@ -175,10 +165,10 @@ class Letters:
             ),
             texts("• text only: no photos, files or stickers;"),
             texts(
-                "• no real names (neither yours nor theirs), no places, no phone numbers, "
-                "e-mail addresses, usernames or links;"
+                "• no real names (neither yours nor theirs), no hometowns or places where anyone "
+                "lives, no phone numbers, e-mail addresses, usernames or links;"
             ),
-            texts("• nothing about military matters;"),
+            texts("• nothing about military or political matters;"),
             texts(
                 "• the soldiers read Korean: a letter in another language is translated by a "
                 "volunteer, and both the translation and your words are printed;"
@@ -199,7 +189,7 @@ class Letters:
             "send {count} letters a day.",
             self.letters.per_day,
         )
-        ask = texts("Now send your letter as one message. /cancel stops.")
+        ask = texts("Now send your letter as one message. Send /cancel to stop.")
         return Html("\n\n".join([title, "\n".join(rules), pen_name, ask]))
 
     async def on_write_step(
@@ -214,7 +204,7 @@ class Letters:
             await reply(
                 update,
                 texts(
-                    "A letter can only be text: I do not keep photos, files or stickers. "
+                    "A letter can only be text: we do not keep photos, files or stickers. "
                     "Please type it as a message."
                 ),
             )
@@ -236,7 +226,7 @@ class Letters:
                 update,
                 problem_report(
                     texts,
-                    texts("I cannot take this letter yet:"),
+                    texts("We cannot take this letter yet:"),
                     check.problems,
                     texts("Please correct it and send the whole letter again, or /cancel."),
                 ),
@@ -300,7 +290,7 @@ class Letters:
                 update,
                 problem_report(
                     texts,
-                    texts("I cannot use this pen name:"),
+                    texts("We cannot use this pen name:"),
                     check.problems,
                     texts("Please send another one, or choose one of the suggestions."),
                 ),
@@ -415,7 +405,7 @@ class Letters:
             await reply(
                 update,
                 texts(
-                    "Thank you! Your letter is waiting for review. I will tell you when it is "
+                    "Thank you! Your letter is waiting for review. We will tell you when it is "
                     "approved and when it is handed over. /letters shows where it is."
                 ),
             )
@@ -554,7 +544,7 @@ async def still_may(runtime: Runtime, update: Update, permission: Permission) ->
     user = update.effective_user
     if user is not None:
         await runtime.roles.record_refusal(user.id, permission.value)
-    await refuse(runtime, update)
+    await refuse(runtime, update, permission)
     return False
 
 
@@ -571,14 +561,60 @@ def problem_report(
 ) -> Html:
     lines = [header]
     for problem in problems:
-        reason = texts(
-            _PROBLEMS[problem.code],
-            limit=texts.number(problem.limit or 0),
-            actual=texts.number(problem.actual or 0),
-            fragment=problem.fragment or "",
+        reason = _counted_problem(texts, problem) or texts(
+            _PROBLEMS[problem.code], fragment=problem.fragment or ""
         )
         lines.append(Html(f"• {reason}"))
     return Html("\n".join([*lines, footer]))
+
+
+def _counted_problem(texts: Texts, problem: Problem) -> Html | None:
+    """A problem with a count, worded for that count ("1 character", "2 characters")."""
+    count, limit = problem.actual or 0, texts.number(problem.limit or 0)
+    code = problem.code
+    if code is LetterProblem.TOO_SHORT:
+        return texts.ngettext(
+            "It has {count} character; the minimum is {limit}.",
+            "It has {count} characters; the minimum is {limit}.",
+            count,
+            limit=limit,
+        )
+    if code is LetterProblem.TOO_LONG:
+        return texts.ngettext(
+            "It has {count} character; the maximum is {limit}.",
+            "It has {count} characters; the maximum is {limit}.",
+            count,
+            limit=limit,
+        )
+    if code is LetterProblem.TOO_MANY_WORDS:
+        return texts.ngettext(
+            "It has {count} word; the maximum is {limit}.",
+            "It has {count} words; the maximum is {limit}.",
+            count,
+            limit=limit,
+        )
+    if code is LetterProblem.TOO_MANY_LINES:
+        return texts.ngettext(
+            "It has {count} line; the maximum is {limit}.",
+            "It has {count} lines; the maximum is {limit}.",
+            count,
+            limit=limit,
+        )
+    if code is LetterProblem.PEN_NAME_TOO_SHORT:
+        return texts.ngettext(
+            "It has {count} character; a pen name needs at least {limit}.",
+            "It has {count} characters; a pen name needs at least {limit}.",
+            count,
+            limit=limit,
+        )
+    if code is LetterProblem.PEN_NAME_TOO_LONG:
+        return texts.ngettext(
+            "It has {count} character; a pen name can have at most {limit}.",
+            "It has {count} characters; a pen name can have at most {limit}.",
+            count,
+            limit=limit,
+        )
+    return None
 
 
 def _letter_preview(texts: Texts, data: dict[str, object]) -> Html:

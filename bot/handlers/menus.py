@@ -24,7 +24,7 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("privacy", N_("What we keep and why")),
     ("mydata", N_("Get a copy of your data")),
     ("forget", N_("Erase everything about you")),
-    ("whoami", N_("Your id and roles")),
+    ("whoami", N_("Your Telegram ID and roles")),
     ("help", N_("What this bot can do")),
     ("cancel", N_("Stop what you are doing")),
 )
@@ -39,7 +39,7 @@ TRANSLATOR_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 COURIER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("bundle", N_("Make a printable bundle of approved letters")),
-    ("bundles", N_("Bundles and delivery confirmation")),
+    ("bundles", N_("Bundles and hand-over confirmation")),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("grant", N_("Give someone a role")),

@@ -40,12 +40,12 @@ class Privacy:
             return
         texts = await texts_for(self.runtime, update)
         if await self.runtime.members.get(user.id) is None:
-            await reply(update, texts("I keep nothing about you."))
+            await reply(update, texts("We keep nothing about you."))
             return
-        document = await self.runtime.privacy.export_json(user.id)
+        document = await self.runtime.privacy.export_json(user.id, texts)
         await chat.send_document(
             InputFile(document, filename="pyeonji-my-data.json"),
-            caption=texts("Everything I keep about you. Keep this file somewhere safe."),
+            caption=texts("Everything we keep about you. Keep this file somewhere safe."),
         )
 
     async def forget(self, update: Update, context: Context) -> None:
@@ -55,14 +55,14 @@ class Privacy:
             return
         texts = await texts_for(self.runtime, update)
         if await self.runtime.members.get(user.id) is None:
-            await reply(update, texts("I keep nothing about you."))
+            await reply(update, texts("We keep nothing about you."))
             return
         await reply(
             update,
             texts(
-                "This erases everything I keep about you: your settings, your subscription "
-                "and all your letters, including ones not yet delivered. It cannot be undone. "
-                "Erase everything?"
+                "This erases everything we keep about you: your settings, your subscription "
+                "and all your letters. Letters not yet handed over will never reach the "
+                "soldiers. It cannot be undone. Erase everything?"
             ),
             keyboard(
                 [
@@ -94,11 +94,12 @@ class Privacy:
         await answer(query)
         await close_buttons(query)
         if erasure is None:  # not a member, or already erased: nothing is done
-            await reply(update, texts("I keep nothing about you."))
+            await reply(update, texts("We keep nothing about you."))
             return
         lines = [
             texts(
-                "Everything I kept about you is erased. Send /start if you ever want to come back."
+                "Everything we kept about you is erased. Send /start if you ever want to come "
+                "back."
             )
         ]
         if not erasure.complete:
@@ -118,6 +119,14 @@ class Privacy:
                     erasure.printed_letters,
                 )
             )
+        # Erasing our data does not remove this chat from the phone; someone who fears a phone
+        # check must know that, and how to delete it.
+        lines.append(
+            texts(
+                "This chat stays on your phone until you delete it: in Telegram, press and "
+                "hold the chat (or open its menu) and choose Delete chat."
+            )
+        )
         await reply(update, Html("\n\n".join(lines)))
 
     async def policy(self, update: Update, context: Context) -> None:
@@ -128,25 +137,25 @@ class Privacy:
     def policy_text(self, texts: Texts) -> Html:
         config = self.runtime.config
         what = texts(
-            "<b>What we keep.</b> Your numeric Telegram id, your language, your subscription "
-            "and delivery settings, including your time zone (which hints where you live), "
-            "and the letters you write with their pen names. We never keep your name, "
-            "username, phone number or photos."
+            "<b>What we keep.</b> Your Telegram ID (a number every Telegram account has; it is "
+            "not your phone number), your language, your subscription and update settings, "
+            "including your time zone (which hints where you live), and the letters you write "
+            "with their pen names. We never keep your name, username, phone number or photos."
         )
         why = texts(
-            "<b>Why.</b> Only to send you updates on the case and to pass your letters to the "
-            "two soldiers."
+            "<b>Why we keep it.</b> Only to send you news of the two soldiers and to pass your "
+            "letters to them."
         )
         who = texts(
             "<b>Who sees it.</b> Coordinators read letters to check them, without seeing who "
             "wrote them. The server keeps the link between you and your letters, never shown "
             "to coordinators, so it can tell you when a letter is handed over. A courier "
-            "prints approved letters with their pen names only. The soldiers' guards may read "
-            "the letters too."
+            "prints approved letters with their pen names only. The Ukrainian authorities "
+            "holding the soldiers can read the letters too."
         )
         how_long = texts(
-            "<b>How long.</b> Delivered and rejected letters are deleted after {days} days. "
-            "Members who have been inactive for {inactive} days are deleted.",
+            "<b>How long.</b> Letters handed over or not approved are deleted after {days} days. "
+            "If you do not use the bot for {inactive} days, your data is deleted.",
             days=config.letter_retention_days,
             inactive=config.inactive_member_days,
         )

@@ -36,7 +36,6 @@ from bot.handlers.letters import (
     problem_report,
     still_may,
 )
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.handlers.translations import to_translate_line
 from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation
@@ -185,9 +184,9 @@ class Review:
             texts(
                 "Type the reason for the writer in a sentence or two (at most {limit} "
                 "characters, no links or contact details), in {language}: the language the "
-                "writer reads. They will read your words as you write them. /cancel stops.",
+                "writer reads. They will read your words as you write them. Send /cancel to stop.",
                 limit=REJECT_NOTE_MAX_CHARS,
-                language=LANGUAGE_NAMES.get(writer_reads or "", "?"),
+                language=texts.language_name(writer_reads or "ko"),
             ),
         )
 
@@ -211,7 +210,7 @@ class Review:
                 update,
                 problem_report(
                     texts,
-                    texts("I cannot send this reason to the writer:"),
+                    texts("We cannot send this reason to the writer:"),
                     check.problems,
                     texts("Please type it again, or /cancel."),
                 ),
@@ -244,7 +243,7 @@ def _review_text(texts: Texts, item: ReviewItem, zone: str) -> Html:
             item.waiting,
         ),
         texts("Pen name: {pen_name}", pen_name=letter.pen_name),
-        texts("Written in: {language}", language=LANGUAGE_NAMES.get(letter.language, "?")),
+        texts("Written in: {language}", language=texts.language_name(letter.language)),
         texts("Written on: {date}", date=texts.date_in(from_epoch(letter.created_at), zone)),
     ]
     return Html("\n".join(header) + "\n\n" + escape(letter.text))

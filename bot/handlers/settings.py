@@ -29,11 +29,11 @@ from bot.handlers.common import (
     show,
     texts_for,
 )
-from bot.handlers.subscriptions import LANGUAGE_NAMES
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, DeliveryMode, Member
 from bot.runtime import Runtime
 from bot.services.members import COMMON_TIMEZONES, SettingResult
+from bot.services.zones import zone_label
 
 FLOW = "settings"
 _MODE_LABELS = {
@@ -116,8 +116,8 @@ class Settings:
             await reply(
                 update,
                 texts(
-                    "Type the name of your time zone, for example Asia/Seoul, "
-                    "Europe/London or America/New_York. /cancel stops."
+                    "Type a city in the time zone you want, for example Seoul, London or "
+                    "New York. Send /cancel to stop."
                 ),
             )
         elif screen is SettingsScreen.BACK:
@@ -143,8 +143,8 @@ class Settings:
             await reply(
                 update,
                 texts(
-                    "I don't know the time zone “{name}”. Please type a name like Asia/Seoul or "
-                    "Europe/London, or send /cancel.",
+                    "We don't know a time zone for “{name}”. Please type a city such as Seoul "
+                    "or London, or send /cancel.",
                     name=message.text[:64],
                 ),
             )
@@ -172,8 +172,8 @@ class Settings:
         if next_digest is not None:
             when = texts.datetime_in(next_digest, member.timezone)
             lines.append(texts("Next summary: {when}", when=when))
-        lines.append(texts("Time zone: {zone}", zone=member.timezone))
-        lines.append(texts("Language: {language}", language=LANGUAGE_NAMES[member.language]))
+        lines.append(texts("Time zone: {zone}", zone=zone_label(member.timezone, texts.language)))
+        lines.append(texts("Language: {language}", language=texts.language_name(member.language)))
         if not member.subscribed:
             lines.append(texts("You are not subscribed: send /subscribe to get updates."))
         return Html("\n".join(lines))
@@ -204,25 +204,32 @@ class Settings:
             [
                 [mode_button(DeliveryMode.INSTANT), mode_button(DeliveryMode.DAILY)],
                 [mode_button(DeliveryMode.WEEKLY), mode_button(DeliveryMode.PAUSED)],
+                self._schedule_row(member, texts, view),
                 [
                     (
-                        texts.plain("Hour") + ": " + _hour_label(member.digest_hour, texts),
-                        screen(SettingsScreen.HOURS),
-                    ),
-                    (
-                        texts.plain("Day") + ": " + _weekday_label(member.digest_weekday, texts),
-                        screen(SettingsScreen.DAYS),
-                    ),
-                ],
-                [
-                    (
-                        texts.plain("Time zone") + ": " + member.timezone,
+                        texts.plain("Time zone")
+                        + ": "
+                        + zone_label(member.timezone, texts.language),
                         screen(SettingsScreen.ZONES),
                     )
                 ],
                 [(texts.plain("Done"), screen(SettingsScreen.DONE))],
             ]
         )
+
+    @staticmethod
+    def _schedule_row(member: Member, texts: Texts, view: int) -> list[Button]:
+        """The hour, and the weekday only for weekly summaries (daily ones have none)."""
+        hour = _hour_label(member.digest_hour, texts)
+        row: list[Button] = [
+            (texts.plain("Hour") + ": " + hour, SettingsOpen(view, SettingsScreen.HOURS).pack())
+        ]
+        if member.delivery_mode is DeliveryMode.WEEKLY:
+            day = _weekday_label(member.digest_weekday, texts)
+            row.append(
+                (texts.plain("Day") + ": " + day, SettingsOpen(view, SettingsScreen.DAYS).pack())
+            )
+        return row
 
     def _picker(
         self, screen: SettingsScreen, member: Member, texts: Texts, view: int
@@ -236,7 +243,10 @@ class Settings:
         if screen is SettingsScreen.DAYS:
             days = [(_weekday_label(d, texts), SettingsDay(view, d).pack()) for d in range(7)]
             return keyboard([days[0:4], days[4:7], back])
-        zones = [(zone, SettingsZone(view, zone).pack()) for zone in COMMON_TIMEZONES]
+        zones = [
+            (zone_label(zone, texts.language), SettingsZone(view, zone).pack())
+            for zone in COMMON_TIMEZONES
+        ]
         rows = [zones[i : i + 2] for i in range(0, len(zones), 2)]
         other = SettingsOpen(view, SettingsScreen.TYPE_ZONE).pack()
         return keyboard([*rows, [(texts.plain("Other: type it"), other)], back])

@@ -22,12 +22,13 @@ from bot.handlers.common import (
     texts_for,
 )
 from bot.handlers.menus import set_personal_menu
-from bot.i18n import Html, Texts
+from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, Member
 from bot.runtime import Runtime
 
 # Language names are always shown in their own language, so anyone can find theirs.
-LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}  # on buttons, each in its own language
+LANGUAGE_QUESTION = N_("Which language would you like?")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 ONBOARDING = "onboarding"
 
@@ -74,7 +75,7 @@ class Subscriptions:
         await reply(update, texts("Welcome back! Send /help to see what you can do."))
 
     async def on_consent(self, update: Update, context: Context) -> None:
-        """The 'I agree' / 'No, thanks' buttons under the privacy notice."""
+        """The 'I agree' / 'No, I don't agree' buttons under the privacy notice."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
@@ -102,7 +103,7 @@ class Subscriptions:
         await self.runtime.members.consent(member.user_id)
         await reply(
             update,
-            texts("Which language would you like?"),
+            self._language_question(),
             self._language_keyboard(member.language, onboarding=True),
         )
 
@@ -124,7 +125,7 @@ class Subscriptions:
                 "To go on, please press one of the buttons under the privacy notice above: "
                 "“{agree}” or “{decline}”.",
                 agree=texts.plain("I agree"),
-                decline=texts.plain("No, thanks"),
+                decline=texts.plain("No, I don't agree"),
             ),
         )
 
@@ -136,7 +137,7 @@ class Subscriptions:
             return
         await reply(
             update,
-            texts("Which language would you like?"),
+            self._language_question(),
             self._language_keyboard(member.language, onboarding=False),
         )
 
@@ -161,7 +162,10 @@ class Subscriptions:
         await self._refresh_menu(context.bot, member)
         await show(
             query,
-            texts("I will speak {language} with you.", language=LANGUAGE_NAMES[member.language]),
+            texts(
+                "From now on we will write to you in {language}.",
+                language=texts.language_name(member.language),
+            ),
         )
         if button.onboarding:
             await self._after_language(update, context, member, texts)
@@ -264,20 +268,21 @@ class Subscriptions:
             texts("<b>Welcome to Pyeonji (편지).</b>")
             + "\n\n"
             + texts(
-                "Here you can follow the case of the two North Korean soldiers held in "
-                "Ukraine who want to go to South Korea, and write them letters of "
+                "Two North Korean soldiers held in Ukraine have said they want to go to South "
+                "Korea. Here you can follow news of them and write them letters of "
                 "encouragement."
             )
             + "\n\n"
             + texts("<b>Your privacy</b>")
             + "\n"
             + texts(
-                "We keep only your Telegram user id, your language, your settings (including "
-                "your time zone, which hints where you live) and the letters you write: never "
-                "your name, username or phone number. The server keeps which letters are "
-                "yours, so it can tell you when they are handed over; coordinators read "
-                "letters without ever seeing who wrote them. Delivered and rejected letters "
-                "are deleted after {days} days. /mydata sends you a copy of your data and "
+                "We keep only your Telegram ID (a number every Telegram account has, not your "
+                "phone number), your language, your settings (including your time zone, which "
+                "hints where you live) and the letters you write: never your name, username or "
+                "phone number. The server keeps which letters are yours, so it can tell you when "
+                "they are handed over; coordinators read letters without ever seeing who wrote "
+                "them. Letters handed over or not approved are deleted after {days} days. "
+                "/mydata sends you a copy of your data and "
                 "/forget erases it.",
                 days=days,
             )
@@ -291,10 +296,17 @@ class Subscriptions:
             [
                 [
                     (texts.plain("I agree"), ConsentAnswer(1).pack()),
-                    (texts.plain("No, thanks"), ConsentAnswer(0).pack()),
+                    (texts.plain("No, I don't agree"), ConsentAnswer(0).pack()),
                 ]
             ]
         )
+
+    def _language_question(self) -> Html:
+        """Asked in both languages: the member may not read the one Telegram guessed."""
+        questions = [
+            self.runtime.translator.texts(code)(LANGUAGE_QUESTION) for code in LANGUAGE_NAMES
+        ]
+        return Html("\n".join(questions))
 
     @staticmethod
     def _language_keyboard(current: str, *, onboarding: bool) -> InlineKeyboardMarkup:

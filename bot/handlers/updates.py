@@ -65,15 +65,15 @@ class Updates:
             else:
                 await chat.send_message(text)
         count = await self.runtime.broadcasts.instant_subscribers()
+        later = await self.runtime.broadcasts.summary_readers()
+        question = texts.ngettext(
+            "Publish it? It goes at once to {count} subscriber.",
+            "Publish it? It goes at once to {count} subscribers.",
+            count,
+        )
         await reply(
             update,
-            texts.ngettext(
-                "Publish it? It goes at once to {count} subscriber; the others get it in their "
-                "next summary.",
-                "Publish it? It goes at once to {count} subscribers; the others get it in their "
-                "next summary.",
-                count,
-            ),
+            Html(f"{question} {summary_readers_text(texts, later)}".rstrip()),
             keyboard(
                 [
                     [
@@ -116,14 +116,13 @@ class Updates:
         published = await self.runtime.broadcasts.publish_update(
             user_id, draft.text_ko, draft.text_en, draft.photo_file_id
         )
-        await reply(
-            update,
-            texts.ngettext(
-                "Published. It is on its way to {count} subscriber.",
-                "Published. It is on its way to {count} subscribers.",
-                published.recipients,
-            ),
+        sent = texts.ngettext(
+            "Published. It is on its way to {count} subscriber.",
+            "Published. It is on its way to {count} subscribers.",
+            published.recipients,
         )
+        later = summary_readers_text(texts, published.digest_recipients)
+        await reply(update, Html(f"{sent} {later}".rstrip()))
 
     async def latest(self, update: Update, context: Context) -> None:
         """/latest: the last few updates in the member's language."""
@@ -132,8 +131,22 @@ class Updates:
         if not shown:
             await reply(update, texts("No updates have been published yet."))
             return
-        for text in reversed(shown):  # oldest first, so the newest ends up at the bottom
-            await reply(update, Html(text))
+        for text, photo in reversed(shown):  # oldest first, so the newest ends up at the bottom
+            if photo is None:
+                await reply(update, text)
+            elif update.effective_chat is not None:
+                await update.effective_chat.send_photo(photo, caption=text)
+
+
+def summary_readers_text(texts: Texts, count: int) -> Html:
+    """When the members on daily or weekly summaries get a new update (empty if none)."""
+    if count == 0:
+        return Html("")
+    return texts.ngettext(
+        "{count} more gets it in their next summary.",
+        "{count} more get it in their next summary.",
+        count,
+    )
 
 
 def approval_requested_text(texts: Texts, asked: int) -> Html:

@@ -29,6 +29,7 @@ class Decision:
     request: ApprovalRequest | None = None
     broadcast_id: int | None = None
     recipients: int = 0
+    summary_readers: int = 0  # an update's readers who get it in their next summary
 
 
 class ApprovalService:
@@ -92,7 +93,11 @@ class ApprovalService:
                 request.author_id, request.text_ko, request.text_en, request.photo_file_id
             )
             return Decision(
-                DecisionOutcome.SENT, request, published.broadcast_id, published.recipients
+                DecisionOutcome.SENT,
+                request,
+                published.broadcast_id,
+                published.recipients,
+                published.digest_recipients,
             )
         broadcast_id, count = await self._broadcasts.start_announcement(
             request.author_id, Audience(request.audience), request.text_ko, request.text_en

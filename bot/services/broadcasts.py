@@ -11,6 +11,7 @@ from bot.i18n import Html, Translator, escape
 from bot.services.letter_rules import clean_text
 from bot.storage.broadcasts import (
     ANNOUNCEMENT_MODES,
+    SUMMARY_MODES,
     UPDATE_MODES,
     BroadcastRepository,
     BroadcastSummary,
@@ -48,7 +49,8 @@ class TextProblem(StrEnum):
 class Published:
     update_id: int
     broadcast_id: int
-    recipients: int
+    recipients: int  # at once
+    digest_recipients: int  # in their next summary
 
 
 def clean_broadcast_text(text: str | None) -> str | None:
@@ -101,11 +103,11 @@ class BroadcastService:
             language: Payload(self.render_update(draft, language), photo_file_id)
             for language in LANGUAGES
         }
-        update_id, broadcast_id, count = await self._broadcasts.publish_update(
+        update_id, broadcast_id, count, later = await self._broadcasts.publish_update(
             author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now)
         )
         self._wake_sender()
-        return Published(update_id, broadcast_id, count)
+        return Published(update_id, broadcast_id, count, later)
 
     def render_update(self, update: StoredUpdate, language: str) -> Html:
         """An update as a member reads it: header with the date, text, a note if translated."""
@@ -144,6 +146,10 @@ class BroadcastService:
     async def instant_subscribers(self) -> int:
         """How many people get a new update at once."""
         return await self._broadcasts.audience_size(list(LANGUAGES), UPDATE_MODES)
+
+    async def summary_readers(self) -> int:
+        """How many people get a new update in their next daily or weekly summary."""
+        return await self._broadcasts.audience_size(list(LANGUAGES), SUMMARY_MODES)
 
     async def start_announcement(
         self, author_id: int, audience: Audience, text_ko: str | None, text_en: str | None
@@ -188,8 +194,9 @@ class BroadcastService:
     async def subscriber_counts(self) -> list[tuple[str, str, int]]:
         return await self._broadcasts.subscriber_counts()
 
-    async def latest(self, language: str) -> list[Html]:
-        """The last few updates for /latest, newest first, long ones shortened."""
+    async def latest(self, language: str) -> list[tuple[Html, str | None]]:
+        """The last few updates for /latest, newest first, long ones shortened, each with its
+        photo (sent with the text as its caption: captions are short enough, see MAX_CAPTION)."""
         updates = await self._broadcasts.latest_updates(LATEST_COUNT)
         texts = self._translator.texts(language)
         shown = []
@@ -199,8 +206,12 @@ class BroadcastService:
                 _excerpt(update.text_en, texts("…")),
             )
             shown.append(
-                self.render_update(
-                    StoredUpdate(update.id, text_ko, text_en, None, update.published_at), language
+                (
+                    self.render_update(
+                        StoredUpdate(update.id, text_ko, text_en, None, update.published_at),
+                        language,
+                    ),
+                    update.photo_file_id,
                 )
             )
         return shown

@@ -19,6 +19,7 @@ from bot.storage.digests import (
     DigestSchedule,
     PendingUpdates,
 )
+from bot.storage.outbox import Payload
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class DigestComposer:
     def compose(
         self, language: str, timezone: str, mode: DeliveryMode, pending: PendingUpdates
     ) -> Html:
+        """The summary's text: a header, then the updates oldest first, as a story reads."""
         texts = self._translator.texts(language)
         header = _header(texts, mode, pending.total)
         shown = pending.newest[:MAX_ITEMS]
@@ -106,7 +108,8 @@ class DigestComposer:
             text = _assemble(texts, header, [item for item, _ in items], pending.total, shortened)
             if _fits(text):
                 return text
-        # Even short excerpts do not fit: leave out the oldest until they do.
+        # Even short excerpts do not fit: leave out the oldest until they do (the list is
+        # newest first until it is assembled).
         kept = [item for item, _ in items]
         while kept:
             kept.pop()
@@ -134,10 +137,35 @@ class DigestComposer:
                 else texts("<i>Not yet available in English; here it is in Korean.</i>")
             )
             body = Html(f"{body}\n{note}")
+        if update.photo_file_id:
+            sign = texts("<i>📷 With a photo, sent just after this summary.</i>")
+            body = Html(f"{body}\n{sign}")
         return Html(f"<b>{escape(when)}</b>\n{body}"), cut
+
+    def photos(self, language: str, timezone: str, pending: PendingUpdates) -> tuple[Payload, ...]:
+        """The photos of the updates a summary lists, oldest first, each with its date."""
+        texts = self._translator.texts(language)
+        return tuple(
+            Payload(
+                texts(
+                    "📷 Photo from the update of {when}",
+                    when=texts.datetime_in(from_epoch(update.published_at), timezone),
+                ),
+                update.photo_file_id,
+            )
+            for update in pending.oldest_first[:MAX_ITEMS]
+            if update.photo_file_id
+        )
 
 
 def _header(texts: Texts, mode: DeliveryMode, count: int) -> Html:
+    if mode not in DIGEST_MODES:
+        # A member who left summaries gets, once, what their next one would have listed.
+        return texts.ngettext(
+            "<b>Updates you had not received yet: {count}</b>",
+            "<b>Updates you had not received yet: {count}</b>",
+            count,
+        )
     if mode is DeliveryMode.WEEKLY:
         return texts.ngettext(
             "<b>Your weekly summary: {count} new update</b>",
@@ -152,16 +180,18 @@ def _header(texts: Texts, mode: DeliveryMode, count: int) -> Html:
 
 
 def _assemble(texts: Texts, header: Html, items: list[Html], total: int, shortened: bool) -> Html:
-    parts = [header, *items]
+    """`items` newest first; the message lists them oldest first, after a note on any left out."""
+    parts = [header]
     left_out = total - len(items)
     if left_out > 0:
         parts.append(
             texts.ngettext(
-                "…and {count} earlier update not shown here.",
-                "…and {count} earlier updates not shown here.",
+                "{count} earlier update is not shown here.",
+                "{count} earlier updates are not shown here.",
                 left_out,
             )
         )
+    parts += reversed(items)
     if shortened or left_out > 0:
         parts.append(texts("Send /latest to read the latest updates in full."))
     return Html("\n\n".join(parts))
@@ -185,7 +215,9 @@ class _TickState:
 
     now: datetime
     pending: dict[int, PendingUpdates] = field(default_factory=dict)
-    texts: dict[tuple[str, str, DeliveryMode, int], Html] = field(default_factory=dict)
+    texts: dict[tuple[str, str, DeliveryMode, int], tuple[Html, tuple[Payload, ...]]] = field(
+        default_factory=dict
+    )
     next_times: dict[tuple[DeliveryMode, int, int, str], int | None] = field(default_factory=dict)
     newest_id: int | None = None
 
@@ -220,11 +252,23 @@ class DigestService:
         )
 
     async def reschedule(self, user_id: int) -> None:
-        """Recompute the member's next digest after any change to their delivery settings."""
+        """Recompute the member's next digest after any change to their delivery settings.
+
+        Nothing that was due is lost: a member who switches to "at once" gets, once and now,
+        what their next summary would have listed; a paused member keeps it for when they
+        resume (in their next summary, or at once).
+        """
         now = self._clock.now()
         for _ in range(5):  # retried only if the settings change under our feet
             seen = await self._digests.schedule_of(user_id)
-            if seen is None or await self._digests.set_schedule(seen, _next_for(seen, now)):
+            if seen is None:
+                return
+            catch_up = await self._catch_up(seen)
+            if await self._digests.set_schedule(
+                seen, _next_for(seen, now), catch_up, to_epoch(now)
+            ):
+                if catch_up:
+                    self._wake_sender()
                 return
         log.warning("event=digest_reschedule_gave_up")
 
@@ -296,10 +340,32 @@ class DigestService:
             return decision
         text_key = (member.language, member.timezone, member.mode, member.last_update_id)
         if text_key not in state.texts:
-            state.texts[text_key] = self._composer.compose(
-                member.language, known_zone(member.timezone), member.mode, pending
-            )
-        return _with(decision, pending.newest_id, state.texts[text_key])
+            state.texts[text_key] = self._messages(member, member.mode, pending)
+        text, photos = state.texts[text_key]
+        return _with(decision, pending.newest_id, text, photos)
+
+    def _messages(
+        self, member: DigestSchedule, mode: DeliveryMode, pending: PendingUpdates
+    ) -> tuple[Html, tuple[Payload, ...]]:
+        zone = known_zone(member.timezone)
+        return (
+            self._composer.compose(member.language, zone, mode, pending),
+            self._composer.photos(member.language, zone, pending),
+        )
+
+    async def _catch_up(self, member: DigestSchedule) -> list[Payload]:
+        """What a member leaving summaries for "at once" would have got in their next one."""
+        if (
+            member.mode is not DeliveryMode.INSTANT
+            or not member.eligible
+            or member.last_update_id is None
+        ):
+            return []
+        pending = await self._digests.updates_after(member.last_update_id, MAX_ITEMS)
+        if pending.newest_id is None:
+            return []
+        text, photos = self._messages(member, member.mode, pending)
+        return [Payload(text), *photos]
 
     async def _pending(self, last_update_id: int, state: _TickState) -> PendingUpdates:
         if last_update_id not in state.pending:
@@ -309,7 +375,12 @@ class DigestService:
         return state.pending[last_update_id]
 
 
-def _with(decision: DigestDecision, last_update_id: int, text: str | None) -> DigestDecision:
+def _with(
+    decision: DigestDecision,
+    last_update_id: int,
+    text: str | None,
+    photos: tuple[Payload, ...] = (),
+) -> DigestDecision:
     return DigestDecision(
         decision.user_id,
         decision.seen_next_at,
@@ -317,6 +388,7 @@ def _with(decision: DigestDecision, last_update_id: int, text: str | None) -> Di
         decision.next_at,
         last_update_id,
         text,
+        photos,
     )
 
 

@@ -296,7 +296,7 @@ class LetterService:
         if reason is None:
             return texts(
                 "Your letter signed “{pen_name}” ({date}) was approved. A courier will print "
-                "it and hand it over; I will tell you when.",
+                "it and hand it over to the soldiers; we will tell you when.",
                 pen_name=target.pen_name,
                 date=written,
             )

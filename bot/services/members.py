@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo, available_timezones
 
 from bot.clock import Clock, to_epoch
 from bot.config import SUPPORTED_LANGUAGES
 from bot.models import DeliveryMode, Member
+from bot.services.zones import resolve_timezone
 from bot.storage.members import MemberRepository
 
 # Offered as buttons in /settings; any other IANA name can be typed.
@@ -27,6 +27,8 @@ COMMON_TIMEZONES = (
     "Australia/Sydney",
     "UTC",
 )
+# last_seen_at only decides retention (counted in days), so it is written at most once a day.
+SEEN_RESOLUTION = 24 * 3600
 
 
 class SettingProblem(StrEnum):
@@ -156,6 +158,12 @@ class MemberService:
         await self._digest_settings_changed(user_id)
         return await self._result(user_id)
 
+    async def seen(self, member: Member) -> None:
+        """The member did something: retention counts from here. At most one write a day."""
+        now = to_epoch(self._clock.now())
+        if member.last_seen_at < now - SEEN_RESOLUTION:
+            await self._members.touch_if_before(member.user_id, now, now - SEEN_RESOLUTION)
+
     async def set_blocked_by_admin(self, actor_id: int, user_id: int, blocked: bool) -> bool:
         """Block or unblock a member (the caller checked the actor is an admin)."""
         now = to_epoch(self._clock.now())
@@ -174,20 +182,3 @@ class MemberService:
         if member is None:
             return SettingResult(None, SettingProblem.NOT_A_MEMBER)
         return SettingResult(member)
-
-
-_ZONES_BY_LOWER_NAME: dict[str, str] = {}
-
-
-def resolve_timezone(name: str) -> str | None:
-    """The IANA zone a member typed ("asia/seoul", "Europe/Kyiv "), or None if unknown."""
-    cleaned = name.strip().replace(" ", "_")
-    if not cleaned or len(cleaned) > 64:
-        return None
-    if not _ZONES_BY_LOWER_NAME:
-        _ZONES_BY_LOWER_NAME.update({zone.lower(): zone for zone in available_timezones()})
-    zone = _ZONES_BY_LOWER_NAME.get(cleaned.lower())
-    if zone is None:
-        return None
-    ZoneInfo(zone)  # proves it loads on this machine
-    return zone

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, to_epoch
+from bot.i18n import N_, Texts
 from bot.storage.privacy import Erasure, PrivacyRepository
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,35 @@ class CheckpointRetry:
 
 # A burst of erases (or one attacker's accounts erasing in turn) costs one rewrite per interval.
 REWRITE_INTERVAL = timedelta(minutes=5)
+
+# What each part of the export means, in the member's language. The keys stay English and
+# stable (a program can read the file); a person reads these descriptions.
+FIELD_DESCRIPTIONS = {
+    "exported_at": N_("When this file was made (UTC)."),
+    "member": N_("Your member record:"),
+    "user_id": N_(
+        "Your Telegram ID: a number every Telegram account has. It is not a phone number."
+    ),
+    "chat_id": N_("The number of your chat with the bot, where it sends you messages."),
+    "language": N_("The language you chose (ko: Korean, en: English)."),
+    "consented_at": N_("When you agreed to the privacy notice."),
+    "subscribed": N_("Whether you get updates on the two soldiers (1: yes, 0: no)."),
+    "delivery_mode": N_("How you get updates: instant (at once), daily, weekly or paused."),
+    "digest_hour": N_("The hour of your summary (0 to 23, your time)."),
+    "digest_weekday": N_("The day of your weekly summary (0: Monday … 6: Sunday)."),
+    "timezone": N_("Your time zone."),
+    "active": N_("Whether the bot can write to you (0 after you blocked it)."),
+    "blocked": N_("Whether an admin blocked your account in the bot."),
+    "created_at": N_("When you first started the bot."),
+    "last_seen_at": N_("When you last used the bot (recorded at most once a day)."),
+    "next_digest_at": N_("When your next summary is due."),
+    "digest_last_update_id": N_("The last update your summaries have covered."),
+    "roles": N_("Roles you were given (coordinator, courier) and when."),
+    "conversation": N_("A step you are in the middle of, such as a letter not yet sent."),
+    "letters": N_("Your letters, their pen names, texts and what happened to them."),
+    "messages_waiting_to_be_sent": N_("Messages to you that the bot has not sent yet."),
+    "audit_log": N_("Privileged actions you took or that concerned you."),
+}
 
 
 class PrivacyService:
@@ -48,12 +78,24 @@ class PrivacyService:
         self._log_dirty = True  # until a checkpoint after start-up succeeds
         self.rewrites = 0  # how many times the file was rewritten (tests, benchmarks)
 
-    async def export_json(self, user_id: int) -> bytes:
-        """Everything stored about the member, as a readable UTF-8 JSON document."""
+    async def export_json(self, user_id: int, texts: Texts) -> bytes:
+        """Everything stored about the member, as a readable UTF-8 JSON document, with what
+        each field means in their language."""
+        data = await self._privacy.export(user_id)
+        present = {"exported_at", *data, *(data.get("member") or {})}
         document = {
+            "about": texts.plain(
+                "Everything the Pyeonji bot keeps about you. Times are in seconds since "
+                "1 January 1970, UTC. What each field means is explained under "
+                "“field_descriptions” at the end."
+            ),
             "exported_at": self._clock.now().isoformat(timespec="seconds"),
-            "about": "Everything the Pyeonji bot stores about you. Times are Unix seconds, UTC.",
-            **await self._privacy.export(user_id),
+            **data,
+            "field_descriptions": {
+                key: texts.plain(text)
+                for key, text in FIELD_DESCRIPTIONS.items()
+                if key in present
+            },
         }
         return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 

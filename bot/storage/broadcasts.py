@@ -14,7 +14,9 @@ from bot.storage.outbox import Payload, enqueue_to_subscribers
 # Updates go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
 UPDATE_MODES = ["instant"]
+SUMMARY_MODES = ["daily", "weekly"]
 ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
+_REACHABLE = "subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class BroadcastSummary:
     progress_chat_id: int | None
     progress_message_id: int | None
     counts: Mapping[str, int]
+    digest_recipients: int = 0  # an update's readers who get it in their next summary
 
 
 def _update(row: Row) -> StoredUpdate:
@@ -64,8 +67,11 @@ class BroadcastRepository:
         photo_file_id: str | None,
         payloads: Mapping[str, Payload],
         now: int,
-    ) -> tuple[int, int, int]:
-        """Store the update and queue it to instant subscribers: (update, broadcast, count)."""
+    ) -> tuple[int, int, int, int]:
+        """Store the update and queue it to instant subscribers.
+
+        Returns (update, broadcast, queued at once, summary readers who will get it later).
+        """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO updates (text_ko, text_en, photo_file_id, author_id, published_at)"
@@ -89,7 +95,15 @@ class BroadcastRepository:
                 modes=UPDATE_MODES,
             )
             await self._set_recipients(connection, broadcast_id, count)
-        return update_id, broadcast_id, count
+            async with connection.execute(
+                "UPDATE broadcasts SET digest_recipients = (SELECT COUNT(*) FROM members"  # noqa: S608
+                f" WHERE {_REACHABLE} AND delivery_mode IN (?, ?)) WHERE id = ?"
+                " RETURNING digest_recipients",
+                (*SUMMARY_MODES, broadcast_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            later = 0 if row is None else int(row[0])
+        return update_id, broadcast_id, count, later
 
     async def start_announcement(
         self, author_id: int, audience: str, payloads: Mapping[str, Payload], now: int
@@ -113,8 +127,7 @@ class BroadcastRepository:
     async def audience_size(self, languages: list[str], modes: list[str]) -> int:
         """How many subscribers an enqueue_to_subscribers with these filters would reach."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) AS n FROM members WHERE subscribed = 1 AND active = 1"
-            " AND blocked = 0 AND consented_at IS NOT NULL"
+            f"SELECT COUNT(*) AS n FROM members WHERE {_REACHABLE}"  # noqa: S608 - constant
             " AND language IN (SELECT value FROM json_each(?))"
             " AND delivery_mode IN (SELECT value FROM json_each(?))",
             (json.dumps(languages), json.dumps(modes)),
@@ -182,7 +195,7 @@ class BroadcastRepository:
     async def _summaries(self, tail: str, params: tuple[object, ...]) -> list[BroadcastSummary]:
         rows = await self._db.fetch_all(
             "SELECT b.id, b.kind, b.audience, b.state, b.recipients, b.created_at,"  # noqa: S608
-            " b.finished_at, b.progress_chat_id, b.progress_message_id,"
+            " b.finished_at, b.progress_chat_id, b.progress_message_id, b.digest_recipients,"
             " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
             "  FROM outbox WHERE broadcast_id = b.id GROUP BY state)) AS counts"
             f" FROM broadcasts b {tail}",  # tail is one of this class's constants
@@ -200,6 +213,7 @@ class BroadcastRepository:
                 row["progress_chat_id"],
                 row["progress_message_id"],
                 json.loads(row["counts"] or "{}"),
+                row["digest_recipients"],
             )
             for row in rows
         ]

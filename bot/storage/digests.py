@@ -11,6 +11,9 @@ from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, insert_payload
 
 DIGEST_MODES = (DeliveryMode.DAILY.value, DeliveryMode.WEEKLY.value)
+# Modes in which a member's unread updates are held for a summary (paused ones are kept for
+# when they resume); in any other state the starting point is cleared.
+HOLDING_MODES = (*DIGEST_MODES, DeliveryMode.PAUSED.value)
 
 _SCHEDULE_COLUMNS = (
     "user_id, language, subscribed, delivery_mode, digest_hour, digest_weekday, timezone,"
@@ -43,6 +46,11 @@ class PendingUpdates:
     newest: list[StoredUpdate]  # newest first, at most the limit asked for
     newest_id: int | None
 
+    @property
+    def oldest_first(self) -> list[StoredUpdate]:
+        """The updates in the order a story reads."""
+        return list(reversed(self.newest))
+
 
 @dataclass(frozen=True)
 class DigestDecision:
@@ -54,6 +62,7 @@ class DigestDecision:
     next_at: int | None  # None: no more digests (no longer a digest subscriber)
     last_update_id: int | None
     text: str | None  # None: nothing to send, only advance the schedule
+    photos: tuple[Payload, ...] = ()  # the updates' photos, sent after the text
 
 
 @dataclass(frozen=True)
@@ -109,23 +118,35 @@ class DigestRepository:
         )
         return [_schedule(row) for row in rows]
 
-    async def set_schedule(self, seen: DigestSchedule, next_at: int | None) -> bool:
+    async def set_schedule(
+        self,
+        seen: DigestSchedule,
+        next_at: int | None,
+        catch_up: Sequence[Payload] = (),
+        now: int = 0,
+    ) -> bool:
         """Store `next_at` if the member's settings are still those in `seen`; False if not.
 
-        A member who starts getting digests starts after the newest update that exists now.
+        A member who starts getting digests starts after the newest update that exists now; a
+        paused one keeps their starting point for when they resume. `catch_up` (what a member
+        leaving digests had not yet had) is queued in the same transaction, so it is queued
+        once: a tick that read the old schedule finds it moved and queues nothing.
         """
-        return (
-            await self._db.execute(
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
                 "UPDATE members SET digest_last_update_id = CASE"
-                "  WHEN :next IS NULL THEN digest_last_update_id"
-                "  WHEN next_digest_at IS NULL OR digest_last_update_id IS NULL"
-                "   THEN (SELECT COALESCE(MAX(id), 0) FROM updates)"
-                "  ELSE digest_last_update_id END,"
+                "  WHEN subscribed = 1 AND delivery_mode IN (:daily, :weekly, :paused)"
+                "   THEN COALESCE(digest_last_update_id,"
+                "    (SELECT COALESCE(MAX(id), 0) FROM updates))"
+                "  ELSE NULL END,"
                 " next_digest_at = :next"
                 " WHERE user_id = :user AND subscribed = :subscribed AND delivery_mode = :mode"
                 " AND digest_hour = :hour AND digest_weekday = :weekday AND timezone = :zone"
-                " AND next_digest_at IS :seen_next",
+                " AND next_digest_at IS :seen_next AND digest_last_update_id IS :seen_last",
                 {
+                    "daily": HOLDING_MODES[0],
+                    "weekly": HOLDING_MODES[1],
+                    "paused": HOLDING_MODES[2],
                     "next": next_at,
                     "user": seen.user_id,
                     "subscribed": int(seen.subscribed),
@@ -134,10 +155,19 @@ class DigestRepository:
                     "weekday": seen.weekday,
                     "zone": seen.timezone,
                     "seen_next": seen.next_at,
+                    "seen_last": seen.last_update_id,
                 },
             )
-            > 0
-        )
+            if cursor.rowcount == 0:
+                return False
+            for payload in catch_up:
+                payload_id = await insert_payload(connection, payload)
+                await connection.execute(
+                    "INSERT INTO outbox (user_id, chat_id, payload_id, kind, created_at)"
+                    " SELECT user_id, chat_id, ?, 'digest', ? FROM members WHERE user_id = ?",
+                    (payload_id, now, seen.user_id),
+                )
+        return True
 
     async def newest_update_id(self) -> int:
         row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) AS id FROM updates")
@@ -196,20 +226,20 @@ class DigestRepository:
                 " RETURNING members.user_id"
             ) as cursor:
                 advanced = {row[0] for row in await cursor.fetchall()}
-            payload_ids: dict[str, int] = {}
+            payload_ids: dict[Payload, int] = {}
             rows: list[tuple[int, int, int]] = []
             for decision in decisions:
                 if decision.text is None or decision.user_id not in advanced:
                     continue
-                if decision.text not in payload_ids:
-                    payload_ids[decision.text] = await insert_payload(
-                        connection, Payload(decision.text)
-                    )
-                rows.append((payload_ids[decision.text], now, decision.user_id))
+                for payload in (Payload(decision.text), *decision.photos):
+                    if payload not in payload_ids:
+                        payload_ids[payload] = await insert_payload(connection, payload)
+                    rows.append((payload_ids[payload], now, decision.user_id))
             await connection.executemany(
                 "INSERT INTO outbox (user_id, chat_id, payload_id, kind, created_at)"
                 " SELECT user_id, chat_id, ?, 'digest', ? FROM members WHERE user_id = ?",
                 rows,
             )
             await connection.execute("DELETE FROM temp.digest_batch")
-        return BatchResult(len(advanced), len(rows))
+        queued = sum(1 for d in decisions if d.text is not None and d.user_id in advanced)
+        return BatchResult(len(advanced), queued)

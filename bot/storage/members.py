@@ -108,6 +108,13 @@ class MemberRepository:
             "UPDATE members SET active = ? WHERE user_id = ?", (int(active), user_id)
         )
 
+    async def touch_if_before(self, user_id: int, now: int, before: int) -> None:
+        """Record the member as seen at `now` unless they were seen since `before`."""
+        await self._db.execute(
+            "UPDATE members SET last_seen_at = ? WHERE user_id = ? AND last_seen_at < ?",
+            (now, user_id, before),
+        )
+
     async def touch(self, user_id: int, now: int) -> None:
         await self._db.execute(
             "UPDATE members SET last_seen_at = ? WHERE user_id = ?", (now, user_id)

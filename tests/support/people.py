@@ -15,7 +15,8 @@ async def member_who_joined(
     english = language == "en"
     member = sandbox.user(user_id, first_name=f"Member {user_id}", language_code=language)
     await member.send("/start")
-    await member.click(await member.expect("Pyeonji"), "I agree" if english else "동의해요")
+    welcome = await member.expect("Pyeonji" if english else "‘편지’ 봇")
+    await member.click(welcome, "I agree" if english else "동의해요")
     question = await member.expect("Which language" if english else "어떤 언어")
     await member.click(question, "English" if english else "한국어")
     offer = await member.expect("Would you like" if english else "받아 보시겠어요")
