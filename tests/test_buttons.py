@@ -186,7 +186,7 @@ async def test_pressing_someone_elses_erase_button_erases_nothing(
     assert await bot.runtime.members.get(1105) is not None
 
     await owner.click(prompt, "Erase everything")
-    await owner.expect("Everything I kept about you is erased")
+    await owner.expect("Everything we kept about you is erased")
     assert await bot.runtime.members.get(1104) is None
     assert await bot.runtime.members.get(1105) is not None
 

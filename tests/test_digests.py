@@ -493,7 +493,7 @@ async def test_any_interaction_counts_as_seen_so_retention_keeps_an_active_membe
     writer = await member_who_joined(sandbox, 727, "en", subscribe=False)
     clock.advance(days=80)
     await writer.send("/letters")  # not /start: any command counts
-    await writer.expect()
+    await writer.expect("not written any letters")
     clock.advance(days=80)
     assert (await bot.runtime.retention.purge()).members == 0
     assert await bot.runtime.members.get(727) is not None

@@ -318,7 +318,7 @@ async def test_a_flood_in_a_group_is_quiet_there_and_leaves_the_private_chat_alo
         await group.send(member, "/help")
     await sandbox.wait_until_fetched()
     await member.send("/help")
-    await member.expect("What I can do")
+    await member.expect("What this bot can do")
     await group.expect_nothing()
     assert 1 <= len(group.messages) <= 3
     assert all(m.text == pointer(bot, "en") for m in group.messages)
@@ -335,7 +335,7 @@ async def test_a_group_that_removed_the_bot_never_marks_a_member_as_gone(
     await sandbox.wait_for_calls("sendMessage", count=1 + len(member.messages))
     await sandbox.wait_until_fetched()
     await member.send("/help")
-    await member.expect("What I can do")
+    await member.expect("What this bot can do")
     stored = await bot.runtime.members.get(MEMBER_ID)
     assert stored is not None and stored.active
     assert group.messages == []

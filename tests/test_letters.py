@@ -257,7 +257,7 @@ async def test_edit_sends_the_current_text_back_to_copy(
     await member.send(letter)
     ask = await member.expect("필명을 정해")
     await member.click(ask, "두 분을 위해 기도하는 어머니")
-    preview = await member.expect("검토를 받도록")
+    preview = await member.expect("검토를 요청할까요")
     await member.click(preview, "고치기")
     edited = await member.expect(lambda m: "글 고치기" in str(m.buttons))
     await member.click(edited, "글 고치기")
@@ -266,7 +266,7 @@ async def test_edit_sends_the_current_text_back_to_copy(
     assert current.text == letter  # all of it, as typed, markup-looking text included
     assert current.entities and current.entities[0]["type"] == "code"  # a tap copies it
     await member.send(letter.replace("힘내세요", "힘내요"))
-    preview = await member.expect(lambda m: "검토를 받도록" in m.text and "힘내요" in m.text)
+    preview = await member.expect(lambda m: "검토를 요청할까요" in m.text and "힘내요" in m.text)
     await member.click(preview, "보내기")
     await member.expect("검토를 기다리고")
     assert count_rows(database, "letters") == 1
@@ -573,7 +573,7 @@ async def test_delivery_on_the_printing_day_words_the_day_and_counts_writers(
     await courier.expect(lambda m: m.kind == "document")
     await courier.send("/bundles")
     listing = await courier.expect("Bundle 1: 5 letters")
-    await courier.click(listing, "Mark bundle 1 delivered")
+    await courier.click(listing, "Mark bundle 1 handed over")
     when = await courier.expect("When did you hand over bundle 1")
     await courier.click(when, "Another day")
     await courier.expect("Type the day you handed it over")

@@ -182,6 +182,7 @@ _REFUSALS = {
     Permission.MANAGE_ROLES: N_("Sorry, only admins can do that."),
     Permission.BLOCK_MEMBERS: N_("Sorry, only admins can do that."),
     Permission.READ_AUDIT: N_("Sorry, only admins can do that."),
+    Permission.TRANSLATE_LETTERS: N_("Sorry, only translators and coordinators can do that."),
 }
 _COORDINATORS_ONLY = N_("Sorry, only coordinators can do that.")
 

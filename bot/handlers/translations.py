@@ -93,7 +93,7 @@ class Translations:
                 update,
                 problem_report(
                     texts,
-                    texts("I cannot take this translation:"),
+                    texts("We cannot take this translation:"),
                     check.problems,
                     texts("Please correct it and send the whole translation again, or /cancel."),
                 ),

@@ -48,6 +48,9 @@ FIELD_DESCRIPTIONS = {
     "created_at": N_("When you first started the bot."),
     "last_seen_at": N_("When you last used the bot (recorded at most once a day)."),
     "next_digest_at": N_("When your next summary is due."),
+    "settings_view": N_(
+        "Which of your settings messages is the current one: only its buttons still work."
+    ),
     "digest_last_update_id": N_("The last update your summaries have covered."),
     "roles": N_("Roles you were given (coordinator, courier) and when."),
     "conversation": N_("A step you are in the middle of, such as a letter not yet sent."),
