@@ -332,13 +332,14 @@ def _feed_text(texts: Texts, feed: StoredFeed, zone: str, now: float) -> Html:
     if feed.paused:
         lines.append(texts("Paused."))
     elif feed.last_error:
+        next_try = _when(texts, feed.next_check_at, zone)
         lines.append(
             texts.ngettext(
                 "Failing ({error}), {count} time in a row; next try: {when}",
                 "Failing ({error}), {count} times in a row; next try: {when}",
                 feed.failures,
                 error=feed.last_error,
-                when=_when(texts, feed.next_check_at, zone),
+                when=next_try,
             )
         )
     return Html("\n".join(lines))
