@@ -403,7 +403,10 @@ class FeedFetcher:
             finally:
                 await response.aclose()
             return Fetched(
-                parse_feed(body, response.headers.get("content-type", ""), current),
+                # Parsing a few MB takes a while: off the event loop, so replies go on.
+                await asyncio.to_thread(
+                    parse_feed, body, response.headers.get("content-type", ""), current
+                ),
                 response.headers.get("etag"),
                 response.headers.get("last-modified"),
             )
