@@ -7,6 +7,7 @@ fixtures shaped like real sites; the polling job is run directly with the frozen
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 from collections.abc import Iterator
 
@@ -318,6 +319,8 @@ async def test_opted_in_coordinators_get_one_notice_an_hour_and_forget_erases_it
     await coordinator.expect("2 new news items are waiting in /news.")
     await other.expect_nothing()
 
+    exported = json.loads(await bot.runtime.privacy.export_json(COORDINATOR_ID))
+    assert len(exported["news_notices"]) == 1
     await coordinator.send("/forget")
     await coordinator.click(await coordinator.expect("Erase everything?"), "Erase everything")
     await coordinator.expect("is erased")
