@@ -11,13 +11,14 @@ import json
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from bot.clock import from_epoch
 from bot.handlers.news import NewsButton
 from bot.models import Role
 from bot.sandbox.server import FakeBotApi
-from bot.services.news import FetchError, _refused, display_domain, plain_text
+from bot.services.news import FeedFetcher, FetchError, _refused, display_domain, plain_text
 from tests.conftest import StartBot, rejected_calls
 from tests.support.feed_server import FIXTURES, FeedServer, Route
 from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot
@@ -227,6 +228,21 @@ async def test_addresses_inside_our_network_are_refused_even_after_a_redirect(
         await news.check_url(f"http://127.0.0.1:{other_port}/")
 
 
+async def test_a_public_address_is_pinned_so_dns_cannot_change_it_later() -> None:
+    async with httpx.AsyncClient() as client:
+        fetcher = FeedFetcher(client, allow_hosts=frozenset(), max_bytes=1024, timeout=1.0)
+        plain = await fetcher.check("http://93.184.215.14/feed?x=1#top")
+        secure = await fetcher.check("https://[2606:4700::6810:84e5]:8443/rss")
+        with pytest.raises(FetchError):
+            await fetcher.check("http://user:pass@93.184.215.14/")
+        with pytest.raises(FetchError):
+            await fetcher.check("ftp://93.184.215.14/")
+    assert plain.url == "http://93.184.215.14:80/feed?x=1" and plain.sni_hostname is None
+    assert secure.url == "https://[2606:4700::6810:84e5]:8443/rss"
+    assert secure.host_header == "[2606:4700::6810:84e5]:8443"
+    assert secure.sni_hostname == "2606:4700::6810:84e5"
+
+
 def test_every_non_public_address_is_refused() -> None:
     for text in (
         "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
@@ -329,3 +345,32 @@ async def test_opted_in_coordinators_get_one_notice_an_hour_and_forget_erases_it
         "SELECT COUNT(*) FROM audit_log WHERE actor_id = ?", (COORDINATOR_ID,)
     )
     assert row is not None and row[0] == 0
+
+
+async def test_with_two_person_rule_a_drafted_item_waits_for_a_second_coordinator(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot = await make_bot(
+        clock, NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}", BROADCAST_APPROVALS="2"
+    )
+    reader = await member_who_joined(sandbox, 711, "en")
+    first = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await bot.runtime.news.add(feeds.fixture("/j", "feed.json"), COORDINATOR_ID)
+    await poll(bot, clock)
+    await first.send("/news")
+    later = await first.expect("Punycode domain shown in Hangul")
+    await first.click(later, "Later")  # to the back of the queue; the next one shows
+    await first.click(await first.expect("Ministry statement on the Kursk prisoners"), "Dismiss")
+    again = await first.expect(lambda m: "Punycode domain" in m.text and bool(m.buttons))
+    assert "1 item waiting." in again.text
+    await first.click(again, "Draft update")
+    await first.expect("Send the Korean text")
+    await first.send("/skip")
+    await first.send("The ministry said it would accept the two soldiers.")
+    await first.send("/skip")
+    await first.click(await first.expect("Publish it?"), "Publish")
+    await first.expect("Sent for approval to 1 other coordinator.")
+    await reader.expect_nothing()
+    await second.click(await second.expect("Approval needed"), "Approve")
+    assert "would accept the two soldiers" in (await reader.expect("Update on the case")).text

@@ -446,19 +446,22 @@ class FeedFetcher:
         address = addresses[0]
         literal = f"[{address}]" if address.version == 6 else str(address)
         pinned = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+        named = f"[{host}]" if ":" in host else host
         default_port = port == (443 if scheme == "https" else 80)
-        host_header = host if default_port else f"{host}:{port}"
+        host_header = named if default_port else f"{named}:{port}"
         return _Target(pinned, host_header, host if scheme == "https" else None)
 
 
 def new_client(timeout: float, connections: int) -> httpx.AsyncClient:
     """One client per polling cycle; never the environment's proxy (it would resolve and
-    connect for us, past our address checks)."""
+    connect for us, past our address checks). No keep-alive: connections are pooled by the
+    pinned address, and two sites behind one CDN address must not share a TLS connection
+    made for the other's name."""
     return httpx.AsyncClient(
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=0),
         headers={"User-Agent": USER_AGENT},
     )
 
