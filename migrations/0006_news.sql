@@ -39,7 +39,7 @@ CREATE INDEX news_items_waiting ON news_items (state, found_at) WHERE state IN (
 CREATE TABLE news_seen (
     key     TEXT    PRIMARY KEY,
     item_id INTEGER NOT NULL REFERENCES news_items (id) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 
 -- Coordinators who opted in to a notice (at most one an hour) when new items arrive.
 CREATE TABLE news_watchers (
