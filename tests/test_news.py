@@ -6,6 +6,7 @@ fixtures shaped like real sites; the polling job is run directly with the frozen
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import logging
@@ -170,6 +171,22 @@ async def test_broken_feeds_are_one_line_in_feeds_and_back_off(
     assert "event=news_fetch_failed kind=too_large feeds=1" in logged
     assert "127.0.0.1" not in logged and "North Korean" not in logged
     assert len(feeds.hits("/huge")) == 4
+
+
+async def test_a_compressed_bomb_is_capped_by_its_decompressed_size(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot = await make_bot(
+        clock, NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}", NEWS_MAX_BYTES=str(64 * 1024)
+    )
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel>' + b" " * (4 * 1024 * 1024)
+    packed = gzip.compress(body)  # a few KB on the wire
+    url = feeds.serve("/bomb", Route(packed, headers={"Content-Encoding": "gzip"}))
+    feed_id = await bot.runtime.news.add(url, COORDINATOR_ID)
+    await poll(bot, clock)
+    feed = await bot.runtime.news.feed(feed_id or 0)
+    assert len(packed) < 64 * 1024
+    assert feed is not None and feed.last_error == "too_large"
 
 
 async def test_not_modified_keeps_the_feed_quiet(

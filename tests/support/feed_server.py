@@ -23,6 +23,7 @@ class Route:
     etag: str | None = None
     stream_bytes: int = 0  # > 0: a generated body of this size, never held in memory
     stall: bool = False  # answer nothing until the server stops (a slow server)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +99,8 @@ def _handler(server: FeedServer) -> Callable[..., BaseHTTPRequestHandler]:
                 self.send_header("Location", route.location)
             if route.etag:
                 self.send_header("ETag", route.etag)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
             if not route.stream_bytes:
                 self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
