@@ -27,6 +27,7 @@ from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.general import General
 from bot.handlers.letters import Letters
 from bot.handlers.menus import set_default_menus
+from bot.handlers.news import News, schedule_news_watch
 from bot.handlers.privacy import Privacy
 from bot.handlers.review import Review
 from bot.handlers.settings import Settings
@@ -131,10 +132,12 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
     general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
     letters = Letters(runtime, flows)  # /write /letters, and the writing steps
+    updates = Updates(runtime, flows)  # /post /latest
     features: list[Feature] = [
         subscriptions,
         settings,
-        Updates(runtime, flows),  # /post /latest
+        updates,
+        News(runtime, flows, updates.composer),  # /feeds /news; "Draft update" opens /post
         announcements,
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,
@@ -154,6 +157,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     deep_links.register("write", letters.start_writing)
     announcements.schedule_progress(application)
     Digests(runtime).schedule(application)  # each member's summary, ticking every minute
+    schedule_news_watch(application, runtime)  # each feed at its own jittered interval
     assert application.job_queue is not None
     run_repeating(
         application.job_queue,

@@ -48,6 +48,13 @@ class Config:
     # since there the proxy reaches the bot through the container's network.
     webhook_listen: str = "127.0.0.1"
     log_level: str = "INFO"
+    # News watch. Hosts (or host:port) exempt from the private-address check: only for tests
+    # and a feed served on the same machine on purpose.
+    news_allow_hosts: frozenset[str] = frozenset()
+    news_interval_minutes: int = 15
+    news_timeout: float = 20.0
+    news_max_bytes: int = 4 * 1024 * 1024
+    news_concurrency: int = 8
 
     @property
     def webhook_path(self) -> str:
@@ -128,6 +135,13 @@ def load_config(
         port=reader.parse("PORT", _bounded_int(1, 65535), 8443),
         webhook_listen=reader.parse("WEBHOOK_LISTEN", _parse_address, "127.0.0.1"),
         log_level=reader.parse("LOG_LEVEL", _parse_log_level, "INFO"),
+        news_allow_hosts=reader.parse("NEWS_ALLOW_HOSTS", _parse_hosts, frozenset()),
+        news_interval_minutes=reader.parse("NEWS_INTERVAL_MINUTES", _bounded_int(5, 1440), 15),
+        news_timeout=reader.parse("NEWS_TIMEOUT", _bounded_float(0.1, 120.0), 20.0),
+        news_max_bytes=reader.parse(
+            "NEWS_MAX_BYTES", _bounded_int(64 * 1024, 64 * 1024 * 1024), 4 * 1024 * 1024
+        ),
+        news_concurrency=reader.parse("NEWS_CONCURRENCY", _bounded_int(1, 64), 8),
     )
 
 
@@ -196,6 +210,17 @@ def _parse_address(raw: str) -> str:
         return str(ipaddress.ip_address(raw))
     except ValueError:
         raise ValueError("expected an IP address such as 127.0.0.1 or 0.0.0.0") from None
+
+
+def _parse_hosts(raw: str) -> frozenset[str]:
+    hosts = set()
+    for part in raw.replace(" ", "").lower().split(","):
+        if not part:
+            continue
+        if not re.fullmatch(r"[a-z0-9.\-]+(:\d{1,5})?|\[[0-9a-f:]+\](:\d{1,5})?", part):
+            raise ValueError("expected comma-separated host names or host:port pairs")
+        hosts.add(part)
+    return frozenset(hosts)
 
 
 def _parse_log_level(raw: str) -> str:

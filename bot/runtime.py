@@ -19,6 +19,7 @@ from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
 from bot.services.letters import LetterService
 from bot.services.members import MemberService
+from bot.services.news import NewsService, NewsSettings
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
@@ -27,6 +28,7 @@ from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.digests import DigestRepository
+from bot.storage.feeds import FeedRepository
 from bot.storage.letters import LetterRepository
 from bot.storage.members import MemberRepository
 from bot.storage.outbox import OutboxRepository
@@ -55,6 +57,7 @@ class Runtime:
     letters: LetterService
     digests: DigestService
     supervisor: Supervisor
+    news: NewsService
 
 
 def build_runtime(
@@ -129,6 +132,20 @@ def build_runtime(
         ),
         digests=digests,
         supervisor=supervisor,
+        news=NewsService(
+            FeedRepository(db),
+            clock,
+            NewsSettings(
+                allow_hosts=config.news_allow_hosts,
+                interval_seconds=config.news_interval_minutes * 60,
+                timeout=config.news_timeout,
+                max_bytes=config.news_max_bytes,
+                concurrency=config.news_concurrency,
+            ),
+            translator,
+            config.admin_ids,
+            sender.wake,
+        ),
     )
 
 

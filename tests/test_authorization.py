@@ -17,6 +17,8 @@ COMMANDS = [
     "/stats",
     "/bundle",
     "/bundles",
+    "/feeds",
+    "/news",
     "/grant 8801 coordinator",
     "/revoke 8801 courier",
     "/roles",
@@ -43,6 +45,14 @@ BUTTONS = [
     "bun:on:1:2026-11-20",
     "bun:type:1",
     "bun:cancel",
+    "news:add",
+    "news:notify-on",
+    "news:pause:1",
+    "news:keywords:1",
+    "news:remove:1",
+    "news:draft:1",
+    "news:dismiss:1",
+    "news:later:1",
 ]
 REFUSAL = "Sorry, only "  # then the role the command needs
 
@@ -83,6 +93,13 @@ async def something_to_act_on(bot: RunningBot) -> None:
     await db.execute(
         "INSERT INTO approval_requests (id, kind, author_id, text_en, created_at)"
         " VALUES (1, 'announcement', 2000, 'Held back', 0)"
+    )
+    await db.execute(
+        "INSERT INTO news_feeds (id, url, created_at) VALUES (1, 'https://news.example/rss', 0)"
+    )
+    await db.execute(
+        "INSERT INTO news_items (id, feed_id, source, title, found_at) VALUES"
+        " (1, 1, 'News', 'North Korean POWs', 0)"
     )
     await bot.runtime.sender.stop()  # keep the broadcast's rows pending while we probe
     await seed_announcement(db, "An announcement under way")

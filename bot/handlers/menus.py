@@ -33,6 +33,8 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("announce", N_("Send an announcement to subscribers")),
     ("review", N_("Screen pending letters")),
     ("stats", N_("Subscribers and recent broadcasts")),
+    ("news", N_("New articles from the news feeds")),
+    ("feeds", N_("News feeds being watched")),
 )
 TRANSLATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("translate", N_("Translate approved letters into Korean")),

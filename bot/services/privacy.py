@@ -57,6 +57,7 @@ FIELD_DESCRIPTIONS = {
     "letters": N_("Your letters, their pen names, texts and what happened to them."),
     "messages_waiting_to_be_sent": N_("Messages to you that the bot has not sent yet."),
     "audit_log": N_("Privileged actions you took or that concerned you."),
+    "news_notices": N_("Whether you asked to be told when news items arrive (coordinators)."),
 }
 
 

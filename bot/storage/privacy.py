@@ -35,6 +35,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("letters", "user_id"): DELETE,
     ("members", "chat_id"): WITH_ROW,
     ("members", "user_id"): DELETE,
+    ("news_watchers", "user_id"): DELETE,
 }
 _ERASE_SQL = {
     DELETE: "DELETE FROM {t} WHERE {c} = ?",
@@ -71,6 +72,8 @@ class PrivacyRepository:
             "messages_waiting_to_be_sent": "SELECT o.kind, o.state, o.created_at, p.text"
             " FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload_id"
             " WHERE o.user_id = ? AND o.state IN ('pending', 'sending') ORDER BY o.id",
+            # A coordinator's opt-in to news notices (feeds themselves are not personal).
+            "news_notices": "SELECT since, last_notice_at FROM news_watchers WHERE user_id = ?",
             "audit_log": "SELECT at, action, detail FROM audit_log"
             " WHERE actor_id = ?1 OR target_id = ?1 ORDER BY id",
         }
