@@ -14,7 +14,7 @@ from bot.app import RUNTIME_KEY, build_application
 from bot.clock import Clock
 from bot.config import Config, load_config
 from bot.runtime import Runtime
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000

@@ -1,8 +1,10 @@
-"""`make demo`: the real bot against the built-in sandbox, with a web chat on 127.0.0.1.
+"""`make demo`: the real bot against the fake Bot API (fakebotapi/), with a web chat.
 
-    python -m bot.sandbox.demo [--port 8080] [--database data/demo.sqlite3]
+    python -m bot.demo [--port 8080] [--database data/demo.sqlite3]
 
-No Telegram token is needed and nothing leaves this machine.
+No Telegram token is needed and nothing leaves this machine (127.0.0.1 only). The one module
+of `bot` that imports `fakebotapi`: it needs the dev/demo extra (`make setup`, or
+`pip install -e '.[demo]'`) and never runs in production.
 """
 
 from __future__ import annotations
@@ -27,13 +29,23 @@ from bot.config import load_config
 from bot.logs import configure_logging
 from bot.models import Role
 from bot.runtime import Runtime
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
-from bot.sandbox.webchat import Persona, make_web_app
+
+try:
+    from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
+    from fakebotapi.webchat import Persona, make_web_app
+except ImportError as error:  # pragma: no cover - only without the dev/demo extra
+    raise SystemExit(
+        "the demo needs the fake Bot API: run `make demo`, or pip install -e '.[demo]'"
+    ) from error
 
 MEMBER = Persona(101, "지우", "member", "ko")
 COORDINATOR = Persona(102, "Mina", "coordinator (and admin)", "en")
 COURIER = Persona(103, "Jae", "courier", "en")
 PERSONAS = [MEMBER, COORDINATOR, COURIER]
+PAGE_TITLE = "Pyeonji (편지)"
+PAGE_INTRO = (
+    "the real bot, talking to a local stand-in for Telegram. Act as any of the three people below."
+)
 
 # Demo texts, written for this demo from public reporting; not real announcements.
 DEMO_UPDATES = [
@@ -98,7 +110,9 @@ async def running_demo(database: Path, port: int) -> AsyncIterator[Demo]:
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
     await seed(runtime, sandbox)
     sockets = tornado.netutil.bind_sockets(port, "127.0.0.1", family=socket.AF_INET)
-    web = tornado.httpserver.HTTPServer(make_web_app(sandbox, PERSONAS))
+    web = tornado.httpserver.HTTPServer(
+        make_web_app(sandbox, PERSONAS, title=PAGE_TITLE, intro=PAGE_INTRO)
+    )
     web.add_sockets(sockets)
     try:
         yield Demo(sandbox, application, runtime, web, int(sockets[0].getsockname()[1]))
