@@ -9,7 +9,8 @@ KEYWORDS := -k texts -k plain -k N_ -k ngettext:1,2
 
 .PHONY: install setup test lint typecheck pytest run demo messages catalogs fonts migrate clean
 
-# What the bot needs to run (the Dockerfile uses this too); `setup` adds the dev tools.
+# What the bot needs to run from a checkout (editable); `setup` adds the dev tools and the fake
+# Bot API's extra. The Dockerfile builds a wheel instead (the same catalogs and migrations).
 install: $(STAMP) catalogs fonts
 
 setup: install $(DEV)
