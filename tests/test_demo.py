@@ -143,6 +143,8 @@ async def test_in_a_browser_a_member_subscribes_writes_a_letter_and_the_coordina
         # answerCallbackQuery's text shows over the chat, as a phone shows it.
         await coordinator.locator(".notice").get_by_text("Approved.", exact=True).wait_for()
         await member.get_by_text("승인되었어요").wait_for()
+        await coordinator.get_by_text("No letters are waiting for review.").wait_for()
+        await coordinator.get_by_role("button", name="Approve").wait_for(state="detached")
         await page.screenshot(path=str(ROOT / "docs" / "demo.png"))
 
         # The photo button sends a real picture, shown at its size.
