@@ -4,12 +4,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEV    := $(VENV)/.dev-stamp
-MO     := locales/ko/LC_MESSAGES/bot.mo locales/en/LC_MESSAGES/bot.mo
+MO     := bot/locales/ko/LC_MESSAGES/bot.mo bot/locales/en/LC_MESSAGES/bot.mo
 KEYWORDS := -k texts -k plain -k N_ -k ngettext:1,2
 
 .PHONY: install setup test lint typecheck pytest run demo messages catalogs fonts migrate clean
 
-# What the bot needs to run (the Dockerfile uses this too); `setup` adds the dev tools.
+# What the bot needs to run from a checkout (editable); `setup` adds the dev tools and the fake
+# Bot API's extra. The Dockerfile builds a wheel instead (the same catalogs and migrations).
 install: $(STAMP) catalogs fonts
 
 setup: install $(DEV)
@@ -26,15 +27,15 @@ $(DEV): $(STAMP)
 
 # Compiled catalogs are built, never committed.
 catalogs: $(STAMP)
-	$(VENV)/bin/pybabel compile --domain bot --directory locales --statistics
+	$(VENV)/bin/pybabel compile --domain bot --directory bot/locales --statistics
 
 # Extract every translatable string and merge it into both catalogs (then translate them).
 messages: $(DEV)
 	$(VENV)/bin/pybabel extract --mapping babel.cfg --no-default-keywords $(KEYWORDS) \
 	    --sort-by-file --no-wrap --project Pyeonji --copyright-holder "Pyeonji developers" \
-	    --msgid-bugs-address "" --output-file locales/bot.pot .
-	$(VENV)/bin/pybabel update --domain bot --input-file locales/bot.pot \
-	    --output-dir locales --no-wrap --ignore-obsolete --no-fuzzy-matching
+	    --msgid-bugs-address "" --output-file bot/locales/bot.pot .
+	$(VENV)/bin/pybabel update --domain bot --input-file bot/locales/bot.pot \
+	    --output-dir bot/locales --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(MAKE) catalogs
 
 # The letter bundle prints every character the bot accepts (bot/services/fonts.py): Hangul,
@@ -58,8 +59,8 @@ fonts:
 	else echo "note: some bundle fonts are missing; install $(FONT_PACKAGES)"; fi
 
 lint: $(DEV)
-	$(VENV)/bin/ruff check bot tests benchmarks
-	$(VENV)/bin/ruff format --check bot tests benchmarks
+	$(VENV)/bin/ruff check bot fakebotapi tests benchmarks
+	$(VENV)/bin/ruff format --check bot fakebotapi tests benchmarks
 	$(VENV)/bin/hadolint Dockerfile
 
 typecheck: $(DEV)
@@ -77,7 +78,7 @@ migrate: install
 	$(PY) -m bot migrate
 
 demo: setup
-	$(PY) -m bot.sandbox.demo
+	$(PY) -m bot.demo
 
 clean:
-	rm -rf $(VENV) locales/*/LC_MESSAGES/*.mo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) bot/locales/*/LC_MESSAGES/*.mo .pytest_cache .mypy_cache .ruff_cache

@@ -40,10 +40,10 @@ from bot.config import load_config
 from bot.delivery.sender import MAX_IN_FLIGHT
 from bot.i18n import Translator
 from bot.runtime import Runtime
-from bot.sandbox.server import SANDBOX_TOKEN
 from bot.services.broadcasts import Audience, BroadcastService
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.database import Database
+from fakebotapi.server import SANDBOX_TOKEN
 from tests.support.seeding import seed_subscribers
 
 FIRST_USER = 1_000_000
@@ -57,7 +57,7 @@ class Sandbox:
             [
                 sys.executable,
                 "-m",
-                "bot.sandbox.server",
+                "fakebotapi.server",
                 "--port",
                 "0",
                 "--open-chats",

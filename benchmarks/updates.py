@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks.machine import describe_machine, interleaved, print_table
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from bot.storage.database import Database
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.support.seeding import seed_subscribers
 
 FIRST_USER = 2_000_000

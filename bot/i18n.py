@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from bot.config import SUPPORTED_LANGUAGES
 
-LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "bot"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.clock import Clock
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.support.harness import FrozenClock, RunningBot, start_bot
 
 StartBot = Callable[..., Awaitable[RunningBot]]

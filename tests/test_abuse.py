@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.models import DeliveryMode, Role
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.sandbox.server import FakeBotApi
 from bot.services.roles import Permission
+from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
 from tests.support.people import member_who_joined

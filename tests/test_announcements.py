@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.models import Role
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import COORDINATOR_ID
 from tests.support.people import member_who_joined, staff

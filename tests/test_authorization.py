@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.support.harness import RunningBot
 from tests.support.people import member_who_joined
 from tests.support.seeding import seed_announcement, seed_subscribers

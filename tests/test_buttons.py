@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from bot.models import DeliveryMode, Role
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.users import FakeUser
+from fakebotapi.server import FakeBotApi
+from fakebotapi.users import FakeUser
 from tests.conftest import StartBot
 from tests.support.harness import COORDINATOR_ID, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, PLACEHOLDER
-from bot.sandbox.formatting import EntityParseError, parse_html
+from fakebotapi.formatting import EntityParseError, parse_html
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("ko", "en")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.faults import Fault
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from fakebotapi.faults import Fault
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import RunningBot
 from tests.support.seeding import seed_announcement, seed_subscribers

@@ -11,12 +11,12 @@ import pytest
 
 from bot.i18n import Translator
 from bot.models import DeliveryMode, Role
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.users import FakeUser
 from bot.services.digests import MAX_LENGTH, DigestComposer, DigestService, next_digest_time
 from bot.storage.broadcasts import StoredUpdate
 from bot.storage.database import Database
 from bot.storage.digests import DigestRepository, PendingUpdates
+from fakebotapi.server import FakeBotApi
+from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
 from tests.support.harness import RunningBot, start_bot
 

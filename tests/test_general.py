@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
 from tests.support.harness import RunningBot
 from tests.support.people import member_who_joined

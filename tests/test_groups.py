@@ -18,10 +18,10 @@ from bot.handlers.menus import (
     MEMBER_COMMANDS,
 )
 from bot.models import Role
-from bot.sandbox import GROUP_ANONYMOUS_BOT, FakeGroup
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.users import FakeUser
 from bot.storage.migrations import MIGRATIONS_DIR
+from fakebotapi import GROUP_ANONYMOUS_BOT, FakeGroup
+from fakebotapi.server import FakeBotApi
+from fakebotapi.users import FakeUser
 from tests.conftest import StartBot
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
 from tests.support.people import member_who_joined, staff
@@ -30,7 +30,7 @@ from tests.support.seeding import seed_announcement, seed_subscribers
 MEMBER_ID = 9101
 PEN_NAME = "서울의 한 어머니"
 LETTER = "두 분의 용기를 응원합니다. 건강하게 지내시고 꼭 원하는 곳으로 가시기를 바랍니다."
-BOT_LINK = "t.me/pyeonji_sandbox_bot"
+BOT_LINK = "t.me/fakebotapi_test_bot"
 ANONYMOUS = "anonymous admin"
 SENDERS = ("member", "coordinator", "courier", "admin", ANONYMOUS)
 # Arguments that would make a command change something, had it run.
@@ -97,7 +97,7 @@ def pointer(bot: RunningBot, language: str) -> str:
     """The one sentence the bot says outside private chats, in `language`."""
     texts = bot.runtime.translator.texts(language)
     sentence = texts.plain("I only talk in private chats: please write to me at t.me/{username}")
-    return sentence.format(username="pyeonji_sandbox_bot")
+    return sentence.format(username="fakebotapi_test_bot")
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pypdf import PdfReader
 
 import bot.services.letters as letters_service
 from bot.models import Role
-from bot.sandbox.faults import Fault
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.users import FakeUser
 from bot.services.fonts import find_korean_font
 from bot.services.letter_rules import written_language
 from bot.services.letters import Decision, RejectReason
+from fakebotapi.faults import Fault
+from fakebotapi.server import FakeBotApi
+from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, RunningBot
 from tests.support.people import member_who_joined, staff

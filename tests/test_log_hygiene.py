@@ -9,7 +9,7 @@ import pytest
 
 from bot.logs import configure_logging
 from bot.models import Role
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID
 from tests.support.people import member_who_joined, staff

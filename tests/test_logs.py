@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.logs import EventFormatter, configure_logging
-from bot.sandbox.server import SANDBOX_TOKEN
+from fakebotapi.server import SANDBOX_TOKEN
 
 
 def record(name: str, message: str, *args: object, error: bool = False) -> logging.LogRecord:

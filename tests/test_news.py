@@ -18,8 +18,8 @@ import pytest
 from bot.clock import from_epoch
 from bot.handlers.news import NewsButton
 from bot.models import Role
-from bot.sandbox.server import FakeBotApi
 from bot.services.news import FeedFetcher, FetchError, _refused, display_domain, plain_text
+from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.feed_server import FIXTURES, FeedServer, Route
 from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot

@@ -18,11 +18,11 @@ import pytest
 
 from bot.config import ConfigError, load_config
 from bot.health import check
-from bot.sandbox.faults import Fault
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from bot.storage.database import Database
 from bot.storage.maintenance import backup
 from bot.storage.migrations import MIGRATIONS_DIR
+from fakebotapi.faults import Fault
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot
 from tests.support.harness import sandbox_config
 from tests.support.seeding import seed_announcement, seed_subscribers, seeded_database
@@ -80,7 +80,7 @@ async def test_health_says_ok_on_a_current_database_and_why_not_otherwise(
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     (migrations / "0001_initial.sql").write_text(
-        (ROOT / "migrations/0001_initial.sql").read_text()
+        (ROOT / "bot/migrations/0001_initial.sql").read_text()
     )
     old = Database(behind, migrations)
     await old.open()

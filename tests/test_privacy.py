@@ -12,9 +12,9 @@ import pytest
 
 from bot.handlers.buttons import ForgetAnswer
 from bot.models import Role
-from bot.sandbox.server import FakeBotApi
 from bot.services.privacy import CheckpointRetry
 from bot.storage.privacy import PERSON_COLUMNS
+from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, FrozenClock, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -18,8 +18,8 @@ import pytest
 from telegram import Bot
 from telegram.error import Conflict
 
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from bot.storage.database import Database
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.support.harness import sandbox_config
 from tests.test_operations import ROOT, TOKEN_SECRET, bot_environment, cli, free_port
 
@@ -376,7 +376,7 @@ async def test_the_demo_with_its_port_taken_says_so_in_one_sentence(tmp_path: Pa
         taken.listen()
         port = taken.getsockname()[1]
         environment = {**os.environ, "DEMO_PORT": str(port), "PYTHONPATH": str(ROOT)}
-        process = await start_cli("bot.sandbox.demo", "--database", str(database), env=environment)
+        process = await start_cli("bot.demo", "--database", str(database), env=environment)
         code, out, err = await finished(process)
     assert code == 1 and out == ""
     assert err == (
@@ -390,13 +390,13 @@ async def test_sigterm_stops_the_demo_and_a_second_demo_on_its_database_refuses(
 ) -> None:
     database = await migrated(tmp_path / "demo.sqlite3")
     environment = {**os.environ, "DEMO_PORT": "0", "PYTHONPATH": str(ROOT)}
-    demo = await start_cli("bot.sandbox.demo", "--database", str(database), env=environment)
+    demo = await start_cli("bot.demo", "--database", str(database), env=environment)
     assert demo.stdout is not None
     try:
         while b"in a browser" not in await asyncio.wait_for(demo.stdout.readline(), 60):
             pass
         code, _, err = await finished(
-            await start_cli("bot.sandbox.demo", "--database", str(database), env=environment)
+            await start_cli("bot.demo", "--database", str(database), env=environment)
         )
         assert code == 1 and ONE_BOT in err and "Traceback" not in err
     finally:

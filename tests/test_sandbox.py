@@ -33,7 +33,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.sandbox import FAKE_JPEG, GROUP_ANONYMOUS_BOT, SANDBOX_TOKEN, FakeBotApi, Fault
+from fakebotapi import FAKE_JPEG, GROUP_ANONYMOUS_BOT, SANDBOX_TOKEN, FakeBotApi, Fault
 
 MEMBER_ID = 7001
 # PTB 22's own RetryAfter constructor warns that retry_after will become a timedelta.
@@ -71,7 +71,7 @@ def retry_seconds(error: RetryAfter) -> float:
 async def test_get_me_uses_the_tokens_digits_as_the_bot_id(server: FakeBotApi) -> None:
     async with Bot("5551234:other-token_X", base_url=server.base_url) as other:
         me = await other.get_me()
-    assert (me.id, me.is_bot, me.username) == (5551234, True, "pyeonji_sandbox_bot")
+    assert (me.id, me.is_bot, me.username) == (5551234, True, "fakebotapi_test_bot")
 
 
 async def test_malformed_token_is_unauthorized_and_unknown_method_not_found(
@@ -348,7 +348,7 @@ async def test_long_poll_returns_an_injected_update_promptly(server: FakeBotApi,
     member = server.user(MEMBER_ID, language_code="ko")
     poll = asyncio.create_task(bot.get_updates(timeout=30))
     await server.wait_until(lambda: server.stats.by_method["getUpdates"] == 1)
-    await member.send("/start@pyeonji_sandbox_bot write now")
+    await member.send("/start@fakebotapi_test_bot write now")
     updates = await asyncio.wait_for(poll, timeout=5)  # far below the 30 s poll timeout
     message = updates[0].message
     assert message.text.startswith("/start") and message.from_user.language_code == "ko"
@@ -357,7 +357,7 @@ async def test_long_poll_returns_an_injected_update_promptly(server: FakeBotApi,
 
     await member.send("second")
     again = await bot.get_updates(timeout=0)
-    assert [u.message.text for u in again] == ["/start@pyeonji_sandbox_bot write now", "second"]
+    assert [u.message.text for u in again] == ["/start@fakebotapi_test_bot write now", "second"]
     rest = await bot.get_updates(offset=again[-1].update_id + 1, timeout=0)
     assert rest == ()
     assert not server.state.updates  # confirmed and forgotten

@@ -18,8 +18,8 @@ import pytest
 
 from bot.health import check
 from bot.models import Role
-from bot.sandbox.faults import Fault
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from fakebotapi.faults import Fault
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 from bot.models import Role
-from bot.sandbox.server import FakeBotApi
 from bot.services.fonts import find_bundle_fonts, installed_coverage
 from bot.services.letter_rules import check_letter, clean_text, written_language
+from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.models import DeliveryMode, Role
-from bot.sandbox.server import FakeBotApi
+from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
 from tests.support.harness import COORDINATOR_ID, RunningBot
 from tests.support.people import member_who_joined, staff

@@ -15,8 +15,8 @@ from bot.clock import Clock
 from bot.config import Config, load_config
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.runtime import Runtime
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from bot.supervision import Backoff, default_backoff
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.models import Role
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.users import FakeUser
+from fakebotapi.server import FakeBotApi
+from fakebotapi.users import FakeUser
 from tests.support.harness import ADMIN_ID, RunningBot
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox.formatting import EntityParseError, FormattedText, parse_html, plain_text
+from fakebotapi.formatting import EntityParseError, FormattedText, parse_html, plain_text
 
 JsonDict = dict[str, Any]
 

@@ -6,6 +6,37 @@
 let version = -1;
 const panes = new Map();
 
+// The page's own words, in each persona's language (the bot's words come from the bot).
+const LABELS = {
+  ko: {send: "보내기", photo: "사진", photoTitle: "사진 보내기", placeholder: "메시지 쓰기… (/start)",
+       hint: "Enter: 보내기 · Shift+Enter: 줄 바꾸기", ok: "확인", language: "한국어"},
+  en: {send: "Send", photo: "Photo", photoTitle: "Send a photo", placeholder: "Message… (/start)",
+       hint: "Enter: send · Shift+Enter: new line", ok: "OK", language: "English"},
+};
+const labels = persona => LABELS[persona.language] || LABELS.en;
+
+// answerCallbackQuery's text: a short notice over the chat, or with show_alert a box to close.
+function notify(persona, notice) {
+  if (!notice || !notice.text) return;
+  const {section} = pane(persona);
+  const box = document.createElement("div");
+  box.className = notice.show_alert ? "notice alert" : "notice toast";
+  box.setAttribute("role", notice.show_alert ? "alertdialog" : "status");
+  const text = document.createElement("p");
+  text.textContent = notice.text;
+  box.appendChild(text);
+  if (notice.show_alert) {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = labels(persona).ok;
+    close.addEventListener("click", () => box.remove());
+    box.appendChild(close);
+  } else {
+    setTimeout(() => box.remove(), 4000);
+  }
+  section.appendChild(box);
+}
+
 async function api(path, body) {
   const response = await fetch(path, body === undefined ? {} : {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
@@ -90,7 +121,7 @@ function bubble(persona, message) {
         press.textContent = button.text;
         press.addEventListener("click", () => api("/demo/api/press", {
           persona: persona.user_id, message_id: message.id, data: button.data,
-        }).then(poll));
+        }).then(answer => { notify(persona, answer.notice); return poll(); }));
         line.appendChild(press);
       }
       keyboard.appendChild(line);
@@ -108,24 +139,34 @@ function pane(persona) {
   const title = document.createElement("h2");
   title.textContent = persona.name;
   const role = document.createElement("small");
-  role.textContent = persona.role + " · " + (persona.language === "ko" ? "한국어" : "English");
+  role.textContent = persona.role + " · " + labels(persona).language;
   title.appendChild(role);
   const messages = document.createElement("div");
   messages.className = "messages";
   const form = document.createElement("form");
-  const input = document.createElement("input");
-  input.placeholder = persona.language === "ko" ? "메시지 쓰기… (/start)" : "Message… (/start)";
+  // Letters are several lines long: Enter sends, Shift+Enter starts a new line.
+  const input = document.createElement("textarea");
+  input.rows = 2;
+  input.placeholder = labels(persona).placeholder;
+  input.title = labels(persona).hint;
   input.setAttribute("aria-label", "message from " + persona.name);
   const send = document.createElement("button");
   send.type = "submit";
-  send.textContent = "Send";
+  send.className = "send";
+  send.textContent = labels(persona).send;
   const photo = document.createElement("button");
   photo.type = "button";
   photo.className = "photo";
-  photo.textContent = persona.language === "ko" ? "사진" : "Photo";
-  photo.title = "Send a photo";
+  photo.textContent = labels(persona).photo;
+  photo.title = labels(persona).photoTitle;
   photo.addEventListener("click", () => api("/demo/api/photo", {persona: persona.user_id}).then(poll));
   form.append(input, send, photo);
+  input.addEventListener("keydown", event => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
   form.addEventListener("submit", event => {
     event.preventDefault();
     const text = input.value.trim();
@@ -135,17 +176,32 @@ function pane(persona) {
   });
   section.append(title, messages, form);
   document.getElementById("panes").appendChild(section);
-  const entry = {messages};
+  const entry = {section, messages, shown: false};
   panes.set(persona.user_id, entry);
   return entry;
 }
 
 function render(personas) {
   for (const persona of personas) {
-    const {messages} = pane(persona);
-    const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+    const entry = pane(persona);
+    const {messages} = entry;
+    // Follow the newest message on load (and reload), and later unless the reader scrolled up.
+    const atBottom = !entry.shown ||
+      messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
     messages.replaceChildren(...persona.messages.map(m => bubble(persona, m)));
-    if (atBottom) messages.scrollTop = messages.scrollHeight;
+    entry.shown = true;
+    if (atBottom) toBottom(messages);
+  }
+}
+
+// Scroll now, and again as photos finish loading and grow the chat.
+function toBottom(messages) {
+  messages.scrollTop = messages.scrollHeight;
+  for (const image of messages.querySelectorAll("img")) {
+    if (!image.complete) {
+      image.addEventListener("load", () => { messages.scrollTop = messages.scrollHeight; },
+                             {once: true});
+    }
   }
 }
 

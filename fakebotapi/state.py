@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.sandbox.faults import migrated_error
-from bot.sandbox.validation import bad_request, forbidden, scope_key
+from fakebotapi.faults import migrated_error
+from fakebotapi.validation import bad_request, forbidden, scope_key
 
 JsonDict = dict[str, Any]
 T = TypeVar("T")

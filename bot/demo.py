@@ -1,8 +1,10 @@
-"""`make demo`: the real bot against the built-in sandbox, with a web chat on 127.0.0.1.
+"""`make demo`: the real bot against the fake Bot API (fakebotapi/), with a web chat.
 
-    python -m bot.sandbox.demo [--port 8080] [--database data/demo.sqlite3]
+    python -m bot.demo [--port 8080] [--database data/demo.sqlite3]
 
-No Telegram token is needed and nothing leaves this machine.
+No Telegram token is needed and nothing leaves this machine (127.0.0.1 only). The one module
+of `bot` that imports `fakebotapi`: it needs the dev/demo extra (`make setup`, or
+`pip install -e '.[demo]'`) and never runs in production.
 """
 
 from __future__ import annotations
@@ -30,15 +32,25 @@ from bot.i18n import MissingCatalog
 from bot.logs import configure_logging
 from bot.models import Role
 from bot.runtime import Runtime
-from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
-from bot.sandbox.webchat import Persona, make_web_app
 from bot.storage.instance import AlreadyRunning, InstanceLock
 from bot.storage.problems import DatabaseUnusable
+
+try:
+    from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
+    from fakebotapi.webchat import Persona, make_web_app
+except ImportError as error:  # pragma: no cover - only without the dev/demo extra
+    raise SystemExit(
+        "the demo needs the fake Bot API: run `make demo`, or pip install -e '.[demo]'"
+    ) from error
 
 MEMBER = Persona(101, "지우", "member", "ko")
 COORDINATOR = Persona(102, "Mina", "coordinator (and admin)", "en")
 COURIER = Persona(103, "Jae", "courier", "en")
 PERSONAS = [MEMBER, COORDINATOR, COURIER]
+PAGE_TITLE = "Pyeonji (편지)"
+PAGE_INTRO = (
+    "the real bot, talking to a local stand-in for Telegram. Act as any of the three people below."
+)
 
 # Demo texts, written for this demo from public reporting; not real announcements.
 DEMO_UPDATES = [
@@ -123,7 +135,9 @@ async def running_demo(database: Path, port: int) -> AsyncIterator[Demo]:
         await start_application(application, stack)
         runtime: Runtime = application.bot_data[RUNTIME_KEY]
         await seed(runtime, sandbox)
-        web = tornado.httpserver.HTTPServer(make_web_app(sandbox, PERSONAS))
+        web = tornado.httpserver.HTTPServer(
+            make_web_app(sandbox, PERSONAS, title=PAGE_TITLE, intro=PAGE_INTRO)
+        )
         web.add_sockets(sockets)
         stack.callback(web.stop)
         yield Demo(sandbox, application, runtime, web, int(sockets[0].getsockname()[1]))

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.formatting import FormattedText
-from bot.sandbox.state import BotMessage, ChatRecord, SandboxState
-from bot.sandbox.validation import (
+from fakebotapi.formatting import FormattedText
+from fakebotapi.state import BotMessage, ChatRecord, SandboxState
+from fakebotapi.validation import (
     MAX_CALLBACK_ANSWER_LENGTH,
     ApiError,
     Params,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from bot.sandbox.methods import (
+from fakebotapi.methods import (
     METHODS,
     CallContext,
     JsonDict,
@@ -15,8 +15,8 @@ from bot.sandbox.methods import (
     now,
     reply_to,
 )
-from bot.sandbox.state import BotMessage, StoredFile
-from bot.sandbox.validation import bad_request, caption_text, reply_markup
+from fakebotapi.state import BotMessage, StoredFile
+from fakebotapi.validation import bad_request, caption_text, reply_markup
 
 # -- files ----------------------------------------------------------------------------------
 

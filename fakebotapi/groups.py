@@ -12,12 +12,12 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.formatting import detect_entities
-from bot.sandbox.state import BotMessage, ChatRecord, SandboxState
+from fakebotapi.formatting import detect_entities
+from fakebotapi.state import BotMessage, ChatRecord, SandboxState
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import FakeBotApi
-    from bot.sandbox.users import FakeUser, MessageMatch
+    from fakebotapi.server import FakeBotApi
+    from fakebotapi.users import FakeUser, MessageMatch
 
 JsonDict = dict[str, Any]
 

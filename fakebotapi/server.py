@@ -1,6 +1,6 @@
 """The fake Telegram Bot API server: start it, act as people, inject faults, await results.
 
-Run it alone with ``python -m bot.sandbox.server --port 8081`` (it prints the base URL).
+Run it alone with ``python -m fakebotapi.server --port 8081`` (it prints the base URL).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from typing import Any
 import tornado.httpserver
 import tornado.netutil
 
-from bot.sandbox.faults import Fault, FaultInjector, FaultRule, RateLimiter, SandboxStats
-from bot.sandbox.groups import FakeGroup
-from bot.sandbox.state import BotMessage, RecordedCall, SandboxState, StoredFile, wait_for
-from bot.sandbox.transport import deliver_webhooks, make_application
-from bot.sandbox.users import FakeUser, MessageMatch, message_matcher
-from bot.sandbox.validation import scope_key
+from fakebotapi.faults import Fault, FaultInjector, FaultRule, RateLimiter, SandboxStats
+from fakebotapi.groups import FakeGroup
+from fakebotapi.state import BotMessage, RecordedCall, SandboxState, StoredFile, wait_for
+from fakebotapi.transport import deliver_webhooks, make_application
+from fakebotapi.users import FakeUser, MessageMatch, message_matcher
+from fakebotapi.validation import scope_key
 
 JsonDict = dict[str, Any]
 logger = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "123456789:SANDBOX-pyeonji_test_token"  # noqa: S105 - not a secret
+SANDBOX_TOKEN = "123456789:FAKEBOTAPI-test_token"  # noqa: S105 - not a secret
 """A token the sandbox accepts; any ``<digits>:<letters, digits, _ or ->`` works too."""
 
 
@@ -41,8 +41,8 @@ class FakeBotApi:
     def __init__(
         self,
         *,
-        bot_first_name: str = "Pyeonji Sandbox",
-        bot_username: str = "pyeonji_sandbox_bot",
+        bot_first_name: str = "Test Bot",
+        bot_username: str = "fakebotapi_test_bot",
         auto_create_chats: bool = False,
         record_calls: bool = True,
         callback_query_timeout: float | None = None,

@@ -1,16 +1,23 @@
-"""The demo's web chat: a Telegram-like page over the sandbox, one pane per persona."""
+"""A web chat over the fake Bot API: a Telegram-like page, one pane per persona.
+
+Any bot's demo can serve it next to a running ``FakeBotApi`` (see ``make_web_app``).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tornado.escape
 import tornado.web
 
-from bot.sandbox.server import FakeBotApi
-from bot.sandbox.state import BotMessage
+from fakebotapi.server import FakeBotApi
+from fakebotapi.state import BotMessage
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 JsonDict = dict[str, Any]
@@ -42,6 +49,11 @@ def chat_view(api: FakeBotApi, persona: Persona) -> list[JsonDict]:
 
 def _from_person(message: JsonDict) -> JsonDict:
     kind = "photo" if "photo" in message else "document" if "document" in message else "text"
+    file_id = None
+    if kind == "photo" and message["photo"]:
+        file_id = message["photo"][-1]["file_id"]  # the largest size, as Telegram orders them
+    elif kind == "document":
+        file_id = message["document"]["file_id"]
     return {
         "id": message["message_id"],
         "from": "person",
@@ -49,7 +61,37 @@ def _from_person(message: JsonDict) -> JsonDict:
         "text": message.get("text") or message.get("caption") or "",
         "entities": [],
         "buttons": [],
+        "file_id": file_id,
     }
+
+
+def sample_photo(width: int = 320, height: int = 240) -> bytes:
+    """A real PNG photo (a sky over hills) for the page's "Photo" button; no imaging library."""
+    rows = bytearray()
+    sun_x, sun_y, sun_r = width * 0.75, height * 0.28, height * 0.11
+    for y in range(height):
+        rows.append(0)  # filter type: none
+        for x in range(width):
+            hill = height * (0.68 + 0.08 * math.sin(x / width * 2 * math.pi * 1.5))
+            if y > hill:
+                shade = int(40 * (y - hill) / height)
+                rows += bytes((60 + shade, 150 - shade, 70))
+            elif (x - sun_x) ** 2 + (y - sun_y) ** 2 < sun_r**2:
+                rows += bytes((255, 214, 90))
+            else:
+                rows += bytes((120 + 80 * y // height, 170 + 60 * y // height, 235))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _from_bot(message: BotMessage) -> JsonDict:
@@ -69,9 +111,10 @@ def _from_bot(message: BotMessage) -> JsonDict:
 
 
 class _Handler(tornado.web.RequestHandler):
-    def initialize(self, api: FakeBotApi, personas: list[Persona]) -> None:
+    def initialize(self, api: FakeBotApi, personas: list[Persona], answer_wait: float) -> None:
         self.api = api
         self.personas = {persona.user_id: persona for persona in personas}
+        self.answer_wait = answer_wait
 
     def send_json(self, body: object, status: int = 200) -> None:
         self.set_status(status)
@@ -131,7 +174,11 @@ class SendHandler(_Handler):
 
 
 class PressHandler(_Handler):
-    """POST /demo/api/press {persona, message_id, data}: the persona presses a button."""
+    """POST /demo/api/press {persona, message_id, data}: the persona presses a button.
+
+    Answers {"ok": true, "notice": {"text", "show_alert"} or null}: the pop-up the bot's
+    answerCallbackQuery asked for, as a phone would show it (waited for a few seconds).
+    """
 
     async def post(self) -> None:
         body = self.body()
@@ -146,19 +193,26 @@ class PressHandler(_Handler):
         ):
             self.send_json({"ok": False, "error": "no such button"}, 400)
             return
-        await self.api.user(persona.user_id).press(message_id, data)
-        self.send_json({"ok": True})
+        query_id = await self.api.user(persona.user_id).press(message_id, data)
+        notice = None
+        try:
+            answer = await self.api.wait_for_callback_answer(query_id, timeout=self.answer_wait)
+        except TimeoutError:
+            answer = {}
+        if answer.get("text"):
+            notice = {"text": answer["text"], "show_alert": bool(answer.get("show_alert"))}
+        self.send_json({"ok": True, "notice": notice})
 
 
 class PhotoHandler(_Handler):
-    """POST /demo/api/photo {persona}: the persona sends a small photo."""
+    """POST /demo/api/photo {persona}: the persona sends a photo (a 320x240 PNG)."""
 
     async def post(self) -> None:
         persona = self.persona(self.body())
         if persona is None:
             self.send_json({"ok": False, "error": "persona needed"}, 400)
             return
-        await self.api.user(persona.user_id).send_photo()
+        await self.api.user(persona.user_id).send_photo(data=SAMPLE_PHOTO)
         self.send_json({"ok": True})
 
 
@@ -178,17 +232,37 @@ class FileHandler(_Handler):
 
 
 class PageHandler(tornado.web.RequestHandler):
+    def initialize(self, title: str, intro: str) -> None:
+        self.title, self.intro = title, intro
+
     def get(self) -> None:
+        page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+        page = page.replace("{{title}}", tornado.escape.xhtml_escape(self.title))
+        page = page.replace("{{intro}}", tornado.escape.xhtml_escape(self.intro))
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish((STATIC_DIR / "index.html").read_bytes())
+        self.finish(page)
 
 
-def make_web_app(api: FakeBotApi, personas: list[Persona]) -> tornado.web.Application:
-    """The page, its script and style, and the JSON API over the sandbox."""
-    context = {"api": api, "personas": personas}
+SAMPLE_PHOTO = sample_photo()
+
+
+def make_web_app(
+    api: FakeBotApi,
+    personas: list[Persona],
+    *,
+    title: str = "Bot demo",
+    intro: str = "A bot talking to a local stand-in for Telegram.",
+    answer_wait: float = 3.0,
+) -> tornado.web.Application:
+    """The page, its script and style, and the JSON API over the sandbox.
+
+    ``title`` and ``intro`` head the page; ``answer_wait`` is how long a button press waits
+    for the bot's answerCallbackQuery before the page shows the chat without a notice.
+    """
+    context = {"api": api, "personas": personas, "answer_wait": answer_wait}
     return tornado.web.Application(
         [
-            (r"/", PageHandler),
+            (r"/", PageHandler, {"title": title, "intro": intro}),
             (r"/demo/api/state", StateHandler, context),
             (r"/demo/api/send", SendHandler, context),
             (r"/demo/api/press", PressHandler, context),

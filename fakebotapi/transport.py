@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import tornado.web
 
-from bot.sandbox import media, menus
-from bot.sandbox.faults import FaultKind, migrated_error, retry_after_error
-from bot.sandbox.methods import METHODS, CallContext, Upload, canonical_method, is_rate_limited
-from bot.sandbox.state import RecordedCall
-from bot.sandbox.validation import ApiError, Params, decode_form_value
+from fakebotapi import media, menus
+from fakebotapi.faults import FaultKind, migrated_error, retry_after_error
+from fakebotapi.methods import METHODS, CallContext, Upload, canonical_method, is_rate_limited
+from fakebotapi.state import RecordedCall
+from fakebotapi.validation import ApiError, Params, decode_form_value
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import FakeBotApi
+    from fakebotapi.server import FakeBotApi
 
 JsonDict = dict[str, Any]
 logger = logging.getLogger(__name__)

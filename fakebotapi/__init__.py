@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.faults import Fault, FaultKind, FaultRule, SandboxStats
-from bot.sandbox.formatting import html_quote, parse_html
-from bot.sandbox.groups import GROUP_ANONYMOUS_BOT, FakeGroup
-from bot.sandbox.state import BotMessage, Button, MessageVersion, RecordedCall, StoredFile
-from bot.sandbox.users import FAKE_JPEG, FakeUser
+from fakebotapi.faults import Fault, FaultKind, FaultRule, SandboxStats
+from fakebotapi.formatting import html_quote, parse_html
+from fakebotapi.groups import GROUP_ANONYMOUS_BOT, FakeGroup
+from fakebotapi.state import BotMessage, Button, MessageVersion, RecordedCall, StoredFile
+from fakebotapi.users import FAKE_JPEG, FakeUser
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+    from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 
 __all__ = [
     "FAKE_JPEG",
@@ -35,9 +35,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Imported lazily so that `python -m bot.sandbox.server` does not load the module twice.
+    # Imported lazily so that `python -m fakebotapi.server` does not load the module twice.
     if name in ("FakeBotApi", "SANDBOX_TOKEN"):
-        from bot.sandbox import server
+        from fakebotapi import server
 
         return getattr(server, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox.methods import METHODS, CallContext, JsonDict, method
-from bot.sandbox.validation import bot_commands, command_scope_key
+from fakebotapi.methods import METHODS, CallContext, JsonDict, method
+from fakebotapi.validation import bot_commands, command_scope_key
 
 # -- commands and other settings ------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.sandbox.validation import ApiError, bad_request, forbidden
+from fakebotapi.validation import ApiError, bad_request, forbidden
 
 
 class FaultKind(StrEnum):

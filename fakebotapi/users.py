@@ -9,12 +9,12 @@ from collections.abc import Callable
 from re import Pattern
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.formatting import detect_entities
-from bot.sandbox.media import image_size, media_payload
-from bot.sandbox.state import BotMessage, ChatRecord, SandboxState
+from fakebotapi.formatting import detect_entities
+from fakebotapi.media import image_size, media_payload
+from fakebotapi.state import BotMessage, ChatRecord, SandboxState
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import FakeBotApi
+    from fakebotapi.server import FakeBotApi
 
 JsonDict = dict[str, Any]
 MessageMatch = str | Pattern[str] | Callable[[BotMessage], bool] | None
@@ -105,9 +105,10 @@ class FakeUser:
         return self._new_message(chat_id, **content)
 
     async def send_photo(self, caption: str | None = None, data: bytes = FAKE_JPEG) -> JsonDict:
-        """Send a photo (a real JPEG stored on the server, fetchable through getFile)."""
+        """Send a photo (a real JPEG or PNG stored on the server, fetchable through getFile)."""
         width, height = image_size(data)
-        stored = self._state.store_file(data, "photo", None, "image/jpeg", width, height)
+        mime_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        stored = self._state.store_file(data, "photo", None, mime_type, width, height)
         content: JsonDict = {"photo": media_payload(stored)}
         if caption:
             content["caption"] = caption
