@@ -168,8 +168,8 @@ async def play(sandbox: FakeBotApi, bot: RunningBot, script: list[tuple[Any, ...
         await asyncio.sleep(0.01)
 
 
+# As many scripts as the profile says (tests/conftest.py): 250 in CI, a few dozen locally.
 @settings(
-    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
