@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,13 @@ from bot.services.fonts import find_korean_font
 from bot.services.letter_rules import written_language
 from bot.services.letters import Decision, RejectReason
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, RunningBot
+from tests.support.harness import (
+    COORDINATOR_ID,
+    COURIER_ID,
+    FrozenClock,
+    RunningBot,
+    eventually,
+)
 from tests.support.people import member_who_joined, staff
 
 WRITER_ID = 7_071_234
@@ -56,15 +61,6 @@ async def write(member: FakeUser, text: str, pen_name: str | None = None) -> Non
     preview = await member.expect("검토를 받도록" if korean else "Send it for review?")
     await member.click(preview, "보내기" if korean else "Send")
     await member.expect("검토를 기다리고" if korean else "Your letter is waiting for review")
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """For what the bot does after its last message (there is nothing to wait on)."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met")
 
 
 def pdf_text(data: bytes) -> str:

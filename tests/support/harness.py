@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,3 +93,19 @@ async def start_bot(
         poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
     )
     return RunningBot(application, config)
+
+
+async def eventually(
+    condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """For what the bot does after its last request, e.g. writing outcomes to the database.
+
+    The sandbox's ``wait_until`` re-checks only when a request arrives, and after the last
+    one that is the next long poll, a second or more away: poll instead, every 10 ms.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        await asyncio.sleep(0.01)
