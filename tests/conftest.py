@@ -55,12 +55,19 @@ def no_real_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[FakeBotApi]:
-    """The fake Telegram; after the test, every message the bot sent passed its validation."""
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[FakeBotApi]:
+    """The fake Telegram; after the test, every message the bot sent passed its validation.
+
+    A test that makes the bot send what Telegram refuses, on purpose, says so with
+    ``@pytest.mark.rejects_on_purpose("why")``.
+    """
     server = FakeBotApi()
     await server.start()
     yield server
     await server.stop()
+    if request.node.get_closest_marker("rejects_on_purpose") is None:
+        rejected = rejected_calls(server)
+        assert rejected == [], f"Telegram would have refused: {rejected[:5]}"
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ async def test_an_announcement_reaches_everyone_with_progress_and_a_final_report
 
     assert "서울에서 모여요" in (await korean.expect("운영진 공지")).text
     assert "Seoul this Saturday" in (await english.expect("Announcement from")).text
+    assert await bot.runtime.sender.drained(timeout=10)
+    await bot.run_job("broadcast-progress")  # its next edit, without waiting its 3 seconds
     report = await coordinator.expect(
         lambda m: m.message_id == progress.message_id and "Announcement sent" in m.text
     )

@@ -23,7 +23,13 @@ from bot.sandbox.server import FakeBotApi
 from bot.sandbox.users import FakeUser
 from bot.storage.migrations import MIGRATIONS_DIR
 from tests.conftest import StartBot
-from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
+from tests.support.harness import (
+    ADMIN_ID,
+    COORDINATOR_ID,
+    COURIER_ID,
+    RunningBot,
+    expect_nothing_more,
+)
 from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seed_announcement, seed_subscribers
 
@@ -269,7 +275,7 @@ async def test_in_a_channel_the_bot_posts_nothing_and_leaves(
     channel = sandbox.channel(-1006901, "News")
     await channel.post("/start")
     await channel.post("/mydata")
-    await channel.expect_nothing()
+    await expect_nothing_more(bot, channel)
     await channel.add_bot(member)
     await sandbox.wait_until(lambda: channel.bot_left, what="the bot left the channel")
     assert channel.messages == []
@@ -282,7 +288,7 @@ async def test_plain_talk_in_a_group_is_not_answered(
     member = await member_who_joined(sandbox, MEMBER_ID, "en")
     group = sandbox.group(-6902, "Volunteers")
     await group.send(member, "hello everyone")
-    await group.expect_nothing()
+    await expect_nothing_more(bot, group)
     await group.send(member, "/help")
     await group.expect(BOT_LINK)
 
@@ -319,7 +325,7 @@ async def test_a_flood_in_a_group_is_quiet_there_and_leaves_the_private_chat_alo
     await sandbox.wait_until_fetched()
     await member.send("/help")
     await member.expect("What I can do")
-    await group.expect_nothing()
+    await expect_nothing_more(bot, group)
     assert 1 <= len(group.messages) <= 3
     assert all(m.text == pointer(bot, "en") for m in group.messages)
     assert not any("very fast" in m.text for m in member.messages)

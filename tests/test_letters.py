@@ -25,6 +25,7 @@ from tests.support.harness import (
     FrozenClock,
     RunningBot,
     eventually,
+    expect_nothing_more,
 )
 from tests.support.people import member_who_joined, staff
 
@@ -422,7 +423,7 @@ async def test_two_coordinators_pressing_at_once_through_telegram(
         {"Rejected.", "Another coordinator has already decided on this letter."},
     )
     await member.expect(lambda m: "was approved" in m.text or "was not approved" in m.text)
-    await member.expect_nothing()
+    await expect_nothing_more(bot, member)
     assert count_rows(database, "outbox", "kind = 'notice'") == 1
     assert rejected_calls(sandbox) == []
 
@@ -519,6 +520,7 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     await letters.approve(COORDINATOR_ID, 1)
     await letters.approve(COORDINATOR_ID, 2)
     await letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
+    await english.expect("was translated into Korean")
     await courier.send("/bundle")
     document = await courier.expect(lambda m: m.kind == "document")
     assert document.file_id is not None
@@ -549,7 +551,7 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     query = await courier.press(confirm, "bun:on:1:2026-11-24")
     answer = await sandbox.wait_for_callback_answer(query)
     assert "already marked as handed over" in answer.get("text", "")
-    await english.expect_nothing()
+    await expect_nothing_more(frozen_bot, english)
     assert rejected_calls(sandbox) == []
 
 

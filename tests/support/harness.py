@@ -15,7 +15,9 @@ from bot.app import RUNTIME_KEY, build_application
 from bot.clock import Clock
 from bot.config import Config, load_config
 from bot.runtime import Runtime
+from bot.sandbox.groups import FakeGroup
 from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
+from bot.sandbox.users import FakeUser
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000
@@ -50,6 +52,13 @@ class RunningBot:
         runtime = self.application.bot_data[RUNTIME_KEY]
         assert isinstance(runtime, Runtime)
         return runtime
+
+    async def run_job(self, name: str) -> None:
+        """Run a repeating job now, as if its interval had just passed: no test waits for it."""
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        (job,) = job_queue.get_jobs_by_name(name)
+        await job.run(self.application)
 
     async def stop(self) -> None:
         """Stop the way run_polling does on SIGTERM: updater, application, then hooks."""
@@ -109,3 +118,23 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"{what} not met within {timeout} s")
         await asyncio.sleep(0.01)
+
+
+async def expect_nothing_more(bot: RunningBot, *chats: FakeUser | FakeGroup) -> None:
+    """Assert the bot writes nothing more in `chats` about anything that happened so far.
+
+    No settling time: this waits until the bot has taken every update into its queue (the
+    sandbox forgets an update once the next poll confirms it), handled every one of them (the
+    queue is joined: PTB marks an update done when its handlers finished) and sent everything
+    its outbox holds. Whatever the bot would have written about it is written by then.
+    """
+    assert chats, "whose chat should stay quiet?"
+    server = chats[0].server
+    starts = [len(chat.chat.events) for chat in chats]
+    await server.wait_until(lambda: not server.state.updates, what="every update taken")
+    await asyncio.wait_for(bot.application.update_queue.join(), timeout=10)
+    assert await bot.runtime.sender.drained(timeout=10)
+    for chat, start in zip(chats, starts, strict=True):
+        new = chat.chat.events[start:]
+        texts = [chat.chat.messages[message_id].text[:80] for _, message_id in new]
+        assert not new, f"the bot wrote in chat {chat.id}: {texts}"
