@@ -16,6 +16,7 @@ from bot.handlers.menus import (
     COORDINATOR_COMMANDS,
     COURIER_COMMANDS,
     MEMBER_COMMANDS,
+    TRANSLATOR_COMMANDS,
 )
 from bot.models import Role
 from bot.sandbox import GROUP_ANONYMOUS_BOT, FakeGroup
@@ -144,9 +145,17 @@ def assert_only_the_pointer(bot: RunningBot, group: FakeGroup, language: str) ->
         assert PEN_NAME not in message.text and LETTER[:10] not in message.text
 
 
-def test_every_menu_command_is_a_registered_command(bot: RunningBot) -> None:
-    menus = MEMBER_COMMANDS + COORDINATOR_COMMANDS + COURIER_COMMANDS + ADMIN_COMMANDS
-    assert {name for name, _ in menus} <= set(registered_commands(bot))
+def test_every_menu_command_is_registered_and_every_command_is_in_a_menu(
+    bot: RunningBot,
+) -> None:
+    menus = (
+        MEMBER_COMMANDS
+        + COORDINATOR_COMMANDS
+        + TRANSLATOR_COMMANDS
+        + COURIER_COMMANDS
+        + ADMIN_COMMANDS
+    )
+    assert sorted({name for name, _ in menus}) == registered_commands(bot)
 
 
 @pytest.mark.parametrize("sender", SENDERS)
