@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery.sender import _backoff
 from bot.sandbox.faults import Fault
 from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot, rejected_calls
@@ -81,6 +82,7 @@ async def test_server_errors_are_retried_until_they_pass(
     make_bot: StartBot, sandbox: FakeBotApi, database: Path
 ) -> None:
     bot = await make_bot(SEND_RATE="100")
+    bot.runtime.sender.backoff = lambda attempts: 0.0  # the schedule: test_retries_back_off
     sandbox.add_fault(Fault.server_error(502), "sendMessage", chat_id=7202, times=2)
     sandbox.add_fault(Fault.server_error(500), "sendMessage", chat_id=7204, times=1)
     broadcast_id = await broadcast_to(bot, sandbox, range(7200, 7206))
@@ -88,6 +90,13 @@ async def test_server_errors_are_retried_until_they_pass(
     assert deliveries(sandbox) == {user_id: 1 for user_id in range(7200, 7206)}
     assert states(database, broadcast_id) == {"sent": 6}
     assert bot.runtime.sender.stats.retried == 3
+
+
+def test_retries_back_off_exponentially_with_jitter_up_to_five_minutes() -> None:
+    for attempts, base in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 256), (10, 300), (30, 300)]:
+        delays = {_backoff(attempts) for _ in range(50)}
+        assert all(0.8 * base <= delay <= 1.2 * base for delay in delays), attempts
+        assert len(delays) > 1  # jittered: retries of many rows do not arrive together
 
 
 async def test_a_migrated_chat_gets_the_message_at_its_new_id(

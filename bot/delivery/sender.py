@@ -8,6 +8,7 @@ import logging
 import random
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -73,9 +74,12 @@ class OutboxSender:
         rate: float,
         paid_broadcast: bool = False,
         max_in_flight: int | None = None,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._outbox = outbox
         self._bot = bot
+        # Seconds before retry n after a network error or 5xx; tests set a shorter one.
+        self.backoff = backoff or _backoff
         self._paid = paid_broadcast
         self._pacer = Pacer(rate * PACING_MARGIN)
         # The hard cap costs throughput in proportion to the answers' latency (N per 1 + L
@@ -191,7 +195,7 @@ class OutboxSender:
                 self._finish(item, "failed", f"network:{type(error).__name__}")
             else:
                 self.stats.retried += 1
-                self._requeue([item], delay=_backoff(item.attempts), refund=False)
+                self._requeue([item], delay=self.backoff(item.attempts), refund=False)
         except TelegramError as error:
             self._finish(item, "failed", type(error).__name__)
         except asyncio.CancelledError:
@@ -201,8 +205,8 @@ class OutboxSender:
         else:
             self._finish(item, "sent", None)
         finally:
-            if answered is not None:
-                SlidingWindow.answered(answered)
+            if answered is not None and self._window is not None:
+                self._window.answered(answered)
             self._slots.release()
 
     async def _deliver(self, item: OutboxItem) -> None:
