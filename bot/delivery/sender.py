@@ -78,8 +78,10 @@ class OutboxSender:
     ) -> None:
         self._outbox = outbox
         self._bot = bot
-        # Seconds before retry n after a network error or 5xx; tests set a shorter one.
+        # Seconds before retry n after a network error or 5xx, and between two messages to one
+        # chat: tests that are not about them set shorter ones rather than wait real seconds.
         self.backoff = backoff or _backoff
+        self.per_chat_interval = PER_CHAT_INTERVAL
         self._paid = paid_broadcast
         self._pacer = Pacer(rate * PACING_MARGIN)
         # The hard cap costs throughput in proportion to the answers' latency (N per 1 + L
@@ -162,8 +164,8 @@ class OutboxSender:
                 self._requeue(items[index:], delay=0.0, refund=True)
                 return
             since_last = time.monotonic() - self._last_by_chat.get(item.chat_id, -1e9)
-            if since_last < PER_CHAT_INTERVAL:
-                self._requeue([item], delay=PER_CHAT_INTERVAL - since_last, refund=True)
+            if since_last < self.per_chat_interval:
+                self._requeue([item], delay=self.per_chat_interval - since_last, refund=True)
                 continue
             await self._pacer.acquire()
             await self._slots.acquire()
@@ -279,7 +281,7 @@ class OutboxSender:
 
     def _forget_old_chats(self) -> None:
         if len(self._last_by_chat) > 10_000:
-            cutoff = time.monotonic() - PER_CHAT_INTERVAL
+            cutoff = time.monotonic() - self.per_chat_interval
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t >= cutoff}
 
 

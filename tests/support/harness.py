@@ -22,6 +22,7 @@ from bot.sandbox.users import FakeUser
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000
 COURIER_ID = 3000
+TEST_PER_CHAT_INTERVAL = 0.02  # seconds; the bot's own is 1.0 (bot/delivery/sender.py)
 
 
 class FrozenClock:
@@ -101,7 +102,11 @@ async def start_bot(
     await application.updater.start_polling(
         poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
     )
-    return RunningBot(application, config)
+    running = RunningBot(application, config)
+    # Telegram's one message a second to a chat is the sandbox's to enforce when a test asks
+    # (set_rate_limit); every other test would only wait for it, a second per extra message.
+    running.runtime.sender.per_chat_interval = TEST_PER_CHAT_INTERVAL
+    return running
 
 
 async def eventually(
