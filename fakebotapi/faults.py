@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter, deque
@@ -22,6 +23,7 @@ class FaultKind(StrEnum):
     MIGRATED = "migrated"
     SERVER_ERROR = "server_error"
     DELAY = "delay"
+    HELD = "held"
 
 
 _SERVER_ERRORS = {
@@ -40,6 +42,7 @@ class Fault:
     seconds: float = 1.0  # retry_after for RETRY_AFTER, the wait for DELAY
     migrate_to_chat_id: int | None = None
     status: int = 500
+    released: asyncio.Event | None = field(default=None, compare=False, repr=False)  # HELD
 
     @classmethod
     def retry_after(cls, seconds: int = 1) -> Fault:
@@ -71,8 +74,21 @@ class Fault:
         """Answer normally, but only after ``seconds``."""
         return cls(FaultKind.DELAY, seconds=seconds)
 
+    @classmethod
+    def held(cls) -> Fault:
+        """Answer normally, but only once released (``clear_faults`` or ``release``).
+
+        A Telegram exactly as slow as a test needs, without waiting real seconds.
+        """
+        return cls(FaultKind.HELD, released=asyncio.Event())
+
+    def release(self) -> None:
+        """Let the requests a HELD fault holds (and any later ones) be answered."""
+        if self.released is not None:
+            self.released.set()
+
     def to_error(self) -> ApiError:
-        """The API error this fault answers with (not for DELAY or MIGRATED)."""
+        """The API error this fault answers with (not for DELAY, HELD or MIGRATED)."""
         if self.kind is FaultKind.RETRY_AFTER:
             return retry_after_error(int(self.seconds))
         if self.kind is FaultKind.BLOCKED:
@@ -150,6 +166,7 @@ class FaultInjector:
 
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []
+        self._held: list[FaultRule] = []
 
     def add(
         self,
@@ -165,14 +182,26 @@ class FaultInjector:
         )
         rule = FaultRule(fault, methods, chat_id, times)
         self.rules.append(rule)
+        if fault.kind is FaultKind.HELD:
+            self._held.append(rule)  # released by clear() even after its last use
         return rule
 
     def clear(self, method: str | None = None) -> None:
-        """Remove every rule, or the rules naming ``method``."""
-        if method is None:
-            self.rules.clear()
-        else:
-            self.rules = [r for r in self.rules if r.methods is None or method not in r.methods]
+        """Remove every rule, or the rules naming ``method``; what they held is answered."""
+
+        def named(rule: FaultRule) -> bool:
+            return method is None or (rule.methods is not None and method in rule.methods)
+
+        self.rules = [rule for rule in self.rules if not named(rule)]
+        for rule in self._held:
+            if named(rule):
+                rule.fault.release()
+        self._held = [rule for rule in self._held if not named(rule)]
+
+    def release_all(self) -> None:
+        """Answer every held request (the server is stopping)."""
+        for rule in self._held:
+            rule.fault.release()
 
     def take(self, method: str, chat_id: int | None) -> Fault | None:
         """The fault for this request, consuming one of its uses."""

@@ -82,6 +82,7 @@ class FakeBotApi:
         """Answer pending long polls, close every connection, stop listening."""
         self.closing = True
         self.state.update_signal.notify()
+        self.faults.release_all()
         if self._webhook_task is not None:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -50,6 +50,9 @@ async def _take_fault(api: FakeBotApi, method: str, chat_id: int | None) -> None
         api.stats.faults_fired += 1
         if fault.kind is FaultKind.DELAY:
             await asyncio.sleep(fault.seconds)
+        elif fault.kind is FaultKind.HELD:
+            assert fault.released is not None
+            await fault.released.wait()
         elif fault.kind is FaultKind.MIGRATED:
             new_chat_id = fault.migrate_to_chat_id
             if chat_id is None or new_chat_id is None:

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default
 import pytest
+from hypothesis import settings
 
 from bot.clock import Clock
 from fakebotapi.server import FakeBotApi
 from tests.support.harness import FrozenClock, RunningBot, start_bot
 
 StartBot = Callable[..., Awaitable[RunningBot]]
+
+# Full runs in CI (.ci/run sets CI=true); a quick look while developing. Tests that are cheap
+# enough to run hundreds of examples every time say so with their own max_examples.
+settings.register_profile("ci", max_examples=250, print_blob=True)
+settings.register_profile("dev", max_examples=40)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in {"1", "true"} else "dev")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_tls_context() -> Iterator[None]:
+    """Every httpx client loads certifi's 150 CA certificates (20 ms); a bot has five of them
+    (three proxies each), so a third of every test's start-up went there. Tests only speak
+    plain HTTP to 127.0.0.1, so one context, loaded once, serves every client."""
+    create = httpx._transports.default.create_ssl_context
+    shared = functools.cache(create)
+
+    def create_once(
+        verify: ssl.SSLContext | str | bool = True, cert: object = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None:
+            return shared(verify, None, trust_env)
+        return create(verify, cert, trust_env)  # type: ignore[arg-type]
+
+    httpx._transports.default.create_ssl_context = create_once  # type: ignore[assignment]
+    yield
+    httpx._transports.default.create_ssl_context = create
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +56,20 @@ def no_real_telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[FakeBotApi]:
-    """The fake Telegram; after the test, every message the bot sent passed its validation."""
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[FakeBotApi]:
+    """The fake Telegram; after the test, every message the bot sent passed its validation.
+
+    A test that makes Telegram refuse a call on purpose (a press answered too late, say) names
+    the refusal: ``@pytest.mark.rejects_on_purpose("query is too old")``; any other still fails.
+    """
     server = FakeBotApi()
     await server.start()
     yield server
     await server.stop()
+    marker = request.node.get_closest_marker("rejects_on_purpose")
+    expected = marker.args if marker is not None else ()
+    rejected = [call for call in rejected_calls(server) if not any(e in call for e in expected)]
+    assert rejected == [], f"Telegram would have refused: {rejected[:5]}"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.models import DeliveryMode, Role
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, RunningBot, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 
 
@@ -37,9 +37,9 @@ async def test_an_admin_blocks_and_unblocks_a_member(
     await admin.send("/block 8201")
     await admin.expect("8201 is blocked")
     await member.send("/help")
-    await member.expect_nothing()
+    await expect_nothing_more(bot, member)
     await member.send("/block 8201")  # members cannot block anyone
-    await member.expect_nothing()
+    await expect_nothing_more(bot, member)
     await admin.send("/unblock 8201")
     await admin.expect("8201 is no longer blocked")
     await member.send("/help")
@@ -65,7 +65,7 @@ async def test_with_two_person_rule_nothing_is_sent_until_a_second_coordinator_a
     await first.expect("Sent for approval to 1 other coordinator.")
     request = await second.expect("Approval needed")
     assert "Vigil on Friday" in request.text
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
 
     # The author cannot approve their own request, even by forging the button.
     approve_data = request.button("Approve").callback_data or ""
@@ -73,7 +73,7 @@ async def test_with_two_person_rule_nothing_is_sent_until_a_second_coordinator_a
     assert "already decided, or it is your own" in (
         await sandbox.wait_for_callback_answer(query)
     ).get("text", "")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
 
     await second.click(request, "Approve")
     await second.expect("Sending the announcement")
@@ -116,7 +116,7 @@ async def test_a_blocked_member_keeps_privacy_rights_but_nothing_else(
     await member.expect("Nothing was erased.")
     for command in ("/write", "/letters", "/help", "/start", "/settings", "/mydata@other_bot"):
         await member.send(command)
-    await member.expect_nothing()
+    await expect_nothing_more(bot, member)
     stored = await bot.runtime.members.get(8211)
     assert stored is not None and stored.blocked
 

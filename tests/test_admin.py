@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.services.roles import Permission
 from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
@@ -93,6 +95,7 @@ async def test_bad_grant_arguments_get_the_usage(bot: RunningBot, sandbox: FakeB
         await admin.expect("Usage: /grant USER_ID coordinator|courier")
 
 
+@pytest.mark.rejects_on_purpose("chat not found")  # their menu: no chat yet
 async def test_a_grant_to_someone_who_never_started_the_bot_still_works(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:

@@ -5,26 +5,28 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.handlers.menus import (
+    ADMIN_COMMANDS,
+    COORDINATOR_COMMANDS,
+    COURIER_COMMANDS,
+    TRANSLATOR_COMMANDS,
+)
 from fakebotapi.server import FakeBotApi
 from tests.support.harness import RunningBot
 from tests.support.people import member_who_joined
 from tests.support.seeding import seed_announcement, seed_subscribers
 
+# Every command of every role's menu (a new one is covered by itself), with arguments where
+# a command takes them.
+ARGUMENTS = {
+    "grant": "8801 coordinator",
+    "revoke": "8801 courier",
+    "block": "8802",
+    "unblock": "8802",
+}
 COMMANDS = [
-    "/post",
-    "/announce",
-    "/review",
-    "/stats",
-    "/bundle",
-    "/bundles",
-    "/feeds",
-    "/news",
-    "/grant 8801 coordinator",
-    "/revoke 8801 courier",
-    "/roles",
-    "/audit",
-    "/block 8802",
-    "/unblock 8802",
+    f"/{name} {ARGUMENTS.get(name, '')}".strip()
+    for name, _ in COORDINATOR_COMMANDS + TRANSLATOR_COMMANDS + COURIER_COMMANDS + ADMIN_COMMANDS
 ]
 BUTTONS = [
     "post:publish",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.models import DeliveryMode, Role
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
@@ -137,6 +139,7 @@ async def test_someone_elses_settings_button_changes_nothing_of_theirs_or_mine(
         assert stored is not None and stored.delivery_mode is DeliveryMode.INSTANT
 
 
+@pytest.mark.rejects_on_purpose("message is not modified")  # presses 2, 3: buttons gone
 async def test_approve_pressed_three_times_brings_exactly_one_next_card(
     bot: RunningBot, sandbox: FakeBotApi, database: Path
 ) -> None:
@@ -194,6 +197,7 @@ async def test_pressing_someone_elses_erase_button_erases_nothing(
 # -- a late answer loses nothing ------------------------------------------------------------
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # the answer to a late press
 async def test_consent_pressed_late_is_still_recorded(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
@@ -208,6 +212,7 @@ async def test_consent_pressed_late_is_still_recorded(
     assert went_wrong(person) == []
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # the answer to a late press
 async def test_a_letter_sent_late_is_still_sent(bot: RunningBot, sandbox: FakeBotApi) -> None:
     member = await member_who_joined(sandbox, 1107, "en", subscribe=False)
     await member.send("/write")
@@ -224,6 +229,7 @@ async def test_a_letter_sent_late_is_still_sent(bot: RunningBot, sandbox: FakeBo
     assert went_wrong(member) == []
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # the answer to a late press
 async def test_a_settings_change_pressed_late_is_saved_and_shown(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
@@ -241,6 +247,7 @@ async def test_a_settings_change_pressed_late_is_saved_and_shown(
     assert went_wrong(member) == []
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # the answer to a late press
 async def test_an_announcement_confirmed_late_is_still_sent(
     make_bot: StartBot, sandbox: FakeBotApi
 ) -> None:
@@ -257,6 +264,7 @@ async def test_an_announcement_confirmed_late_is_still_sent(
     assert went_wrong(coordinator) == []
 
 
+@pytest.mark.rejects_on_purpose("message to edit not found")  # the member deleted it
 async def test_a_setting_pressed_on_a_message_since_deleted_is_saved(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
@@ -302,6 +310,7 @@ async def test_send_under_a_preview_since_edited_sends_nothing(
     assert [letter.pen_name for letter in letters] == ["Second pen name"]
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # the answer to a late press
 async def test_approve_pressed_late_still_approves_and_brings_the_next_card(
     bot: RunningBot, sandbox: FakeBotApi, database: Path
 ) -> None:

@@ -16,6 +16,7 @@ from bot.handlers.menus import (
     COORDINATOR_COMMANDS,
     COURIER_COMMANDS,
     MEMBER_COMMANDS,
+    TRANSLATOR_COMMANDS,
 )
 from bot.models import Role
 from bot.storage.migrations import MIGRATIONS_DIR
@@ -23,7 +24,13 @@ from fakebotapi import GROUP_ANONYMOUS_BOT, FakeGroup
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
 from tests.conftest import StartBot
-from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, RunningBot
+from tests.support.harness import (
+    ADMIN_ID,
+    COORDINATOR_ID,
+    COURIER_ID,
+    RunningBot,
+    expect_nothing_more,
+)
 from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seed_announcement, seed_subscribers
 
@@ -138,9 +145,17 @@ def assert_only_the_pointer(bot: RunningBot, group: FakeGroup, language: str) ->
         assert PEN_NAME not in message.text and LETTER[:10] not in message.text
 
 
-def test_every_menu_command_is_a_registered_command(bot: RunningBot) -> None:
-    menus = MEMBER_COMMANDS + COORDINATOR_COMMANDS + COURIER_COMMANDS + ADMIN_COMMANDS
-    assert {name for name, _ in menus} <= set(registered_commands(bot))
+def test_every_menu_command_is_registered_and_every_command_is_in_a_menu(
+    bot: RunningBot,
+) -> None:
+    menus = (
+        MEMBER_COMMANDS
+        + COORDINATOR_COMMANDS
+        + TRANSLATOR_COMMANDS
+        + COURIER_COMMANDS
+        + ADMIN_COMMANDS
+    )
+    assert sorted({name for name, _ in menus}) == registered_commands(bot)
 
 
 @pytest.mark.parametrize("sender", SENDERS)
@@ -269,7 +284,7 @@ async def test_in_a_channel_the_bot_posts_nothing_and_leaves(
     channel = sandbox.channel(-1006901, "News")
     await channel.post("/start")
     await channel.post("/mydata")
-    await channel.expect_nothing()
+    await expect_nothing_more(bot, channel)
     await channel.add_bot(member)
     await sandbox.wait_until(lambda: channel.bot_left, what="the bot left the channel")
     assert channel.messages == []
@@ -282,7 +297,7 @@ async def test_plain_talk_in_a_group_is_not_answered(
     member = await member_who_joined(sandbox, MEMBER_ID, "en")
     group = sandbox.group(-6902, "Volunteers")
     await group.send(member, "hello everyone")
-    await group.expect_nothing()
+    await expect_nothing_more(bot, group)
     await group.send(member, "/help")
     await group.expect(BOT_LINK)
 
@@ -319,7 +334,7 @@ async def test_a_flood_in_a_group_is_quiet_there_and_leaves_the_private_chat_alo
     await sandbox.wait_until_fetched()
     await member.send("/help")
     await member.expect("What this bot can do")
-    await group.expect_nothing()
+    await expect_nothing_more(bot, group)
     assert 1 <= len(group.messages) <= 3
     assert all(m.text == pointer(bot, "en") for m in group.messages)
     assert not any("very fast" in m.text for m in member.messages)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,14 @@ from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, RunningBot
+from tests.support.harness import (
+    COORDINATOR_ID,
+    COURIER_ID,
+    FrozenClock,
+    RunningBot,
+    eventually,
+    expect_nothing_more,
+)
 from tests.support.people import member_who_joined, staff
 
 WRITER_ID = 7_071_234
@@ -56,15 +62,6 @@ async def write(member: FakeUser, text: str, pen_name: str | None = None) -> Non
     preview = await member.expect("검토를 요청할까요" if korean else "Send it for review?")
     await member.click(preview, "보내기" if korean else "Send")
     await member.expect("검토를 기다리고" if korean else "Your letter is waiting for review")
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """For what the bot does after its last message (there is nothing to wait on)."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met")
 
 
 def pdf_text(data: bytes) -> str:
@@ -427,7 +424,7 @@ async def test_two_coordinators_pressing_at_once_through_telegram(
         {"Rejected.", "Another coordinator has already decided on this letter."},
     )
     await member.expect(lambda m: "was approved" in m.text or "was not approved" in m.text)
-    await member.expect_nothing()
+    await expect_nothing_more(bot, member)
     assert count_rows(database, "outbox", "kind = 'notice'") == 1
     assert rejected_calls(sandbox) == []
 
@@ -524,6 +521,7 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     await letters.approve(COORDINATOR_ID, 1)
     await letters.approve(COORDINATOR_ID, 2)
     await letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
+    await english.expect("was translated into Korean")
     await courier.send("/bundle")
     document = await courier.expect(lambda m: m.kind == "document")
     assert document.file_id is not None
@@ -554,7 +552,7 @@ async def test_korean_letters_come_first_and_a_typed_delivery_day_is_checked(
     query = await courier.press(confirm, "bun:on:1:2026-11-24")
     answer = await sandbox.wait_for_callback_answer(query)
     assert "already marked as handed over" in answer.get("text", "")
-    await english.expect_nothing()
+    await expect_nothing_more(frozen_bot, english)
     assert rejected_calls(sandbox) == []
 
 

@@ -22,7 +22,7 @@ from bot.services.news import FeedFetcher, FetchError, _refused, display_domain,
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.feed_server import FIXTURES, FeedServer, Route
-from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot
+from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 
 
@@ -36,7 +36,7 @@ def feeds() -> Iterator[FeedServer]:
 
 async def news_bot(make_bot: StartBot, feeds: FeedServer, clock: FrozenClock) -> RunningBot:
     """The bot allowed to fetch from the test server's port only, with a short timeout."""
-    return await make_bot(clock, NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}", NEWS_TIMEOUT="0.5")
+    return await make_bot(clock, NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}", NEWS_TIMEOUT="1")
 
 
 async def poll(bot: RunningBot, clock: FrozenClock, minutes: float = 0) -> None:
@@ -322,7 +322,7 @@ async def test_a_coordinator_drafts_a_post_from_an_item_and_members_get_it(
     await coordinator.expect("Send a photo")
     await coordinator.send("/skip")
     confirm = await coordinator.expect("Publish it?")
-    await member.expect_nothing()  # nothing reaches members before Publish
+    await expect_nothing_more(bot, member)  # nothing reaches members before Publish
     await coordinator.click(confirm, "Publish")
     await coordinator.expect("Published. It is on its way to 1 subscriber.")
     received = await member.expect("Update on the case")
@@ -347,10 +347,10 @@ async def test_opted_in_coordinators_get_one_notice_an_hour_and_forget_erases_it
     await coordinator.expect("2 new news items are waiting in /news.")
     await bot.runtime.news.add(feeds.fixture("/j", "feed.json"), COORDINATOR_ID)
     await poll(bot, clock, minutes=20)  # new items, but within the hour: no second notice
-    await coordinator.expect_nothing()
+    await expect_nothing_more(bot, coordinator)
     await poll(bot, clock, minutes=45)
     await coordinator.expect("2 new news items are waiting in /news.")
-    await other.expect_nothing()
+    await expect_nothing_more(bot, other)
 
     texts = bot.runtime.translator.texts("en")
     exported = json.loads(await bot.runtime.privacy.export_json(COORDINATOR_ID, texts))
@@ -389,6 +389,6 @@ async def test_with_two_person_rule_a_drafted_item_waits_for_a_second_coordinato
     await first.send("/skip")
     await first.click(await first.expect("Publish it?"), "Publish")
     await first.expect("Sent for approval to 1 other coordinator.")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     await second.click(await second.expect("Approval needed"), "Approve")
     assert "would accept the two soldiers" in (await reader.expect("Update on the case")).text

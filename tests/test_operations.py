@@ -24,7 +24,7 @@ from bot.storage.migrations import MIGRATIONS_DIR
 from fakebotapi.faults import Fault
 from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot
-from tests.support.harness import sandbox_config
+from tests.support.harness import eventually, sandbox_config
 from tests.support.seeding import seed_announcement, seed_subscribers, seeded_database
 
 # The newest migration's number: what a current database reports.
@@ -336,9 +336,11 @@ def assert_clean_log(log: Path) -> None:
 async def test_sigterm_mid_broadcast_stops_cleanly_and_loses_nothing(
     sandbox: FakeBotApi, tmp_path: Path
 ) -> None:
+    """200 recipients at 100 a second: at most 25 sends are in flight, so a SIGTERM after 50
+    always stops the bot midway with some sent, some in flight and some still queued."""
     sandbox.state.auto_create_chats = True
     database = tmp_path / "bot.sqlite3"
-    await seeded_database(database, range(30_000, 30_500), "Sent across a SIGTERM")
+    await seeded_database(database, range(30_000, 30_200), "Sent across a SIGTERM")
     environment = bot_environment(sandbox, database)
     log = tmp_path / "bot.log"
     with log.open("w") as stderr:
@@ -346,7 +348,7 @@ async def test_sigterm_mid_broadcast_stops_cleanly_and_loses_nothing(
             sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
         )
         progress = lambda: sum(sent_per_chat(sandbox, "SIGTERM").values())  # noqa: E731
-        await sandbox.wait_until(lambda: progress() >= 100, timeout=60)
+        await sandbox.wait_until(lambda: progress() >= 50, timeout=60)
         first.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(first.wait(), timeout=30) == 0
         states = outbox_states(database)
@@ -356,12 +358,12 @@ async def test_sigterm_mid_broadcast_stops_cleanly_and_loses_nothing(
             sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
         )
         try:
-            await sandbox.wait_until(lambda: outbox_states(database) == {"sent": 500}, timeout=60)
+            await eventually(lambda: outbox_states(database) == {"sent": 200}, timeout=60)
         finally:
             second.send_signal(signal.SIGINT)  # Ctrl-C stops it just as cleanly
             assert await asyncio.wait_for(second.wait(), timeout=30) == 0
     # Sends in flight at the SIGTERM were answered before it stopped: none went out twice.
-    assert sent_per_chat(sandbox, "SIGTERM") == {chat: 1 for chat in range(30_000, 30_500)}
+    assert sent_per_chat(sandbox, "SIGTERM") == {chat: 1 for chat in range(30_000, 30_200)}
     assert_clean_log(log)
     text = log.read_text()
     assert "event=database_open" in text and "Traceback" not in text
@@ -384,9 +386,7 @@ async def test_stopping_while_telegram_is_slow_puts_the_sends_back(
 
     sandbox.clear_faults()
     await make_bot()  # the restart sends them: maybe twice, never zero times
-    await sandbox.wait_until(
-        lambda: outbox_states(bot.config.database_path) == {"sent": 5}, timeout=30
-    )
+    await eventually(lambda: outbox_states(bot.config.database_path) == {"sent": 5}, timeout=30)
     assert set(sent_per_chat(sandbox, "slow Telegram")) == set(range(40_000, 40_005))
 
 

@@ -275,7 +275,8 @@ async def test_faults_count_down_and_target_one_chat(server: FakeBotApi, bot: Bo
 async def test_delay_fault_answers_late_but_normally(server: FakeBotApi, bot: Bot) -> None:
     server.user(MEMBER_ID)
     server.user(MEMBER_ID + 1)
-    server.add_fault(Fault.slow(0.3), "sendMessage", chat_id=MEMBER_ID)
+    # Long enough that a loaded machine still answers "fast" first.
+    server.add_fault(Fault.slow(1.0), "sendMessage", chat_id=MEMBER_ID)
     finished: list[str] = []
 
     async def send(chat_id: int, text: str) -> None:
@@ -289,6 +290,29 @@ async def test_delay_fault_answers_late_but_normally(server: FakeBotApi, bot: Bo
     await slow
     assert finished == ["fast", "slow"]
     assert server.messages(MEMBER_ID)[-1].text == "slow"
+
+
+async def test_a_held_request_is_answered_normally_once_released(
+    server: FakeBotApi, bot: Bot
+) -> None:
+    server.user(MEMBER_ID)
+    server.user(MEMBER_ID + 1)
+    server.add_fault(Fault.held(), "sendMessage", chat_id=MEMBER_ID, times=2)
+    finished: list[str] = []
+
+    async def send(chat_id: int, text: str) -> None:
+        await bot.send_message(chat_id, text)
+        finished.append(text)
+
+    held = [asyncio.create_task(send(MEMBER_ID, text)) for text in ("held 1", "held 2")]
+    await server.wait_until(lambda: server.stats.faults_fired == 2, what="both requests held")
+    await send(MEMBER_ID + 1, "other chat")  # answered while the two wait
+    assert finished == ["other chat"] and not server.messages(MEMBER_ID)
+    server.clear_faults()  # both uses are spent, yet what they hold is released
+    await asyncio.gather(*held)
+    assert sorted(finished) == ["held 1", "held 2", "other chat"]
+    assert [m.text for m in server.messages(MEMBER_ID)] == ["held 1", "held 2"]
+    assert all(call.ok for call in server.calls)
 
 
 async def test_migrated_group_answers_with_the_new_id_which_then_works(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.models import DeliveryMode, Role
 from fakebotapi.server import FakeBotApi
 from tests.conftest import rejected_calls
-from tests.support.harness import COORDINATOR_ID, RunningBot
+from tests.support.harness import COORDINATOR_ID, RunningBot, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 
 
@@ -35,7 +35,7 @@ async def test_a_coordinator_posts_an_update_and_subscribers_get_it_in_their_lan
     assert "두 병사가 <가족>에게 편지를 받았어요 & 답장했어요." in got_korean.text
     got_english = await english.expect("Update on the case")
     assert "The two soldiers received letters & replied." in got_english.text
-    await digest.expect_nothing()
+    await expect_nothing_more(bot, digest)
     assert rejected_calls(sandbox) == []
 
     await english.send("/latest")

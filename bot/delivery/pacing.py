@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 
 class Pacer:
@@ -44,23 +45,30 @@ class SlidingWindow:
     stall in our event loop (a GC pause, say) delays some requests and bunches them up.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.limit = max(1, limit)
+        self._clock = clock  # injected, so a test checks a minute of sending in no time
+        self._sleep = sleep
         self._answered: deque[asyncio.Future[float]] = deque()
 
     async def acquire(self) -> asyncio.Future[float]:
         """Wait for room; return the future to complete with the time of the answer."""
         if len(self._answered) >= self.limit:
             oldest = await self._answered.popleft()
-            wait = oldest + 1.0 - time.monotonic()
+            wait = oldest + 1.0 - self._clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
         answered: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._answered.append(answered)
         return answered
 
-    @staticmethod
-    def answered(slot: asyncio.Future[float]) -> None:
+    def answered(self, slot: asyncio.Future[float]) -> None:
         """The request got its answer (any answer: even a refused one was counted)."""
         if not slot.done():
-            slot.set_result(time.monotonic())
+            slot.set_result(self._clock())

@@ -9,6 +9,7 @@ import random
 import sqlite3
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -85,10 +86,15 @@ class OutboxSender:
         rate: float,
         paid_broadcast: bool = False,
         max_in_flight: int | None = None,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._outbox = outbox
         self._bot = bot
         self._supervisor = supervisor
+        # Seconds before retry n after a network error or 5xx, and between two messages to one
+        # chat: tests that are not about them set shorter ones rather than wait real seconds.
+        self.backoff = backoff or _backoff
+        self.per_chat_interval = PER_CHAT_INTERVAL
         self._paid = paid_broadcast
         self._pacer = Pacer(rate * PACING_MARGIN)
         # The hard cap costs throughput in proportion to the answers' latency (N per 1 + L
@@ -183,8 +189,8 @@ class OutboxSender:
                 self._requeue(items[index:], delay=0.0, refund=True)
                 return
             since_last = time.monotonic() - self._last_by_chat.get(item.chat_id, -1e9)
-            if since_last < PER_CHAT_INTERVAL:
-                self._requeue([item], delay=PER_CHAT_INTERVAL - since_last, refund=True)
+            if since_last < self.per_chat_interval:
+                self._requeue([item], delay=self.per_chat_interval - since_last, refund=True)
                 continue
             await self._pacer.acquire()
             await self._slots.acquire()
@@ -226,7 +232,7 @@ class OutboxSender:
                 self._finish(item, "failed", f"network:{type(error).__name__}")
             else:
                 self.stats.retried += 1
-                self._requeue([item], delay=_backoff(item.attempts), refund=False)
+                self._requeue([item], delay=self.backoff(item.attempts), refund=False)
         except TelegramError as error:
             self._finish(item, "failed", type(error).__name__)
         except asyncio.CancelledError:
@@ -236,8 +242,8 @@ class OutboxSender:
         else:
             self._finish(item, "sent", None)
         finally:
-            if answered is not None:
-                SlidingWindow.answered(answered)
+            if answered is not None and self._window is not None:
+                self._window.answered(answered)
             self._slots.release()
 
     async def _deliver(self, item: OutboxItem) -> None:
@@ -312,7 +318,7 @@ class OutboxSender:
 
     def _forget_old_chats(self) -> None:
         if len(self._last_by_chat) > 10_000:
-            cutoff = time.monotonic() - PER_CHAT_INTERVAL
+            cutoff = time.monotonic() - self.per_chat_interval
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t >= cutoff}
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,11 +17,14 @@ from bot.config import Config, load_config
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.runtime import Runtime
 from bot.supervision import Backoff, default_backoff
+from fakebotapi.groups import FakeGroup
 from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
+from fakebotapi.users import FakeUser
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000
 COURIER_ID = 3000
+TEST_PER_CHAT_INTERVAL = 0.02  # seconds; the bot's own is 1.0 (bot/delivery/sender.py)
 
 
 class FrozenClock:
@@ -51,6 +55,13 @@ class RunningBot:
         runtime = self.application.bot_data[RUNTIME_KEY]
         assert isinstance(runtime, Runtime)
         return runtime
+
+    async def run_job(self, name: str) -> None:
+        """Run a repeating job now, as if its interval had just passed: no test waits for it."""
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        (job,) = job_queue.get_jobs_by_name(name)
+        await job.run(self.application)
 
     async def stop(self) -> None:
         """Stop the way run_polling does on SIGTERM: updater, application, then hooks."""
@@ -109,4 +120,44 @@ async def start_bot(
     await application.updater.start_polling(
         poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
     )
-    return RunningBot(application, config)
+    running = RunningBot(application, config)
+    # Telegram's one message a second to a chat is the sandbox's to enforce when a test asks
+    # (set_rate_limit); every other test would only wait for it, a second per extra message.
+    running.runtime.sender.per_chat_interval = TEST_PER_CHAT_INTERVAL
+    return running
+
+
+async def eventually(
+    condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """For what the bot does after its last request, e.g. writing outcomes to the database.
+
+    The sandbox's ``wait_until`` re-checks only when a request arrives, and after the last
+    one that is the next long poll, a second or more away: poll instead, every 10 ms.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        await asyncio.sleep(0.01)
+
+
+async def expect_nothing_more(bot: RunningBot, *chats: FakeUser | FakeGroup) -> None:
+    """Assert the bot writes nothing more in `chats` about anything that happened so far.
+
+    No settling time: this waits until the bot has taken every update into its queue (the
+    sandbox forgets an update once the next poll confirms it), handled every one of them (the
+    queue is joined: PTB marks an update done when its handlers finished) and sent everything
+    its outbox holds. Whatever the bot would have written about it is written by then.
+    """
+    assert chats, "whose chat should stay quiet?"
+    server = chats[0].server
+    starts = [len(chat.chat.events) for chat in chats]
+    await server.wait_until(lambda: not server.state.updates, what="every update taken")
+    await asyncio.wait_for(bot.application.update_queue.join(), timeout=10)
+    assert await bot.runtime.sender.drained(timeout=10)
+    for chat, start in zip(chats, starts, strict=True):
+        new = chat.chat.events[start:]
+        texts = [chat.chat.messages[message_id].text[:80] for _, message_id in new]
+        assert not new, f"the bot wrote in chat {chat.id}: {texts}"
