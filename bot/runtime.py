@@ -18,6 +18,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
 from bot.services.letters import LetterService
+from bot.services.links import LinkChecker
 from bot.services.members import MemberService
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
@@ -98,6 +99,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             config.admin_ids,
             config.broadcast_approvals,
             sender.wake,
+            LinkChecker(config.link_domains),
         ),
         letters=LetterService(
             LetterRepository(db),

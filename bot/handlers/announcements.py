@@ -37,6 +37,7 @@ from bot.i18n import N_, Html, Texts
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
+from bot.services.links import render_link_report
 from bot.services.roles import Permission
 from bot.storage.broadcasts import BroadcastSummary
 
@@ -142,6 +143,9 @@ class Announcements:
                     draft.text_ko, draft.text_en, language
                 ),
             )
+        links = self.runtime.approvals.links.links(draft.text_ko, draft.text_en)
+        if links:
+            await reply(update, render_link_report(texts, links, gate=True))
         count = await self.runtime.broadcasts.audience_size(audience)
         await reply(
             update,
@@ -167,7 +171,7 @@ class Announcements:
         if user is None or chat is None:
             return
         await self.runtime.conversations.leave(user.id)
-        if self.runtime.approvals.needs_second_person:
+        if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
                 KIND_ANNOUNCEMENT, user.id, draft.text_ko, draft.text_en, audience=audience
             )

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.common import (
+    NEVER_ASKS,
     Context,
     DeepLinks,
     Flows,
@@ -268,6 +269,8 @@ class Subscriptions:
                 "Ukraine who want to go to South Korea, and write them letters of "
                 "encouragement."
             )
+            + "\n\n"
+            + texts(NEVER_ASKS)
             + "\n\n"
             + texts("<b>Your privacy</b>")
             + "\n"

@@ -1,5 +1,6 @@
 """The two-person rule: with BROADCAST_APPROVALS=2 a second coordinator approves every
-post and announcement before anything reaches subscribers (a hijacked account alone can't)."""
+post and announcement before anything reaches subscribers (a hijacked account alone can't);
+a link outside LINK_DOMAINS needs that approval whatever BROADCAST_APPROVALS says."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from enum import StrEnum
 from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator
 from bot.services.broadcasts import Audience, BroadcastService, clean_broadcast_text
+from bot.services.links import LinkChecker, render_link_report
 from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
 
@@ -43,6 +45,7 @@ class ApprovalService:
         admin_ids: frozenset[int],
         required: int,
         wake_sender: Callable[[], None],
+        links: LinkChecker | None = None,
     ) -> None:
         self._approvals = approvals
         self._broadcasts = broadcasts
@@ -51,10 +54,15 @@ class ApprovalService:
         self._admin_ids = admin_ids
         self.required = required
         self._wake_sender = wake_sender
+        self.links = links or LinkChecker()
 
     @property
     def needs_second_person(self) -> bool:
         return self.required > 1
+
+    def needs_approval(self, text_ko: str | None, text_en: str | None) -> bool:
+        """Whether this post or announcement must wait for a second coordinator."""
+        return self.needs_second_person or self.links.needs_approval(text_ko, text_en)
 
     async def request(
         self,
@@ -99,8 +107,9 @@ class ApprovalService:
         )
         return Decision(DecisionOutcome.SENT, request, broadcast_id, count)
 
-    def _notice(self, draft: ApprovalRequest, request_id: int, language: str) -> Payload:
-        """What another coordinator sees: the message as members would, and two buttons."""
+    def _notice(self, draft: ApprovalRequest, request_id: int, language: str) -> list[Payload]:
+        """What another coordinator sees: the message as members would and two buttons, then
+        the sites its links really open (a message of its own: it may not fit in the first)."""
         texts = self._translator.texts(language)
         if draft.kind == KIND_UPDATE:
             title = texts(
@@ -115,6 +124,9 @@ class ApprovalService:
             )
             preview = self._broadcasts.render_announcement(draft.text_ko, draft.text_en, language)
         photo = texts("(A photo goes with it.)") if draft.photo_file_id else ""
+        links = render_link_report(
+            texts, self.links.links(draft.text_ko, draft.text_en), gate=False
+        )
         text = Html("\n\n".join(part for part in (title, preview, photo) if part))
         buttons = [
             [
@@ -122,4 +134,4 @@ class ApprovalService:
                 (texts.plain("Reject"), f"appr:no:{request_id}"),
             ]
         ]
-        return Payload(text, buttons=buttons)
+        return ([Payload(links)] if links else []) + [Payload(text, buttons=buttons)]

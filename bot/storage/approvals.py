@@ -47,10 +47,10 @@ class ApprovalRepository:
         self,
         request: ApprovalRequest,
         admin_ids: Iterable[int],
-        notice: Callable[[int, str], Payload],
+        notice: Callable[[int, str], list[Payload]],
         now: int,
     ) -> tuple[int, int]:
-        """Store the request and queue `notice(request_id, language)` to every other
+        """Store the request and queue the `notice(request_id, language)` messages to every other
         coordinator and admin, in one transaction: (request id, people asked)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
@@ -76,9 +76,8 @@ class ApprovalRepository:
             ) as rows:
                 approvers = [(row["user_id"], row["language"]) for row in await rows.fetchall()]
             for user_id, language in approvers:
-                await enqueue_to_member(
-                    connection, user_id, notice(request_id, language), "approval", now
-                )
+                for payload in notice(request_id, language):
+                    await enqueue_to_member(connection, user_id, payload, "approval", now)
             await write_audit(
                 connection, now, request.author_id, "approval_requested", None, request.kind
             )
