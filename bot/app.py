@@ -17,6 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.handlers.admin import Admin
+from bot.handlers.alerts import Alerts
 from bot.handlers.announcements import Announcements
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
@@ -39,6 +40,8 @@ from bot.services.fonts import installed_coverage
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"
+# Admins hear of a privileged action within about this long (an indexed read when idle).
+ALERT_INTERVAL = timedelta(seconds=1)
 
 
 def build_application(
@@ -114,6 +117,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
+        Alerts(runtime),  # /alerts: which privileged actions admins are told of
         general,
     ]
     application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks
@@ -132,7 +136,18 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     application.job_queue.run_repeating(
         _tidy(runtime), interval=timedelta(seconds=30), first=timedelta(seconds=30), name="tidy"
     )
+    application.job_queue.run_repeating(
+        _alert_admins(runtime), interval=ALERT_INTERVAL, first=ALERT_INTERVAL, name="alerts"
+    )
     application.add_error_handler(_make_error_handler(runtime))
+
+
+def _alert_admins(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def alert_admins(context: Context) -> None:
+        """Every second: queue the alerts of new privileged actions to the admins."""
+        await runtime.alerts.flush()
+
+    return alert_admins
 
 
 def _purge(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:

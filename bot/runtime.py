@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.delivery import OutboxSender
 from bot.delivery.sender import MAX_IN_FLIGHT
 from bot.i18n import Translator
+from bot.services.alerts import AlertService
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import ConversationService
@@ -23,6 +24,7 @@ from bot.services.members import MemberService
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
+from bot.storage.alerts import AlertRepository
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
@@ -54,6 +56,7 @@ class Runtime:
     approvals: ApprovalService
     letters: LetterService
     digests: DigestService
+    alerts: AlertService
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
@@ -111,6 +114,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             wake_sender=sender.wake,
         ),
         digests=digests,
+        alerts=AlertService(AlertRepository(db), translator, clock, config.admin_ids, sender.wake),
     )
 
 

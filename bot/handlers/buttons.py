@@ -14,6 +14,7 @@ import typing
 from typing import Any, ClassVar, Self
 
 from bot.models import DeliveryMode
+from bot.services.alerts import AlertKind
 from bot.services.broadcasts import Audience
 from bot.services.letters import RejectReason
 
@@ -322,3 +323,11 @@ class LanguageChoice(ButtonData, prefix="lang"):
 @dataclasses.dataclass(frozen=True)
 class SubscribeOffer(ButtonData, prefix="sub"):
     accept: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertMute(ButtonData, prefix="alerts:set"):
+    """Sets (never toggles) whether the presser gets alerts of `kind`: a repeat does nothing."""
+
+    kind: AlertKind
+    mute: int  # 1 mutes, 0 alerts again

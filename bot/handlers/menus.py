@@ -46,6 +46,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("revoke", N_("Take a role away")),
     ("roles", N_("Who holds which role")),
     ("audit", N_("Recent privileged actions")),
+    ("alerts", N_("Which actions you are alerted of")),
     ("block", N_("Make the bot ignore a member")),
     ("unblock", N_("Stop ignoring a member")),
 )

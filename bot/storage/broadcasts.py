@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_subscribers
+from bot.storage.roles import write_audit
 
 # Updates go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
@@ -89,6 +90,14 @@ class BroadcastRepository:
                 modes=UPDATE_MODES,
             )
             await self._set_recipients(connection, broadcast_id, count)
+            await write_audit(
+                connection,
+                now,
+                author_id,
+                "update_published",
+                None,
+                f"broadcast {broadcast_id} all {count}",
+            )
         return update_id, broadcast_id, count
 
     async def start_announcement(
@@ -108,6 +117,14 @@ class BroadcastRepository:
                 modes=ANNOUNCEMENT_MODES,
             )
             await self._set_recipients(connection, broadcast_id, count)
+            await write_audit(
+                connection,
+                now,
+                author_id,
+                "announcement_sent",
+                None,
+                f"broadcast {broadcast_id} {audience} {count}",
+            )
         return broadcast_id, count
 
     async def audience_size(self, languages: list[str], modes: list[str]) -> int:

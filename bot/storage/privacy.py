@@ -32,6 +32,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("letters", "decided_by"): ANONYMIZE,
     ("letters", "translated_by"): ANONYMIZE,
     ("conversations", "user_id"): DELETE,
+    ("alert_mutes", "user_id"): DELETE,
     ("letters", "user_id"): DELETE,
     ("members", "chat_id"): WITH_ROW,
     ("members", "user_id"): DELETE,
