@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 RUNTIME_KEY = "runtime"
 # Admins hear of a privileged action within about this long (an indexed read when idle).
 ALERT_INTERVAL = timedelta(seconds=1)
+# A scheduled announcement goes out within this long after its minute begins.
+SCHEDULE_INTERVAL = timedelta(seconds=15)
 
 
 def build_application(
@@ -57,6 +59,9 @@ def build_application(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         applied = await runtime.db.open()
         log.info("event=database_open migrations_applied=%d", len(applied))
+        # Announcements due while the bot was down: sent if less than an hour late, else
+        # their authors are asked (see ScheduleService).
+        await runtime.schedules.run_due()
         # Digest members from before digests existed get their first time.
         await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
@@ -139,7 +144,21 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     application.job_queue.run_repeating(
         _alert_admins(runtime), interval=ALERT_INTERVAL, first=ALERT_INTERVAL, name="alerts"
     )
+    application.job_queue.run_repeating(
+        _send_scheduled(runtime),
+        interval=SCHEDULE_INTERVAL,
+        first=SCHEDULE_INTERVAL,
+        name="scheduled-announcements",
+    )
     application.add_error_handler(_make_error_handler(runtime))
+
+
+def _send_scheduled(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def send_scheduled(context: Context) -> None:
+        """A few times a minute: send the scheduled announcements that are due (once each)."""
+        await runtime.schedules.run_due()
+
+    return send_scheduled
 
 
 def _alert_admins(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:

@@ -24,6 +24,7 @@ from bot.services.members import MemberService
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
+from bot.services.schedules import ScheduleService
 from bot.storage.alerts import AlertRepository
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
@@ -36,6 +37,7 @@ from bot.storage.outbox import OutboxRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
+from bot.storage.schedules import ScheduleRepository
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Runtime:
     letters: LetterService
     digests: DigestService
     alerts: AlertService
+    schedules: ScheduleService
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
@@ -70,6 +73,18 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
     )
     broadcasts = BroadcastService(
         BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
+    )
+    schedules = ScheduleRepository(db)
+    approvals = ApprovalService(
+        ApprovalRepository(db),
+        broadcasts,
+        translator,
+        clock,
+        config.admin_ids,
+        config.broadcast_approvals,
+        sender.wake,
+        LinkChecker(config.link_domains),
+        schedules,
     )
     digests = DigestService(DigestRepository(db), translator, clock, sender.wake)
     return Runtime(
@@ -94,15 +109,9 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             config.letter_retention_days,
             config.inactive_member_days,
         ),
-        approvals=ApprovalService(
-            ApprovalRepository(db),
-            broadcasts,
-            translator,
-            clock,
-            config.admin_ids,
-            config.broadcast_approvals,
-            sender.wake,
-            LinkChecker(config.link_domains),
+        approvals=approvals,
+        schedules=ScheduleService(
+            schedules, broadcasts, approvals, translator, clock, sender.wake
         ),
         letters=LetterService(
             LetterRepository(db),

@@ -15,3 +15,27 @@ CREATE TABLE alert_mutes (
     kind    TEXT    NOT NULL,
     PRIMARY KEY (user_id, kind)
 );
+
+-- Announcements that go out at a chosen minute. A row leaves 'scheduled' (or 'late') exactly
+-- once, by a conditional UPDATE in the transaction that queues the announcement, so a restart
+-- or two ticks at once never send it twice. 'awaiting_approval': the two-person rule (or a
+-- link outside LINK_DOMAINS) holds it until a second coordinator approves; 'late': the bot
+-- was down for more than an hour past its time, and the author is asked.
+CREATE TABLE scheduled_announcements (
+    id           INTEGER PRIMARY KEY,
+    author_id    INTEGER NOT NULL,
+    audience     TEXT    NOT NULL,
+    text_ko      TEXT,
+    text_en      TEXT,
+    send_at      INTEGER NOT NULL,                 -- epoch seconds, the start of a minute
+    state        TEXT    NOT NULL
+                 CHECK (state IN ('awaiting_approval', 'scheduled', 'late', 'sent', 'cancelled')),
+    approval_id  INTEGER REFERENCES approval_requests (id),
+    author_told  INTEGER NOT NULL DEFAULT 0,       -- told it still waits for approval
+    broadcast_id INTEGER REFERENCES broadcasts (id),
+    created_at   INTEGER NOT NULL,
+    decided_by   INTEGER,                          -- who sent it now or cancelled it
+    decided_at   INTEGER
+);
+CREATE INDEX scheduled_announcements_due ON scheduled_announcements (send_at)
+    WHERE state IN ('awaiting_approval', 'scheduled', 'late');

@@ -331,3 +331,32 @@ class AlertMute(ButtonData, prefix="alerts:set"):
 
     kind: AlertKind
     mute: int  # 1 mutes, 0 alerts again
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceSchedule(ButtonData, prefix="ann:when"):
+    """Asks for the time to send the draft at."""
+
+    draft: int
+    audience: Audience
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceScheduleConfirm(ButtonData, prefix="ann:at"):
+    """Schedules the draft for `minute` (minutes since the epoch, UTC), as shown."""
+
+    draft: int
+    audience: Audience
+    minute: int
+
+
+# A late announcement's question is queued by bot/services/schedules.py (it may not import
+# handlers), and /scheduled shows the same buttons; these decode exactly what it writes.
+@dataclasses.dataclass(frozen=True)
+class ScheduledSend(ButtonData, prefix="sched:send"):
+    schedule: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduledCancel(ButtonData, prefix="sched:cancel"):
+    schedule: int

@@ -31,6 +31,7 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
 COORDINATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("post", N_("Publish an update on the case")),
     ("announce", N_("Send an announcement to subscribers")),
+    ("scheduled", N_("Scheduled announcements")),
     ("review", N_("Screen pending letters")),
     ("stats", N_("Subscribers and recent broadcasts")),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.clock import Clock, to_epoch
@@ -14,6 +15,7 @@ from bot.services.broadcasts import Audience, BroadcastService, clean_broadcast_
 from bot.services.links import LinkChecker, render_link_report
 from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
+from bot.storage.schedules import ScheduleRepository
 
 KIND_UPDATE = "update"
 KIND_ANNOUNCEMENT = "announcement"
@@ -21,6 +23,8 @@ KIND_ANNOUNCEMENT = "announcement"
 
 class DecisionOutcome(StrEnum):
     SENT = "sent"  # approved: published or started
+    SCHEDULED = "scheduled"  # approved: a scheduled announcement now goes out at its time
+    CANCELLED = "cancelled"  # approved, but its scheduled announcement was cancelled meanwhile
     REJECTED = "rejected"
     UNAVAILABLE = "unavailable"  # already decided, unknown, or the approver's own request
 
@@ -31,6 +35,7 @@ class Decision:
     request: ApprovalRequest | None = None
     broadcast_id: int | None = None
     recipients: int = 0
+    send_at: int | None = None  # a scheduled announcement's time
 
 
 class ApprovalService:
@@ -45,7 +50,8 @@ class ApprovalService:
         admin_ids: frozenset[int],
         required: int,
         wake_sender: Callable[[], None],
-        links: LinkChecker | None = None,
+        links: LinkChecker,
+        schedules: ScheduleRepository,
     ) -> None:
         self._approvals = approvals
         self._broadcasts = broadcasts
@@ -54,7 +60,8 @@ class ApprovalService:
         self._admin_ids = admin_ids
         self.required = required
         self._wake_sender = wake_sender
-        self.links = links or LinkChecker()
+        self.links = links
+        self._schedules = schedules
 
     @property
     def needs_second_person(self) -> bool:
@@ -72,8 +79,13 @@ class ApprovalService:
         text_en: str | None,
         photo_file_id: str | None = None,
         audience: Audience = Audience.ALL,
+        schedule_id: int | None = None,
+        send_at: datetime | None = None,
     ) -> int:
-        """Store the request and ask every other coordinator; return how many were asked."""
+        """Store the request and ask every other coordinator; return how many were asked.
+
+        With `schedule_id`, the request holds that scheduled announcement (sent at `send_at`).
+        """
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         draft = ApprovalRequest(
             0, kind, author_id, audience.value, text_ko, text_en, photo_file_id, "pending"
@@ -81,8 +93,9 @@ class ApprovalService:
         _, asked = await self._approvals.create(
             draft,
             self._admin_ids,
-            lambda request_id, language: self._notice(draft, request_id, language),
+            lambda request_id, language: self._notice(draft, request_id, language, send_at),
             to_epoch(self._clock.now()),
+            schedule_id,
         )
         self._wake_sender()
         return asked
@@ -93,6 +106,9 @@ class ApprovalService:
         request = await self._approvals.decide(request_id, approver_id, approve, now)
         if request is None:
             return Decision(DecisionOutcome.UNAVAILABLE)
+        if await self._schedules.held_by(request_id):
+            # A scheduled announcement: approval lets it go at its time, never at once.
+            return await self._decide_scheduled(request, approver_id, approve, now)
         if not approve:
             return Decision(DecisionOutcome.REJECTED, request)
         if request.kind == KIND_UPDATE:
@@ -107,7 +123,20 @@ class ApprovalService:
         )
         return Decision(DecisionOutcome.SENT, request, broadcast_id, count)
 
-    def _notice(self, draft: ApprovalRequest, request_id: int, language: str) -> list[Payload]:
+    async def _decide_scheduled(
+        self, request: ApprovalRequest, approver_id: int, approve: bool, now: int
+    ) -> Decision:
+        if not approve:
+            await self._schedules.refused(request.id, approver_id, now)
+            return Decision(DecisionOutcome.REJECTED, request)
+        scheduled = await self._schedules.approved(request.id)
+        if scheduled is None:
+            return Decision(DecisionOutcome.CANCELLED, request)
+        return Decision(DecisionOutcome.SCHEDULED, request, send_at=scheduled.send_at)
+
+    def _notice(
+        self, draft: ApprovalRequest, request_id: int, language: str, send_at: datetime | None
+    ) -> list[Payload]:
         """What another coordinator sees: the message as members would and two buttons, then
         the sites its links really open (a message of its own: it may not fit in the first)."""
         texts = self._translator.texts(language)
@@ -124,6 +153,11 @@ class ApprovalService:
             )
             preview = self._broadcasts.render_announcement(draft.text_ko, draft.text_en, language)
         photo = texts("(A photo goes with it.)") if draft.photo_file_id else ""
+        if send_at is not None:
+            photo = texts(
+                "It is scheduled for {when} (Seoul time). Approved in time, it goes out then.",
+                when=texts.datetime_in(send_at, "Asia/Seoul"),
+            )
         links = render_link_report(
             texts, self.links.links(draft.text_ko, draft.text_en), gate=False
         )

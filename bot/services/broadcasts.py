@@ -161,6 +161,27 @@ class BroadcastService:
         self._wake_sender()
         return broadcast_id, count
 
+    async def start_scheduled(
+        self,
+        schedule_id: int,
+        actor_id: int,
+        audience: Audience,
+        text_ko: str | None,
+        text_en: str | None,
+        notice: Callable[[str, int], Payload],
+    ) -> tuple[int, int] | None:
+        """Queue a scheduled announcement unless it was sent or cancelled already."""
+        payloads = {
+            language: Payload(self.render_announcement(text_ko, text_en, language))
+            for language in audience.languages
+        }
+        started = await self._broadcasts.start_scheduled(
+            schedule_id, actor_id, payloads, notice, to_epoch(self._clock.now())
+        )
+        if started is not None:
+            self._wake_sender()
+        return started
+
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         await self._broadcasts.set_progress_message(broadcast_id, chat_id, message_id)
 

@@ -49,6 +49,7 @@ class ApprovalRepository:
         admin_ids: Iterable[int],
         notice: Callable[[int, str], list[Payload]],
         now: int,
+        schedule_id: int | None = None,
     ) -> tuple[int, int]:
         """Store the request and queue the `notice(request_id, language)` messages to every other
         coordinator and admin, in one transaction: (request id, people asked)."""
@@ -68,6 +69,11 @@ class ApprovalRepository:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
+            if schedule_id is not None:  # in this transaction: approving it never sends at once
+                await connection.execute(
+                    "UPDATE scheduled_announcements SET approval_id = ? WHERE id = ?",
+                    (request_id, schedule_id),
+                )
             async with connection.execute(
                 "SELECT user_id, language FROM members WHERE active = 1 AND blocked = 0"
                 " AND user_id != ? AND (user_id IN (SELECT user_id FROM roles"

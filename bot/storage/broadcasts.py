@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiosqlite
@@ -11,6 +11,7 @@ import aiosqlite
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_subscribers
 from bot.storage.roles import write_audit
+from bot.storage.schedules import claim_for_sending, record_sent
 
 # Updates go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
@@ -105,26 +106,67 @@ class BroadcastRepository:
     ) -> tuple[int, int]:
         """Queue an announcement to every subscriber who is not paused: (broadcast, count)."""
         async with self._db.transaction() as connection:
-            broadcast_id = await self._insert_broadcast(
-                connection, "announcement", author_id, audience, now
+            return await self._start(connection, author_id, audience, payloads, now)
+
+    async def start_scheduled(
+        self,
+        schedule_id: int,
+        actor_id: int,
+        payloads: Mapping[str, Payload],
+        notice: Callable[[str, int], Payload],
+        now: int,
+    ) -> tuple[int, int] | None:
+        """Queue a scheduled announcement if it still waits (once, however many try at once),
+        and tell its author `notice(language, count)`: (broadcast, count), or None."""
+        async with self._db.transaction() as connection:
+            if not await claim_for_sending(connection, schedule_id, actor_id, now):
+                return None
+            async with connection.execute(
+                "SELECT author_id, audience FROM scheduled_announcements WHERE id = ?",
+                (schedule_id,),
+            ) as rows:
+                row = await rows.fetchone()
+            assert row is not None
+            broadcast_id, count = await self._start(
+                connection, row["author_id"], row["audience"], payloads, now
             )
-            count = await enqueue_to_subscribers(
+            await record_sent(
                 connection,
-                payloads,
-                kind="announcement",
-                broadcast_id=broadcast_id,
-                now=now,
-                modes=ANNOUNCEMENT_MODES,
-            )
-            await self._set_recipients(connection, broadcast_id, count)
-            await write_audit(
-                connection,
+                schedule_id,
+                broadcast_id,
+                lambda language: notice(language, count),
                 now,
-                author_id,
-                "announcement_sent",
-                None,
-                f"broadcast {broadcast_id} {audience} {count}",
             )
+        return broadcast_id, count
+
+    async def _start(
+        self,
+        connection: aiosqlite.Connection,
+        author_id: int,
+        audience: str,
+        payloads: Mapping[str, Payload],
+        now: int,
+    ) -> tuple[int, int]:
+        broadcast_id = await self._insert_broadcast(
+            connection, "announcement", author_id, audience, now
+        )
+        count = await enqueue_to_subscribers(
+            connection,
+            payloads,
+            kind="announcement",
+            broadcast_id=broadcast_id,
+            now=now,
+            modes=ANNOUNCEMENT_MODES,
+        )
+        await self._set_recipients(connection, broadcast_id, count)
+        await write_audit(
+            connection,
+            now,
+            author_id,
+            "announcement_sent",
+            None,
+            f"broadcast {broadcast_id} {audience} {count}",
+        )
         return broadcast_id, count
 
     async def audience_size(self, languages: list[str], modes: list[str]) -> int:

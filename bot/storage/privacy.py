@@ -33,6 +33,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("letters", "translated_by"): ANONYMIZE,
     ("conversations", "user_id"): DELETE,
     ("alert_mutes", "user_id"): DELETE,
+    ("scheduled_announcements", "author_id"): ANONYMIZE,
+    ("scheduled_announcements", "decided_by"): ANONYMIZE,
     ("letters", "user_id"): DELETE,
     ("members", "chat_id"): WITH_ROW,
     ("members", "user_id"): DELETE,
