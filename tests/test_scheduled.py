@@ -10,8 +10,9 @@ from bot.sandbox.server import FakeBotApi
 from bot.sandbox.users import FakeUser
 from bot.services.schedules import TimeProblem, parse_send_time
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock, RunningBot
 from tests.support.people import member_who_joined, staff
+from tests.test_alerts import alerted
 
 TEXT = "Vigil in front of the embassy at 6 pm."
 # The clock starts at 2026-11-22 00:00 UTC, 09:00 in Seoul; 18:00 in Seoul is 09:00 UTC.
@@ -131,6 +132,7 @@ async def test_a_cancelled_announcement_never_goes_out(
 ) -> None:
     bot = await make_bot(clock, SEND_RATE="50")
     reader = await member_who_joined(sandbox, 8731, "en")
+    admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
     coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
     await schedule_for_six(coordinator)
     await coordinator.send("/scheduled")
@@ -139,6 +141,8 @@ async def test_a_cancelled_announcement_never_goes_out(
     send_now = listed.button("Send now").callback_data or ""
     await coordinator.click(listed, "Cancel it")
     await coordinator.expect("Cancelled. It will not be sent.")
+    await alerted(admin, f"{COORDINATOR_ID} scheduled an announcement for Sun, Nov 22, 2026, 6:00")
+    await alerted(admin, f"{COORDINATOR_ID} cancelled a scheduled announcement.")
     clock.set(AT_SIX_IN_SEOUL)
     assert await bot.runtime.schedules.run_due() == 0
     await reader.expect_nothing()

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from enum import StrEnum
 
-from bot.clock import Clock, to_epoch
+from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator
 from bot.models import AuditEntry
 from bot.storage.alerts import AlertRepository, WaitingAlert
@@ -123,6 +123,14 @@ def describe(texts: Texts, entry: AuditEntry) -> Html:
             count,
             actor=actor,
         )
+    if action == "announcement_scheduled" and len(fields) == 4 and fields[3].isdigit():
+        return texts(
+            "{actor} scheduled an announcement for {when} (Seoul time).",
+            actor=actor,
+            when=texts.datetime_in(from_epoch(int(fields[3])), "Asia/Seoul"),
+        )
+    if action == "announcement_unscheduled":
+        return texts("{actor} cancelled a scheduled announcement.", actor=actor)
     if action == "approval_granted":
         return texts("{actor} approved a broadcast by {target}.", actor=actor, target=target)
     if action == "approval_refused":
