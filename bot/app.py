@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.handlers.admin import Admin
 from bot.handlers.alerts import Alerts
 from bot.handlers.announcements import Announcements
+from bot.handlers.answers import Answers
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
 from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
@@ -120,6 +121,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Review(runtime, flows),  # /review, and typing a reason
         Translations(runtime, flows),  # /translate, and typing a Korean translation
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
+        Answers(runtime, flows),  # /answer: the soldiers' answer reaches the writers
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
         Alerts(runtime),  # /alerts: which privileged actions admins are told of

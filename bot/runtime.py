@@ -14,6 +14,7 @@ from bot.delivery import OutboxSender
 from bot.delivery.sender import MAX_IN_FLIGHT
 from bot.i18n import Translator
 from bot.services.alerts import AlertService
+from bot.services.answers import AnswerService
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
 from bot.services.conversations import ConversationService
@@ -26,6 +27,7 @@ from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
 from bot.services.schedules import ScheduleService
 from bot.storage.alerts import AlertRepository
+from bot.storage.answers import AnswerRepository
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
@@ -60,6 +62,7 @@ class Runtime:
     digests: DigestService
     alerts: AlertService
     schedules: ScheduleService
+    answers: AnswerService
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
@@ -75,6 +78,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
         BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
     )
     schedules = ScheduleRepository(db)
+    answers = AnswerRepository(db)
     approvals = ApprovalService(
         ApprovalRepository(db),
         broadcasts,
@@ -85,6 +89,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
         sender.wake,
         LinkChecker(config.link_domains),
         schedules,
+        answers,
     )
     digests = DigestService(DigestRepository(db), translator, clock, sender.wake)
     return Runtime(
@@ -110,6 +115,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
             config.inactive_member_days,
         ),
         approvals=approvals,
+        answers=AnswerService(answers, broadcasts, approvals, translator, clock, sender.wake),
         schedules=ScheduleService(
             schedules, broadcasts, approvals, translator, clock, sender.wake
         ),

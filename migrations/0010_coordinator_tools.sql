@@ -39,3 +39,25 @@ CREATE TABLE scheduled_announcements (
 );
 CREATE INDEX scheduled_announcements_due ON scheduled_announcements (send_at)
     WHERE state IN ('awaiting_approval', 'scheduled', 'late');
+
+-- The soldiers' answers: a scan or photo and its transcription, linked to the bundles whose
+-- letters they answer. Published once (a conditional UPDATE in the publishing transaction):
+-- every writer of those bundles is told in their language, everyone else gets an update.
+CREATE TABLE answers (
+    id            INTEGER PRIMARY KEY,
+    author_id     INTEGER NOT NULL,
+    text_ko       TEXT,
+    text_en       TEXT,
+    photo_file_id TEXT,
+    state         TEXT    NOT NULL
+                  CHECK (state IN ('awaiting_approval', 'ready', 'published', 'rejected')),
+    approval_id   INTEGER REFERENCES approval_requests (id),
+    update_id     INTEGER REFERENCES updates (id),
+    created_at    INTEGER NOT NULL,
+    published_at  INTEGER
+);
+CREATE TABLE answer_bundles (
+    answer_id INTEGER NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
+    bundle_id INTEGER NOT NULL REFERENCES bundles (id),
+    PRIMARY KEY (answer_id, bundle_id)
+);

@@ -7,6 +7,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.clock import from_epoch
 from bot.handlers.announcements import Announcements
+from bot.handlers.answers import answer_result_text
 from bot.handlers.buttons import ApprovalApprove, ApprovalReject, unpack_any
 from bot.handlers.common import (
     Context,
@@ -56,6 +57,10 @@ class Approvals:
         await close_buttons(query)
         if decision.outcome is DecisionOutcome.REJECTED:
             await reply(update, texts("Rejected. Nothing was sent."))
+            return
+        if decision.outcome is DecisionOutcome.ANSWER and decision.answer_id is not None:
+            result = await self.runtime.answers.publish(decision.answer_id)
+            await reply(update, answer_result_text(texts, result))
             return
         if decision.outcome is DecisionOutcome.CANCELLED:
             await reply(

@@ -360,3 +360,13 @@ class ScheduledSend(ButtonData, prefix="sched:send"):
 @dataclasses.dataclass(frozen=True)
 class ScheduledCancel(ButtonData, prefix="sched:cancel"):
     schedule: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerPublish(ButtonData, prefix="answer:publish"):
+    draft: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerCancel(ButtonData, prefix="answer:cancel"):
+    draft: int

@@ -32,6 +32,7 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("post", N_("Publish an update on the case")),
     ("announce", N_("Send an announcement to subscribers")),
     ("scheduled", N_("Scheduled announcements")),
+    ("answer", N_("Post the soldiers' answer to the writers")),
     ("review", N_("Screen pending letters")),
     ("stats", N_("Subscribers and recent broadcasts")),
 )

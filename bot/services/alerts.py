@@ -129,6 +129,13 @@ def describe(texts: Texts, entry: AuditEntry) -> Html:
             actor=actor,
             when=texts.datetime_in(from_epoch(int(fields[3])), "Asia/Seoul"),
         )
+    if action == "answer_published" and len(fields) == 3 and fields[2].isdigit():
+        return texts.ngettext(
+            "{actor} published the soldiers' answer; {count} writer is told.",
+            "{actor} published the soldiers' answer; {count} writers are told.",
+            int(fields[2]),
+            actor=actor,
+        )
     if action == "announcement_unscheduled":
         return texts("{actor} cancelled a scheduled announcement.", actor=actor)
     if action == "approval_granted":

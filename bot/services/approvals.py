@@ -13,6 +13,7 @@ from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator
 from bot.services.broadcasts import Audience, BroadcastService, clean_broadcast_text
 from bot.services.links import LinkChecker, render_link_report
+from bot.storage.answers import AnswerRepository
 from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
 from bot.storage.schedules import ScheduleRepository
@@ -25,6 +26,7 @@ class DecisionOutcome(StrEnum):
     SENT = "sent"  # approved: published or started
     SCHEDULED = "scheduled"  # approved: a scheduled announcement now goes out at its time
     CANCELLED = "cancelled"  # approved, but its scheduled announcement was cancelled meanwhile
+    ANSWER = "answer"  # approved: the soldiers' answer `answer_id` is ready to publish
     REJECTED = "rejected"
     UNAVAILABLE = "unavailable"  # already decided, unknown, or the approver's own request
 
@@ -36,6 +38,7 @@ class Decision:
     broadcast_id: int | None = None
     recipients: int = 0
     send_at: int | None = None  # a scheduled announcement's time
+    answer_id: int | None = None
 
 
 class ApprovalService:
@@ -52,6 +55,7 @@ class ApprovalService:
         wake_sender: Callable[[], None],
         links: LinkChecker,
         schedules: ScheduleRepository,
+        answers: AnswerRepository,
     ) -> None:
         self._approvals = approvals
         self._broadcasts = broadcasts
@@ -62,6 +66,7 @@ class ApprovalService:
         self._wake_sender = wake_sender
         self.links = links
         self._schedules = schedules
+        self._answers = answers
 
     @property
     def needs_second_person(self) -> bool:
@@ -81,6 +86,7 @@ class ApprovalService:
         audience: Audience = Audience.ALL,
         schedule_id: int | None = None,
         send_at: datetime | None = None,
+        answer_id: int | None = None,
     ) -> int:
         """Store the request and ask every other coordinator; return how many were asked.
 
@@ -96,6 +102,7 @@ class ApprovalService:
             lambda request_id, language: self._notice(draft, request_id, language, send_at),
             to_epoch(self._clock.now()),
             schedule_id,
+            answer_id,
         )
         self._wake_sender()
         return asked
@@ -106,6 +113,13 @@ class ApprovalService:
         request = await self._approvals.decide(request_id, approver_id, approve, now)
         if request is None:
             return Decision(DecisionOutcome.UNAVAILABLE)
+        answer_id = await self._answers.held_by(request_id)
+        if answer_id is not None:
+            # The soldiers' answer: published by AnswerService (writers first), never here.
+            ready = await self._answers.decide(answer_id, approve)
+            if not approve or not ready:
+                return Decision(DecisionOutcome.REJECTED, request)
+            return Decision(DecisionOutcome.ANSWER, request, answer_id=answer_id)
         if await self._schedules.held_by(request_id):
             # A scheduled announcement: approval lets it go at its time, never at once.
             return await self._decide_scheduled(request, approver_id, approve, now)

@@ -15,6 +15,7 @@ from bot.storage.broadcasts import (
     BroadcastRepository,
     BroadcastSummary,
     StoredUpdate,
+    WithinPublish,
 )
 from bot.storage.outbox import Payload
 
@@ -91,7 +92,12 @@ class BroadcastService:
         self._wake_sender = wake_sender
 
     async def publish_update(
-        self, author_id: int, text_ko: str | None, text_en: str | None, photo_file_id: str | None
+        self,
+        author_id: int,
+        text_ko: str | None,
+        text_en: str | None,
+        photo_file_id: str | None,
+        within: WithinPublish | None = None,
     ) -> Published:
         """Store the update and send it to instant subscribers in their language."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
@@ -102,7 +108,7 @@ class BroadcastService:
             for language in LANGUAGES
         }
         update_id, broadcast_id, count = await self._broadcasts.publish_update(
-            author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now)
+            author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now), within
         )
         self._wake_sender()
         return Published(update_id, broadcast_id, count)

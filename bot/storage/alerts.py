@@ -20,6 +20,7 @@ ALERTED_ACTIONS: dict[str, str] = {
     "announcement_sent": "broadcasts",
     "announcement_scheduled": "broadcasts",
     "announcement_unscheduled": "broadcasts",
+    "answer_published": "broadcasts",
     "approval_granted": "approvals",
     "approval_refused": "approvals",
     "bundle_made": "bundles",

@@ -50,6 +50,7 @@ class ApprovalRepository:
         notice: Callable[[int, str], list[Payload]],
         now: int,
         schedule_id: int | None = None,
+        answer_id: int | None = None,
     ) -> tuple[int, int]:
         """Store the request and queue the `notice(request_id, language)` messages to every other
         coordinator and admin, in one transaction: (request id, people asked)."""
@@ -69,10 +70,16 @@ class ApprovalRepository:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
-            if schedule_id is not None:  # in this transaction: approving it never sends at once
+            # In this transaction: the request holds that scheduled announcement or answer, so
+            # approving it never sends it as a plain broadcast.
+            if schedule_id is not None:
                 await connection.execute(
                     "UPDATE scheduled_announcements SET approval_id = ? WHERE id = ?",
                     (request_id, schedule_id),
+                )
+            if answer_id is not None:
+                await connection.execute(
+                    "UPDATE answers SET approval_id = ? WHERE id = ?", (request_id, answer_id)
                 )
             async with connection.execute(
                 "SELECT user_id, language FROM members WHERE active = 1 AND blocked = 0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiosqlite
@@ -17,6 +17,8 @@ from bot.storage.schedules import claim_for_sending, record_sent
 # announcements go at once to everyone who has not paused.
 UPDATE_MODES = ["instant"]
 ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
+# More work in an update's publishing transaction (see publish_update), opaque to services.
+WithinPublish = Callable[[aiosqlite.Connection, int, int], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,13 @@ class BroadcastRepository:
         photo_file_id: str | None,
         payloads: Mapping[str, Payload],
         now: int,
+        within: WithinPublish | None = None,
     ) -> tuple[int, int, int]:
-        """Store the update and queue it to instant subscribers: (update, broadcast, count)."""
+        """Store the update and queue it to instant subscribers: (update, broadcast, count).
+
+        `within(connection, update_id, broadcast_id)` runs in the same transaction (an answer
+        publishes with its update) and returns how many of the queued rows it took back.
+        """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO updates (text_ko, text_en, photo_file_id, author_id, published_at)"
@@ -90,6 +97,8 @@ class BroadcastRepository:
                 now=now,
                 modes=UPDATE_MODES,
             )
+            if within is not None:
+                count -= await within(connection, update_id, broadcast_id)
             await self._set_recipients(connection, broadcast_id, count)
             await write_audit(
                 connection,

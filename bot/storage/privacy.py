@@ -34,6 +34,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("conversations", "user_id"): DELETE,
     ("alert_mutes", "user_id"): DELETE,
     ("scheduled_announcements", "author_id"): ANONYMIZE,
+    ("answers", "author_id"): ANONYMIZE,
     ("scheduled_announcements", "decided_by"): ANONYMIZE,
     ("letters", "user_id"): DELETE,
     ("members", "chat_id"): WITH_ROW,
