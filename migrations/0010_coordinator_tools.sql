@@ -1,4 +1,11 @@
--- Coordinators' tools: admins alerted of privileged actions as they happen.
+-- Coordinators' tools: admins alerted of privileged actions as they happen, scheduled
+-- announcements, the letter writers' audience, and the soldiers' answers.
+
+-- The "letter writers" audience (members with a letter handed over). The audience columns'
+-- CHECK cannot change without rebuilding tables other tables point at, so it is a flag beside
+-- the language audience 'all'.
+ALTER TABLE broadcasts ADD COLUMN writers_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE approval_requests ADD COLUMN writers_only INTEGER NOT NULL DEFAULT 0;
 
 -- One row per audit entry the admins are alerted of, written with the entry (same
 -- transaction); queued_at is set once, by the one conditional UPDATE that queues the alerts.

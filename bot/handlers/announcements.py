@@ -57,6 +57,7 @@ _AUDIENCE_LABELS = {
     Audience.ALL: N_("Everyone"),
     Audience.KOREAN: N_("Korean speakers"),
     Audience.ENGLISH: N_("English speakers"),
+    Audience.WRITERS: N_("Letter writers"),
 }
 _MODE_NAMES = {
     "instant": N_("at once"),

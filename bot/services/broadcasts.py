@@ -34,10 +34,15 @@ class Audience(StrEnum):
     ALL = "all"
     KOREAN = "ko"
     ENGLISH = "en"
+    WRITERS = "writers"  # members with a letter handed over (nothing new is stored for it)
 
     @property
     def languages(self) -> list[str]:
-        return list(LANGUAGES) if self is Audience.ALL else [self.value]
+        return list(LANGUAGES) if self in {Audience.ALL, Audience.WRITERS} else [self.value]
+
+    @property
+    def writers_only(self) -> bool:
+        return self is Audience.WRITERS
 
 
 class TextProblem(StrEnum):
@@ -145,7 +150,9 @@ class BroadcastService:
 
     async def audience_size(self, audience: Audience) -> int:
         """How many people an announcement to `audience` would reach now."""
-        return await self._broadcasts.audience_size(audience.languages, ANNOUNCEMENT_MODES)
+        return await self._broadcasts.audience_size(
+            audience.languages, ANNOUNCEMENT_MODES, writers_only=audience.writers_only
+        )
 
     async def instant_subscribers(self) -> int:
         """How many people get a new update at once."""

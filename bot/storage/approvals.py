@@ -29,7 +29,7 @@ def _request(row: Row) -> ApprovalRequest:
         row["id"],
         row["kind"],
         row["author_id"],
-        row["audience"],
+        "writers" if row["writers_only"] else row["audience"],
         row["text_ko"],
         row["text_en"],
         row["photo_file_id"],
@@ -56,12 +56,13 @@ class ApprovalRepository:
         coordinator and admin, in one transaction: (request id, people asked)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "INSERT INTO approval_requests (kind, author_id, audience, text_ko, text_en,"
-                " photo_file_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approval_requests (kind, author_id, audience, writers_only, text_ko,"
+                " text_en, photo_file_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.kind,
                     request.author_id,
-                    request.audience,
+                    "all" if request.audience == "writers" else request.audience,
+                    request.audience == "writers",
                     request.text_ko,
                     request.text_en,
                     request.photo_file_id,

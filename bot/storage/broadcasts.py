@@ -17,6 +17,7 @@ from bot.storage.schedules import claim_for_sending, record_sent
 # announcements go at once to everyone who has not paused.
 UPDATE_MODES = ["instant"]
 ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
+WRITERS = "writers"  # the letter writers' audience: stored as 'all' with writers_only = 1
 # More work in an update's publishing transaction (see publish_update), opaque to services.
 WithinPublish = Callable[[aiosqlite.Connection, int, int], Awaitable[int]]
 
@@ -166,6 +167,7 @@ class BroadcastRepository:
             broadcast_id=broadcast_id,
             now=now,
             modes=ANNOUNCEMENT_MODES,
+            writers_only=audience == WRITERS,
         )
         await self._set_recipients(connection, broadcast_id, count)
         await write_audit(
@@ -178,14 +180,17 @@ class BroadcastRepository:
         )
         return broadcast_id, count
 
-    async def audience_size(self, languages: list[str], modes: list[str]) -> int:
+    async def audience_size(
+        self, languages: list[str], modes: list[str], *, writers_only: bool = False
+    ) -> int:
         """How many subscribers an enqueue_to_subscribers with these filters would reach."""
         row = await self._db.fetch_one(
             "SELECT COUNT(*) AS n FROM members WHERE subscribed = 1 AND active = 1"
             " AND blocked = 0 AND consented_at IS NOT NULL"
             " AND language IN (SELECT value FROM json_each(?))"
-            " AND delivery_mode IN (SELECT value FROM json_each(?))",
-            (json.dumps(languages), json.dumps(modes)),
+            " AND delivery_mode IN (SELECT value FROM json_each(?))"
+            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'))",
+            (json.dumps(languages), json.dumps(modes), writers_only),
         )
         return 0 if row is None else int(row["n"])
 
@@ -249,7 +254,8 @@ class BroadcastRepository:
 
     async def _summaries(self, tail: str, params: tuple[object, ...]) -> list[BroadcastSummary]:
         rows = await self._db.fetch_all(
-            "SELECT b.id, b.kind, b.audience, b.state, b.recipients, b.created_at,"  # noqa: S608
+            "SELECT b.id, b.kind, b.audience, b.writers_only, b.state, b.recipients,"  # noqa: S608
+            " b.created_at,"
             " b.finished_at, b.progress_chat_id, b.progress_message_id,"
             " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
             "  FROM outbox WHERE broadcast_id = b.id GROUP BY state)) AS counts"
@@ -260,7 +266,7 @@ class BroadcastRepository:
             BroadcastSummary(
                 row["id"],
                 row["kind"],
-                row["audience"],
+                WRITERS if row["writers_only"] else row["audience"],
                 row["state"],
                 row["recipients"],
                 row["created_at"],
@@ -276,9 +282,11 @@ class BroadcastRepository:
     async def _insert_broadcast(
         connection: aiosqlite.Connection, kind: str, author_id: int, audience: str, now: int
     ) -> int:
+        writers = audience == WRITERS
         cursor = await connection.execute(
-            "INSERT INTO broadcasts (kind, author_id, audience, created_at) VALUES (?, ?, ?, ?)",
-            (kind, author_id, audience, now),
+            "INSERT INTO broadcasts (kind, author_id, audience, writers_only, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, author_id, "all" if writers else audience, writers, now),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

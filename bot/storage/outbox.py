@@ -90,8 +90,11 @@ async def enqueue_to_subscribers(
     broadcast_id: int,
     now: int,
     modes: Iterable[str] | None = None,
+    writers_only: bool = False,
 ) -> int:
     """Queue one message per active subscriber whose language has a payload; return the count.
+
+    `writers_only`: only those with a letter handed over (the "letter writers" audience).
 
     One INSERT ... SELECT per language: 100,000 rows take a fraction of a second.
     """
@@ -106,8 +109,9 @@ async def enqueue_to_subscribers(
             " WHERE subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
             " AND language = ?"
             " AND (? IS NULL OR delivery_mode IN (SELECT value FROM json_each(?)))"
+            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'))"
             " ORDER BY user_id",
-            (payload_id, broadcast_id, kind, now, language, mode_list, mode_list),
+            (payload_id, broadcast_id, kind, now, language, mode_list, mode_list, writers_only),
         )
         total += cursor.rowcount
     return total
