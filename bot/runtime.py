@@ -17,6 +17,7 @@ from bot.services.alerts import AlertService
 from bot.services.answers import AnswerService
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
+from bot.services.charts import StatsChart
 from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
 from bot.services.letters import LetterService
@@ -40,6 +41,7 @@ from bot.storage.privacy import PrivacyRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
 from bot.storage.schedules import ScheduleRepository
+from bot.storage.stats import StatsRepository
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Runtime:
     alerts: AlertService
     schedules: ScheduleService
     answers: AnswerService
+    charts: StatsChart
 
 
 def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runtime:
@@ -116,6 +119,7 @@ def build_runtime(config: Config, clock: Clock, translator: Translator) -> Runti
         ),
         approvals=approvals,
         answers=AnswerService(answers, broadcasts, approvals, translator, clock, sender.wake),
+        charts=StatsChart(StatsRepository(db), BroadcastRepository(db), translator),
         schedules=ScheduleService(
             schedules, broadcasts, approvals, translator, clock, sender.wake
         ),

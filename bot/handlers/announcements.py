@@ -505,3 +505,10 @@ class Announcements:
             to_translate_line(texts, await self.runtime.letters.to_translate_count()),
         ]
         await reply(update, Html("\n".join(lines)))
+        # The same in a picture, after the text (which stays the accessible summary).
+        chat = update.effective_chat
+        if chat is not None:
+            png = await self.runtime.charts.png(texts.language, zone)
+            await chat.send_photo(
+                png, caption=texts("Subscribers, letters and recent broadcasts at a glance.")
+            )
