@@ -26,7 +26,7 @@ from bot.i18n import Html, Texts
 from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.answers import AnswerOutcome, AnswerResult
-from bot.services.broadcasts import LANGUAGES
+from bot.services.broadcasts import LANGUAGES, MAX_CAPTION_TEXT
 from bot.services.letters import format_day
 from bot.services.roles import Permission
 
@@ -103,7 +103,7 @@ class Answers:
             update,
             texts(
                 "Now the Korean transcription of the answer (up to {limit} characters), or /skip.",
-                limit=850,
+                limit=MAX_CAPTION_TEXT,
             ),
         )
 
