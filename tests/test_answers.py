@@ -105,6 +105,7 @@ async def test_with_two_person_rule_an_answer_waits_and_goes_to_the_writers_once
     await coordinator.expect("Sent for approval to 1 other coordinator.")
     await writer.expect_nothing()
     request = await second.expect("Approval needed")
+    assert "the soldiers' answer" in request.text
     approve = request.button("Approve").callback_data or ""
     await second.click(request, "Approve")
     await second.expect("Published. 1 writer gets the answer")

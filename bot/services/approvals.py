@@ -99,7 +99,9 @@ class ApprovalService:
         _, asked = await self._approvals.create(
             draft,
             self._admin_ids,
-            lambda request_id, language: self._notice(draft, request_id, language, send_at),
+            lambda request_id, language: self._notice(
+                draft, request_id, language, send_at, answer=answer_id is not None
+            ),
             to_epoch(self._clock.now()),
             schedule_id,
             answer_id,
@@ -149,7 +151,13 @@ class ApprovalService:
         return Decision(DecisionOutcome.SCHEDULED, request, send_at=scheduled.send_at)
 
     def _notice(
-        self, draft: ApprovalRequest, request_id: int, language: str, send_at: datetime | None
+        self,
+        draft: ApprovalRequest,
+        request_id: int,
+        language: str,
+        send_at: datetime | None,
+        *,
+        answer: bool = False,
     ) -> list[Payload]:
         """What another coordinator sees: the message as members would and two buttons, then
         the sites its links really open (a message of its own: it may not fit in the first)."""
@@ -167,6 +175,14 @@ class ApprovalService:
             )
             preview = self._broadcasts.render_announcement(draft.text_ko, draft.text_en, language)
         photo = texts("(A photo goes with it.)") if draft.photo_file_id else ""
+        if answer:
+            photo = Html(
+                texts(
+                    "This is the soldiers' answer: the writers of its bundles get it with the "
+                    "scan, everyone else as this update."
+                )
+                + ("\n" + photo if photo else "")
+            )
         if send_at is not None:
             photo = texts(
                 "It is scheduled for {when} (Seoul time). Approved in time, it goes out then.",
