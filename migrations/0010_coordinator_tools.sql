@@ -4,8 +4,11 @@
 -- The "letter writers" audience (members with a letter handed over). The audience columns'
 -- CHECK cannot change without rebuilding tables other tables point at, so it is a flag beside
 -- the language audience 'all'.
+-- writers_bundle narrows it to the writers of one handed-over bundle.
 ALTER TABLE broadcasts ADD COLUMN writers_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE broadcasts ADD COLUMN writers_bundle INTEGER;
 ALTER TABLE approval_requests ADD COLUMN writers_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE approval_requests ADD COLUMN writers_bundle INTEGER;
 
 -- One row per audit entry the admins are alerted of, written with the entry (same
 -- transaction); queued_at is set once, by the one conditional UPDATE that queues the alerts.
@@ -32,6 +35,7 @@ CREATE TABLE scheduled_announcements (
     id           INTEGER PRIMARY KEY,
     author_id    INTEGER NOT NULL,
     audience     TEXT    NOT NULL,
+    writers_bundle INTEGER,                        -- audience 'writers': of this bundle only
     text_ko      TEXT,
     text_en      TEXT,
     send_at      INTEGER NOT NULL,                 -- epoch seconds, the start of a minute

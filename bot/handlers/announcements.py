@@ -17,6 +17,7 @@ from bot.handlers.buttons import (
     AnnounceSchedule,
     AnnounceScheduleConfirm,
     AnnounceSend,
+    AnnounceWritersOf,
     ScheduledCancel,
     ScheduledSend,
     StopBroadcast,
@@ -37,6 +38,7 @@ from bot.handlers.common import (
     timezone_of,
 )
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.letters import plain_label
 from bot.handlers.translations import to_translate_line
 from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts, escape
@@ -53,6 +55,7 @@ from bot.storage.schedules import ScheduledAnnouncement
 log = logging.getLogger(__name__)
 FLOW = "announce"
 PROGRESS_INTERVAL = 3.0  # seconds between edits of a progress message
+WRITER_BUNDLES_SHOWN = 5  # the latest handed-over bundles offered as audiences
 _AUDIENCE_LABELS = {
     Audience.ALL: N_("Everyone"),
     Audience.KOREAN: N_("Korean speakers"),
@@ -107,6 +110,7 @@ class Announcements:
     async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
         """After the texts: who should receive it?"""
         texts = await texts_for(self.runtime, update)
+        bundles = await self.runtime.answers.delivered_bundles()
         await reply(
             update,
             texts("Who should receive this announcement?"),
@@ -114,6 +118,15 @@ class Announcements:
                 [
                     [(texts.plain(label), AnnounceAudience(draft.token, audience).pack())]
                     for audience, label in _AUDIENCE_LABELS.items()
+                ]
+                + [
+                    [
+                        (
+                            plain_label(texts("Writers of bundle {number}", number=bundle.id)),
+                            AnnounceWritersOf(draft.token, bundle.id).pack(),
+                        )
+                    ]
+                    for bundle in bundles[:WRITER_BUNDLES_SHOWN]
                 ]
                 + [[(texts.plain("Cancel"), AnnounceCancel(draft.token).pack())]]
             ),
@@ -133,6 +146,7 @@ class Announcements:
             AnnounceCancel,
             AnnounceSchedule,
             AnnounceScheduleConfirm,
+            AnnounceWritersOf,
         )
         if isinstance(button, StopBroadcast):
             await self._stop(update, texts, button.broadcast)
@@ -144,7 +158,8 @@ class Announcements:
             | AnnounceSend
             | AnnounceCancel
             | AnnounceSchedule
-            | AnnounceScheduleConfirm,
+            | AnnounceScheduleConfirm
+            | AnnounceWritersOf,
         ):
             draft = await self.composer.draft_of(user.id, button.draft)
         if draft is None:
@@ -154,6 +169,17 @@ class Announcements:
             await answer(query)
             await close_buttons(query)
             await self._confirm(update, texts, draft, button.audience)
+            return
+        if isinstance(button, AnnounceWritersOf):
+            # The bundle goes into the draft: its new token makes older buttons stale.
+            data = await self._data(user.id)
+            token = await self.runtime.conversations.enter(
+                user.id, FLOW, "ready", {**data, "bundle": button.bundle}
+            )
+            await answer(query)
+            await close_buttons(query)
+            draft = Draft(draft.text_ko, draft.text_en, draft.photo_file_id, token)
+            await self._confirm(update, texts, draft, Audience.WRITERS, button.bundle)
             return
         if isinstance(button, AnnounceSchedule):
             await self._ask_time(update, texts, draft, button.audience)
@@ -167,8 +193,21 @@ class Announcements:
         await answer(query)
         await close_buttons(query)
 
+    async def _data(self, user_id: int) -> dict[str, object]:
+        conversation = await self.runtime.conversations.current(user_id)
+        return dict(conversation.data) if conversation is not None else {}
+
+    async def _bundle(self, user_id: int) -> int | None:
+        bundle = (await self._data(user_id)).get("bundle")
+        return bundle if isinstance(bundle, int) else None
+
     async def _confirm(
-        self, update: Update, texts: Texts, draft: Draft, audience: Audience
+        self,
+        update: Update,
+        texts: Texts,
+        draft: Draft,
+        audience: Audience,
+        bundle: int | None = None,
     ) -> None:
         """Preview in each language the audience reads, and ask for an explicit yes."""
         await reply(update, texts("<b>Preview.</b> This is what members will see:"))
@@ -182,7 +221,7 @@ class Announcements:
         links = self.runtime.approvals.links.links(draft.text_ko, draft.text_en)
         if links:
             await reply(update, render_link_report(texts, links, gate=True))
-        count = await self.runtime.broadcasts.audience_size(audience)
+        count = await self.runtime.broadcasts.audience_size(audience, bundle)
         await reply(
             update,
             texts.ngettext(
@@ -210,15 +249,21 @@ class Announcements:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
+        bundle = await self._bundle(user.id)
         await self.runtime.conversations.leave(user.id)
         if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
-                KIND_ANNOUNCEMENT, user.id, draft.text_ko, draft.text_en, audience=audience
+                KIND_ANNOUNCEMENT,
+                user.id,
+                draft.text_ko,
+                draft.text_en,
+                audience=audience,
+                bundle=bundle,
             )
             await reply(update, approval_requested_text(texts, asked))
             return
         broadcast_id, _ = await self.runtime.broadcasts.start_announcement(
-            user.id, audience, draft.text_ko, draft.text_en
+            user.id, audience, draft.text_ko, draft.text_en, bundle
         )
         await self.show_progress(chat, texts, broadcast_id)
 
@@ -233,6 +278,7 @@ class Announcements:
             "ko": draft.text_ko,
             "en": draft.text_en,
             "audience": audience.value,
+            "bundle": await self._bundle(user.id),
         }
         await self.runtime.conversations.enter(user.id, FLOW, "when", data)
         now = self.runtime.clock.now()
@@ -275,7 +321,10 @@ class Announcements:
         data = dict(conversation.data)
         audience = Audience(str(data.get("audience", Audience.ALL.value)))
         token = await self.runtime.conversations.enter(user.id, FLOW, "ready", data)
-        count = await self.runtime.broadcasts.audience_size(audience)
+        bundle = data.get("bundle")
+        count = await self.runtime.broadcasts.audience_size(
+            audience, bundle if isinstance(bundle, int) else None
+        )
         minute = to_epoch(moment) // 60
         await reply(
             update,
@@ -307,13 +356,14 @@ class Announcements:
     ) -> None:
         user = update.effective_user
         assert user is not None
+        bundle = await self._bundle(user.id)
         await self.runtime.conversations.leave(user.id)
         moment = from_epoch(button.minute * 60)
         if moment <= self.runtime.clock.now():
             await reply(update, texts("That time has passed. Nothing was scheduled."))
             return
         scheduled = await self.runtime.schedules.schedule(
-            user.id, button.audience, draft.text_ko, draft.text_en, moment
+            user.id, button.audience, draft.text_ko, draft.text_en, moment, bundle
         )
         zone = await timezone_of(self.runtime, user.id)
         lines = [
@@ -363,7 +413,11 @@ class Announcements:
             "{when} ({seoul} in Seoul) · {audience} · {state}",
             when=texts.datetime_in(moment, zone),
             seoul=texts.datetime_in(moment, SEOUL),
-            audience=texts(_AUDIENCE_LABELS.get(Audience(item.audience), "")),
+            audience=(
+                texts("Writers of bundle {number}", number=item.writers_bundle)
+                if item.writers_bundle is not None
+                else texts(_AUDIENCE_LABELS.get(Audience(item.audience), ""))
+            ),
             state=state,
         )
         words = first_words(item.text_ko if texts.language == "ko" else item.text_en, 120)

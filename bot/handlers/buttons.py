@@ -370,3 +370,11 @@ class AnswerPublish(ButtonData, prefix="answer:publish"):
 @dataclasses.dataclass(frozen=True)
 class AnswerCancel(ButtonData, prefix="answer:cancel"):
     draft: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceWritersOf(ButtonData, prefix="ann:bundle"):
+    """The audience: the writers of one handed-over bundle."""
+
+    draft: int
+    bundle: int

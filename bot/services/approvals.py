@@ -87,6 +87,7 @@ class ApprovalService:
         schedule_id: int | None = None,
         send_at: datetime | None = None,
         answer_id: int | None = None,
+        bundle: int | None = None,
     ) -> int:
         """Store the request and ask every other coordinator; return how many were asked.
 
@@ -94,7 +95,15 @@ class ApprovalService:
         """
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         draft = ApprovalRequest(
-            0, kind, author_id, audience.value, text_ko, text_en, photo_file_id, "pending"
+            0,
+            kind,
+            author_id,
+            audience.value,
+            text_ko,
+            text_en,
+            photo_file_id,
+            "pending",
+            bundle if audience.writers_only else None,
         )
         _, asked = await self._approvals.create(
             draft,
@@ -135,7 +144,11 @@ class ApprovalService:
                 DecisionOutcome.SENT, request, published.broadcast_id, published.recipients
             )
         broadcast_id, count = await self._broadcasts.start_announcement(
-            request.author_id, Audience(request.audience), request.text_ko, request.text_en
+            request.author_id,
+            Audience(request.audience),
+            request.text_ko,
+            request.text_en,
+            request.writers_bundle,
         )
         return Decision(DecisionOutcome.SENT, request, broadcast_id, count)
 

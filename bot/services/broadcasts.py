@@ -148,10 +148,13 @@ class BroadcastService:
         )
         return Html(f"{escape(other or '')}\n\n{note}")
 
-    async def audience_size(self, audience: Audience) -> int:
-        """How many people an announcement to `audience` would reach now."""
+    async def audience_size(self, audience: Audience, bundle: int | None = None) -> int:
+        """How many people an announcement to `audience` (writers: of `bundle`) would reach."""
         return await self._broadcasts.audience_size(
-            audience.languages, ANNOUNCEMENT_MODES, writers_only=audience.writers_only
+            audience.languages,
+            ANNOUNCEMENT_MODES,
+            writers_only=audience.writers_only,
+            writers_bundle=bundle if audience.writers_only else None,
         )
 
     async def instant_subscribers(self) -> int:
@@ -159,7 +162,12 @@ class BroadcastService:
         return await self._broadcasts.audience_size(list(LANGUAGES), UPDATE_MODES)
 
     async def start_announcement(
-        self, author_id: int, audience: Audience, text_ko: str | None, text_en: str | None
+        self,
+        author_id: int,
+        audience: Audience,
+        text_ko: str | None,
+        text_en: str | None,
+        bundle: int | None = None,
     ) -> tuple[int, int]:
         """Queue the announcement for every subscriber in the audience: (broadcast, count)."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
@@ -169,7 +177,7 @@ class BroadcastService:
         }
         now = to_epoch(self._clock.now())
         broadcast_id, count = await self._broadcasts.start_announcement(
-            author_id, audience.value, payloads, now
+            author_id, audience.value, payloads, now, bundle
         )
         self._wake_sender()
         return broadcast_id, count

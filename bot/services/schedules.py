@@ -106,13 +106,21 @@ class ScheduleService:
         text_ko: str | None,
         text_en: str | None,
         send_at: datetime,
+        bundle: int | None = None,
     ) -> Scheduled:
         """Store it; with the two-person rule (or a link to approve) ask the others first."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         held = self._approvals.needs_approval(text_ko, text_en)
         now = to_epoch(self._clock.now())
         schedule_id = await self._schedules.create(
-            author_id, audience.value, text_ko, text_en, to_epoch(send_at), held, now
+            author_id,
+            audience.value,
+            text_ko,
+            text_en,
+            to_epoch(send_at),
+            held,
+            now,
+            bundle if audience.writers_only else None,
         )
         asked = None
         if held:
@@ -124,6 +132,7 @@ class ScheduleService:
                 audience=audience,
                 schedule_id=schedule_id,
                 send_at=send_at,
+                bundle=bundle,
             )
         self._wake_sender()
         return Scheduled(schedule_id, asked)

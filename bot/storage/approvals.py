@@ -22,6 +22,7 @@ class ApprovalRequest:
     text_en: str | None
     photo_file_id: str | None
     state: str
+    writers_bundle: int | None = None  # audience 'writers': of this bundle only
 
 
 def _request(row: Row) -> ApprovalRequest:
@@ -34,6 +35,7 @@ def _request(row: Row) -> ApprovalRequest:
         row["text_en"],
         row["photo_file_id"],
         row["state"],
+        row["writers_bundle"],
     )
 
 
@@ -56,13 +58,15 @@ class ApprovalRepository:
         coordinator and admin, in one transaction: (request id, people asked)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "INSERT INTO approval_requests (kind, author_id, audience, writers_only, text_ko,"
-                " text_en, photo_file_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approval_requests (kind, author_id, audience, writers_only,"
+                " writers_bundle, text_ko, text_en, photo_file_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.kind,
                     request.author_id,
                     "all" if request.audience == "writers" else request.audience,
                     request.audience == "writers",
+                    request.writers_bundle,
                     request.text_ko,
                     request.text_en,
                     request.photo_file_id,

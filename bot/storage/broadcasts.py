@@ -112,11 +112,16 @@ class BroadcastRepository:
         return update_id, broadcast_id, count
 
     async def start_announcement(
-        self, author_id: int, audience: str, payloads: Mapping[str, Payload], now: int
+        self,
+        author_id: int,
+        audience: str,
+        payloads: Mapping[str, Payload],
+        now: int,
+        bundle: int | None = None,
     ) -> tuple[int, int]:
         """Queue an announcement to every subscriber who is not paused: (broadcast, count)."""
         async with self._db.transaction() as connection:
-            return await self._start(connection, author_id, audience, payloads, now)
+            return await self._start(connection, author_id, audience, payloads, now, bundle)
 
     async def start_scheduled(
         self,
@@ -132,13 +137,19 @@ class BroadcastRepository:
             if not await claim_for_sending(connection, schedule_id, actor_id, now):
                 return None
             async with connection.execute(
-                "SELECT author_id, audience FROM scheduled_announcements WHERE id = ?",
+                "SELECT author_id, audience, writers_bundle FROM scheduled_announcements"
+                " WHERE id = ?",
                 (schedule_id,),
             ) as rows:
                 row = await rows.fetchone()
             assert row is not None
             broadcast_id, count = await self._start(
-                connection, row["author_id"], row["audience"], payloads, now
+                connection,
+                row["author_id"],
+                row["audience"],
+                payloads,
+                now,
+                row["writers_bundle"],
             )
             await record_sent(
                 connection,
@@ -156,9 +167,10 @@ class BroadcastRepository:
         audience: str,
         payloads: Mapping[str, Payload],
         now: int,
+        bundle: int | None = None,
     ) -> tuple[int, int]:
         broadcast_id = await self._insert_broadcast(
-            connection, "announcement", author_id, audience, now
+            connection, "announcement", author_id, audience, now, bundle
         )
         count = await enqueue_to_subscribers(
             connection,
@@ -168,6 +180,7 @@ class BroadcastRepository:
             now=now,
             modes=ANNOUNCEMENT_MODES,
             writers_only=audience == WRITERS,
+            writers_bundle=bundle if audience == WRITERS else None,
         )
         await self._set_recipients(connection, broadcast_id, count)
         await write_audit(
@@ -181,7 +194,12 @@ class BroadcastRepository:
         return broadcast_id, count
 
     async def audience_size(
-        self, languages: list[str], modes: list[str], *, writers_only: bool = False
+        self,
+        languages: list[str],
+        modes: list[str],
+        *,
+        writers_only: bool = False,
+        writers_bundle: int | None = None,
     ) -> int:
         """How many subscribers an enqueue_to_subscribers with these filters would reach."""
         row = await self._db.fetch_one(
@@ -189,8 +207,15 @@ class BroadcastRepository:
             " AND blocked = 0 AND consented_at IS NOT NULL"
             " AND language IN (SELECT value FROM json_each(?))"
             " AND delivery_mode IN (SELECT value FROM json_each(?))"
-            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'))",
-            (json.dumps(languages), json.dumps(modes), writers_only),
+            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'"
+            " AND (? IS NULL OR bundle_id = ?)))",
+            (
+                json.dumps(languages),
+                json.dumps(modes),
+                writers_only,
+                writers_bundle,
+                writers_bundle,
+            ),
         )
         return 0 if row is None else int(row["n"])
 
@@ -280,13 +305,25 @@ class BroadcastRepository:
 
     @staticmethod
     async def _insert_broadcast(
-        connection: aiosqlite.Connection, kind: str, author_id: int, audience: str, now: int
+        connection: aiosqlite.Connection,
+        kind: str,
+        author_id: int,
+        audience: str,
+        now: int,
+        bundle: int | None = None,
     ) -> int:
         writers = audience == WRITERS
         cursor = await connection.execute(
-            "INSERT INTO broadcasts (kind, author_id, audience, writers_only, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (kind, author_id, "all" if writers else audience, writers, now),
+            "INSERT INTO broadcasts (kind, author_id, audience, writers_only, writers_bundle,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                author_id,
+                "all" if writers else audience,
+                writers,
+                bundle if writers else None,
+                now,
+            ),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

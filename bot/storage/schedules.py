@@ -24,6 +24,7 @@ class ScheduledAnnouncement:
     send_at: int
     state: str
     author_told: bool
+    writers_bundle: int | None = None
 
 
 def _scheduled(row: Row) -> ScheduledAnnouncement:
@@ -36,6 +37,7 @@ def _scheduled(row: Row) -> ScheduledAnnouncement:
         row["send_at"],
         row["state"],
         bool(row["author_told"]),
+        row["writers_bundle"],
     )
 
 
@@ -54,14 +56,16 @@ class ScheduleRepository:
         send_at: int,
         awaiting_approval: bool,
         now: int,
+        bundle: int | None = None,
     ) -> int:
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "INSERT INTO scheduled_announcements (author_id, audience, text_ko, text_en,"
-                " send_at, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO scheduled_announcements (author_id, audience, writers_bundle,"
+                " text_ko, text_en, send_at, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     author_id,
                     audience,
+                    bundle,
                     text_ko,
                     text_en,
                     send_at,
