@@ -18,7 +18,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.handlers.admin import Admin
+from bot.handlers.alerts import Alerts
 from bot.handlers.announcements import Announcements
+from bot.handlers.answers import Answers
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
 from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
@@ -50,6 +52,10 @@ CONFLICT_SENTENCE = (
     "Telegram says another bot is using this BOT_TOKEN at the same time (409 Conflict): "
     "stop the other one, since only one bot may run per token; this one stops."
 )
+# Admins hear of a privileged action within about this long (an indexed read when idle).
+ALERT_INTERVAL = timedelta(seconds=1)
+# A scheduled announcement goes out within this long after its minute begins.
+SCHEDULE_INTERVAL = timedelta(seconds=15)
 
 
 def build_application(
@@ -79,6 +85,9 @@ def build_application(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         applied = await runtime.db.open()
         log.info("event=database_open migrations_applied=%d", len(applied))
+        # Announcements due while the bot was down: sent if less than an hour late, else
+        # their authors are asked (see ScheduleService).
+        await runtime.schedules.run_due()
         # Digest members from before digests existed get their first time.
         await runtime.digests.schedule_unscheduled()
         await set_default_menus(application.bot, runtime.translator)
@@ -144,8 +153,10 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Review(runtime, flows),  # /review, and typing a reason
         Translations(runtime, flows),  # /translate, and typing a Korean translation
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
+        Answers(runtime, flows),  # /answer: the soldiers' answer reaches the writers
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
+        Alerts(runtime),  # /alerts: which privileged actions admins are told of
         general,
     ]
     application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks
@@ -170,7 +181,39 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     run_repeating(
         application.job_queue, runtime.supervisor, "tidy", _tidy(runtime), interval=30, first=30
     )
+    run_repeating(
+        application.job_queue,
+        runtime.supervisor,
+        "alerts",
+        _alert_admins(runtime),
+        interval=ALERT_INTERVAL.total_seconds(),
+        first=ALERT_INTERVAL.total_seconds(),
+    )
+    run_repeating(
+        application.job_queue,
+        runtime.supervisor,
+        "scheduled-announcements",
+        _send_scheduled(runtime),
+        interval=SCHEDULE_INTERVAL.total_seconds(),
+        first=SCHEDULE_INTERVAL.total_seconds(),
+    )
     application.add_error_handler(_make_error_handler(runtime))
+
+
+def _send_scheduled(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def send_scheduled(context: Context) -> None:
+        """A few times a minute: send the scheduled announcements that are due (once each)."""
+        await runtime.schedules.run_due()
+
+    return send_scheduled
+
+
+def _alert_admins(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
+    async def alert_admins(context: Context) -> None:
+        """Every second: queue the alerts of new privileged actions to the admins."""
+        await runtime.alerts.flush()
+
+    return alert_admins
 
 
 def _purge(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:

@@ -40,6 +40,8 @@ class Config:
     inactive_member_days: int = 365
     draft_expiry_hours: int = 24
     broadcast_approvals: int = 1
+    # Sites a broadcast may link to without a second coordinator's approval (and subdomains).
+    link_domains: frozenset[str] = frozenset()
     bundle_font: Path | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -129,6 +131,7 @@ def load_config(
         inactive_member_days=reader.parse("INACTIVE_MEMBER_DAYS", _bounded_int(30, 36500), 365),
         draft_expiry_hours=reader.parse("DRAFT_EXPIRY_HOURS", _bounded_int(1, 720), 24),
         broadcast_approvals=reader.parse("BROADCAST_APPROVALS", _bounded_int(1, 2), 1),
+        link_domains=reader.parse("LINK_DOMAINS", _parse_domains, frozenset()),
         bundle_font=reader.parse("BUNDLE_FONT", _parse_existing_file, None),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
@@ -173,6 +176,24 @@ def _parse_ids(raw: str) -> frozenset[int]:
             raise ValueError("expected comma-separated numeric Telegram user ids")
         ids.add(int(part))
     return frozenset(ids)
+
+
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}")
+
+
+def _parse_domains(raw: str) -> frozenset[str]:
+    domains = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            domain = part.lower().rstrip(".").encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
+        if not _DOMAIN.fullmatch(domain):
+            raise ValueError(f"expected site names such as example.org, not {part!r}")
+        domains.add(domain)
+    return frozenset(domains)
 
 
 def _parse_language(raw: str) -> str:

@@ -19,6 +19,8 @@ _QUIET_LOGGERS = (
     "telegram.ext.ExtBot",
     "aiosqlite",  # logs every statement with its parameters (letter text, user ids) at DEBUG
     "apscheduler",  # two INFO lines a minute for the digest tick: noise that hides events
+    "matplotlib",  # the /stats chart: its DEBUG lines (font search, paths) are noise
+    "PIL",
 )
 
 # A bot token anywhere in a line (python-telegram-bot puts it in InvalidToken's message and

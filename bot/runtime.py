@@ -13,16 +13,23 @@ from bot.config import Config
 from bot.delivery import OutboxSender
 from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
 from bot.i18n import Translator
+from bot.services.alerts import AlertService
+from bot.services.answers import AnswerService
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
+from bot.services.charts import StatsChart
 from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
 from bot.services.letters import LetterService
+from bot.services.links import LinkChecker
 from bot.services.members import MemberService
 from bot.services.news import NewsService, NewsSettings
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
+from bot.services.schedules import ScheduleService
+from bot.storage.alerts import AlertRepository
+from bot.storage.answers import AnswerRepository
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.conversations import ConversationRepository
@@ -35,6 +42,8 @@ from bot.storage.outbox import OutboxRepository
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.roles import AuditRepository, RoleRepository
+from bot.storage.schedules import ScheduleRepository
+from bot.storage.stats import StatsRepository
 from bot.supervision import Backoff, Supervisor, default_backoff
 
 
@@ -58,6 +67,10 @@ class Runtime:
     digests: DigestService
     supervisor: Supervisor
     news: NewsService
+    alerts: AlertService
+    schedules: ScheduleService
+    answers: AnswerService
+    charts: StatsChart
 
 
 def build_runtime(
@@ -89,6 +102,20 @@ def build_runtime(
     broadcasts = BroadcastService(
         BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
     )
+    schedules = ScheduleRepository(db)
+    answers = AnswerRepository(db)
+    approvals = ApprovalService(
+        ApprovalRepository(db),
+        broadcasts,
+        translator,
+        clock,
+        config.admin_ids,
+        config.broadcast_approvals,
+        sender.wake,
+        LinkChecker(config.link_domains),
+        schedules,
+        answers,
+    )
     digests = DigestService(DigestRepository(db), translator, clock, sender.wake)
     return Runtime(
         config=config,
@@ -112,14 +139,11 @@ def build_runtime(
             config.letter_retention_days,
             config.inactive_member_days,
         ),
-        approvals=ApprovalService(
-            ApprovalRepository(db),
-            broadcasts,
-            translator,
-            clock,
-            config.admin_ids,
-            config.broadcast_approvals,
-            sender.wake,
+        approvals=approvals,
+        answers=AnswerService(answers, broadcasts, approvals, translator, clock, sender.wake),
+        charts=StatsChart(StatsRepository(db), BroadcastRepository(db), translator),
+        schedules=ScheduleService(
+            schedules, broadcasts, approvals, translator, clock, sender.wake
         ),
         letters=LetterService(
             LetterRepository(db),
@@ -146,6 +170,7 @@ def build_runtime(
             config.admin_ids,
             sender.wake,
         ),
+        alerts=AlertService(AlertRepository(db), translator, clock, config.admin_ids, sender.wake),
     )
 
 

@@ -166,6 +166,9 @@ async def test_every_command_in_a_group_gets_one_sentence_and_changes_nothing(
     cast: dict[str, FakeUser],
     sender: str,
 ) -> None:
+    # The roles the cast was granted are alerted to the admins: let that settle first.
+    await bot.runtime.alerts.flush()
+    assert await bot.runtime.sender.drained(timeout=10)
     before, private_before = dump(database), private_messages(sandbox)
     commands = registered_commands(bot)
     for number, command in enumerate(commands):

@@ -35,8 +35,15 @@ def feeds() -> Iterator[FeedServer]:
 
 
 async def news_bot(make_bot: StartBot, feeds: FeedServer, clock: FrozenClock) -> RunningBot:
-    """The bot allowed to fetch from the test server's port only, with a short timeout."""
-    return await make_bot(clock, NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}", NEWS_TIMEOUT="1")
+    """The bot allowed to fetch from the test server's port only, with a short timeout; the
+    outlet the fixtures link to is on the broadcast links' allow-list, as an operator would put
+    the campaign's news sites there."""
+    return await make_bot(
+        clock,
+        NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}",
+        NEWS_TIMEOUT="1",
+        LINK_DOMAINS="news.example.org",
+    )
 
 
 async def poll(bot: RunningBot, clock: FrozenClock, minutes: float = 0) -> None:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.clock import from_epoch
+from bot.clock import from_epoch, to_epoch
 from bot.handlers.buttons import (
     AnnounceAudience,
     AnnounceCancel,
+    AnnounceSchedule,
+    AnnounceScheduleConfirm,
     AnnounceSend,
+    AnnounceWritersOf,
+    ScheduledCancel,
+    ScheduledSend,
     StopBroadcast,
     unpack_any,
 )
@@ -31,23 +38,30 @@ from bot.handlers.common import (
     timezone_of,
 )
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.letters import plain_label
 from bot.handlers.translations import to_translate_line
 from bot.handlers.updates import approval_requested_text
-from bot.i18n import N_, Html, Texts
+from bot.i18n import N_, Html, Texts, escape
+from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
+from bot.services.links import render_link_report
 from bot.services.roles import Permission
+from bot.services.schedules import SEOUL, SendNow, TimeProblem, first_words, parse_send_time
 from bot.storage.broadcasts import BroadcastSummary
+from bot.storage.schedules import ScheduledAnnouncement
 from bot.supervision import run_repeating
 
 log = logging.getLogger(__name__)
 FLOW = "announce"
 PROGRESS_INTERVAL = 3.0  # seconds between edits of a progress message
+WRITER_BUNDLES_SHOWN = 5  # the latest handed-over bundles offered as audiences
 _AUDIENCE_LABELS = {
     Audience.ALL: N_("Everyone"),
     Audience.KOREAN: N_("Members reading Korean"),
     Audience.ENGLISH: N_("Members reading English"),
+    Audience.WRITERS: N_("Letter writers"),
 }
 _MODE_NAMES = {
     "instant": N_("at once"),
@@ -65,7 +79,7 @@ class Announcements:
         self.composer = BilingualComposer(
             runtime, FLOW, with_photo=False, finish=self.ask_audience
         )
-        flows.register(FLOW, self.composer.on_step)
+        flows.register(FLOW, self._on_step)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.ANNOUNCE)
@@ -73,7 +87,16 @@ class Announcements:
             CommandHandler("announce", guard(self.composer.begin)),
             CommandHandler("stats", requires(self.runtime, Permission.SEE_STATS)(self.stats)),
             CallbackQueryHandler(guard(self.on_button), pattern=r"^ann:"),
+            CommandHandler("scheduled", guard(self.scheduled)),
+            CallbackQueryHandler(guard(self.on_scheduled_button), pattern=r"^sched:"),
         ]
+
+    async def _on_step(self, update: Update, context: Context, conversation: Conversation) -> None:
+        """Typing while composing: the texts (the composer), or the time to send at."""
+        if conversation.step == "when":
+            await self._take_time(update, conversation)
+        else:
+            await self.composer.on_step(update, context, conversation)
 
     def schedule_progress(self, application: Application) -> None:  # type: ignore[type-arg]
         """One repeating job follows every broadcast still going, including after a restart."""
@@ -90,6 +113,7 @@ class Announcements:
     async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
         """After the texts: who should receive it?"""
         texts = await texts_for(self.runtime, update)
+        bundles = await self.runtime.answers.delivered_bundles()
         await reply(
             update,
             texts("Who should receive this announcement?"),
@@ -97,6 +121,15 @@ class Announcements:
                 [
                     [(texts.plain(label), AnnounceAudience(draft.token, audience).pack())]
                     for audience, label in _AUDIENCE_LABELS.items()
+                ]
+                + [
+                    [
+                        (
+                            plain_label(texts("Writers of bundle {number}", number=bundle.id)),
+                            AnnounceWritersOf(draft.token, bundle.id).pack(),
+                        )
+                    ]
+                    for bundle in bundles[:WRITER_BUNDLES_SHOWN]
                 ]
                 + [[(texts.plain("Cancel"), AnnounceCancel(draft.token).pack())]]
             ),
@@ -109,13 +142,28 @@ class Announcements:
             return
         texts = await texts_for(self.runtime, update)
         button = unpack_any(
-            query.data, StopBroadcast, AnnounceAudience, AnnounceSend, AnnounceCancel
+            query.data,
+            StopBroadcast,
+            AnnounceAudience,
+            AnnounceSend,
+            AnnounceCancel,
+            AnnounceSchedule,
+            AnnounceScheduleConfirm,
+            AnnounceWritersOf,
         )
         if isinstance(button, StopBroadcast):
             await self._stop(update, texts, button.broadcast)
             return
         draft = None
-        if isinstance(button, AnnounceAudience | AnnounceSend | AnnounceCancel):
+        if isinstance(
+            button,
+            AnnounceAudience
+            | AnnounceSend
+            | AnnounceCancel
+            | AnnounceSchedule
+            | AnnounceScheduleConfirm
+            | AnnounceWritersOf,
+        ):
             draft = await self.composer.draft_of(user.id, button.draft)
         if draft is None:
             await answer(query, texts.plain("This button has expired. Please start again."))
@@ -125,7 +173,22 @@ class Announcements:
             await close_buttons(query)
             await self._confirm(update, texts, draft, button.audience)
             return
-        if isinstance(button, AnnounceSend):
+        if isinstance(button, AnnounceWritersOf):
+            # The bundle goes into the draft: its new token makes older buttons stale.
+            data = await self._data(user.id)
+            token = await self.runtime.conversations.enter(
+                user.id, FLOW, "ready", {**data, "bundle": button.bundle}
+            )
+            await answer(query)
+            await close_buttons(query)
+            draft = Draft(draft.text_ko, draft.text_en, draft.photo_file_id, token)
+            await self._confirm(update, texts, draft, Audience.WRITERS, button.bundle)
+            return
+        if isinstance(button, AnnounceSchedule):
+            await self._ask_time(update, texts, draft, button.audience)
+        elif isinstance(button, AnnounceScheduleConfirm):
+            await self._schedule(update, texts, draft, button)
+        elif isinstance(button, AnnounceSend):
             await self._send(update, context, texts, draft, button.audience)
         else:
             await self.runtime.conversations.leave(user.id)
@@ -133,8 +196,21 @@ class Announcements:
         await answer(query)
         await close_buttons(query)
 
+    async def _data(self, user_id: int) -> dict[str, object]:
+        conversation = await self.runtime.conversations.current(user_id)
+        return dict(conversation.data) if conversation is not None else {}
+
+    async def _bundle(self, user_id: int) -> int | None:
+        bundle = (await self._data(user_id)).get("bundle")
+        return bundle if isinstance(bundle, int) else None
+
     async def _confirm(
-        self, update: Update, texts: Texts, draft: Draft, audience: Audience
+        self,
+        update: Update,
+        texts: Texts,
+        draft: Draft,
+        audience: Audience,
+        bundle: int | None = None,
     ) -> None:
         """Preview in each language the audience reads, and ask for an explicit yes."""
         await reply(update, texts("<b>Preview.</b> This is what members will see:"))
@@ -145,7 +221,10 @@ class Announcements:
                     draft.text_ko, draft.text_en, language
                 ),
             )
-        count = await self.runtime.broadcasts.audience_size(audience)
+        links = self.runtime.approvals.links.links(draft.text_ko, draft.text_en)
+        if links:
+            await reply(update, render_link_report(texts, links, gate=True))
+        count = await self.runtime.broadcasts.audience_size(audience, bundle)
         await reply(
             update,
             texts.ngettext(
@@ -156,9 +235,13 @@ class Announcements:
             keyboard(
                 [
                     [
-                        (texts.plain("Send"), AnnounceSend(draft.token, audience).pack()),
-                        (texts.plain("Cancel"), AnnounceCancel(draft.token).pack()),
-                    ]
+                        (texts.plain("Send now"), AnnounceSend(draft.token, audience).pack()),
+                        (
+                            texts.plain("Schedule…"),
+                            AnnounceSchedule(draft.token, audience).pack(),
+                        ),
+                    ],
+                    [(texts.plain("Cancel"), AnnounceCancel(draft.token).pack())],
                 ]
             ),
         )
@@ -169,17 +252,209 @@ class Announcements:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
+        bundle = await self._bundle(user.id)
         await self.runtime.conversations.leave(user.id)
-        if self.runtime.approvals.needs_second_person:
+        if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
-                KIND_ANNOUNCEMENT, user.id, draft.text_ko, draft.text_en, audience=audience
+                KIND_ANNOUNCEMENT,
+                user.id,
+                draft.text_ko,
+                draft.text_en,
+                audience=audience,
+                bundle=bundle,
             )
             await reply(update, approval_requested_text(texts, asked))
             return
         broadcast_id, _ = await self.runtime.broadcasts.start_announcement(
-            user.id, audience, draft.text_ko, draft.text_en
+            user.id, audience, draft.text_ko, draft.text_en, bundle
         )
         await self.show_progress(chat, texts, broadcast_id)
+
+    async def _ask_time(
+        self, update: Update, texts: Texts, draft: Draft, audience: Audience
+    ) -> None:
+        """Schedule…: ask for the minute, in the coordinator's own time zone."""
+        user = update.effective_user
+        assert user is not None
+        zone = await timezone_of(self.runtime, user.id)
+        data: dict[str, object] = {
+            "ko": draft.text_ko,
+            "en": draft.text_en,
+            "audience": audience.value,
+            "bundle": await self._bundle(user.id),
+        }
+        await self.runtime.conversations.enter(user.id, FLOW, "when", data)
+        now = self.runtime.clock.now()
+        await reply(
+            update,
+            texts(
+                "When should it go out? Send the date and time in your time zone ({zone}), "
+                "for example {example}, or just a time such as 18:00 for the next 18:00. "
+                "/cancel stops.",
+                zone=zone,
+                example=(now + timedelta(days=1))
+                .astimezone(ZoneInfo(zone))
+                .strftime("%Y-%m-%d 18:00"),
+            ),
+        )
+
+    async def _take_time(self, update: Update, conversation: Conversation) -> None:
+        """The typed time: read it in the coordinator's zone and show it back to confirm."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        zone = await timezone_of(self.runtime, user.id)
+        moment = parse_send_time(message.text or "", zone, self.runtime.clock.now())
+        if moment is TimeProblem.PAST:
+            await reply(update, texts("That time has passed. Please send a time to come."))
+            return
+        if moment is TimeProblem.TOO_FAR:
+            await reply(update, texts("That is too far ahead: at most 90 days, please."))
+            return
+        if not isinstance(moment, datetime):
+            await reply(
+                update,
+                texts(
+                    "We could not read a date and time there. Please write it like "
+                    "2026-12-24 18:00."
+                ),
+            )
+            return
+        data = dict(conversation.data)
+        audience = Audience(str(data.get("audience", Audience.ALL.value)))
+        token = await self.runtime.conversations.enter(user.id, FLOW, "ready", data)
+        bundle = data.get("bundle")
+        count = await self.runtime.broadcasts.audience_size(
+            audience, bundle if isinstance(bundle, int) else None
+        )
+        minute = to_epoch(moment) // 60
+        await reply(
+            update,
+            texts.ngettext(
+                "Send it on {when} ({zone}), that is {seoul} in Seoul? Today it would reach "
+                "{count} person.",
+                "Send it on {when} ({zone}), that is {seoul} in Seoul? Today it would reach "
+                "{count} people.",
+                count,
+                when=texts.datetime_in(moment, zone),
+                zone=zone,
+                seoul=texts.datetime_in(moment, SEOUL),
+            ),
+            keyboard(
+                [
+                    [
+                        (
+                            texts.plain("Schedule"),
+                            AnnounceScheduleConfirm(token, audience, minute).pack(),
+                        ),
+                        (texts.plain("Cancel"), AnnounceCancel(token).pack()),
+                    ]
+                ]
+            ),
+        )
+
+    async def _schedule(
+        self, update: Update, texts: Texts, draft: Draft, button: AnnounceScheduleConfirm
+    ) -> None:
+        user = update.effective_user
+        assert user is not None
+        bundle = await self._bundle(user.id)
+        await self.runtime.conversations.leave(user.id)
+        moment = from_epoch(button.minute * 60)
+        if moment <= self.runtime.clock.now():
+            await reply(update, texts("That time has passed. Nothing was scheduled."))
+            return
+        scheduled = await self.runtime.schedules.schedule(
+            user.id, button.audience, draft.text_ko, draft.text_en, moment, bundle
+        )
+        zone = await timezone_of(self.runtime, user.id)
+        lines = [
+            texts(
+                "Scheduled for {when} ({seoul} in Seoul). /scheduled lists it, with Cancel.",
+                when=texts.datetime_in(moment, zone),
+                seoul=texts.datetime_in(moment, SEOUL),
+            )
+        ]
+        if scheduled.approvers_asked is not None:
+            lines.append(approval_requested_text(texts, scheduled.approvers_asked))
+        await reply(update, Html("\n".join(lines)))
+
+    async def scheduled(self, update: Update, context: Context) -> None:
+        """/scheduled: what waits to go out, each with Send now and Cancel."""
+        user = update.effective_user
+        if user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        waiting = await self.runtime.schedules.waiting()
+        if not waiting:
+            await reply(update, texts("No announcement is scheduled."))
+            return
+        zone = await timezone_of(self.runtime, user.id)
+        await reply(update, texts("<b>Scheduled announcements</b>"))
+        for item in waiting:
+            await reply(
+                update,
+                self._scheduled_line(texts, item, zone),
+                keyboard(
+                    [
+                        [
+                            (texts.plain("Send now"), ScheduledSend(item.id).pack()),
+                            (texts.plain("Cancel it"), ScheduledCancel(item.id).pack()),
+                        ]
+                    ]
+                ),
+            )
+
+    def _scheduled_line(self, texts: Texts, item: ScheduledAnnouncement, zone: str) -> Html:
+        moment = from_epoch(item.send_at)
+        state = {
+            "awaiting_approval": texts("waits for a second coordinator's approval"),
+            "late": texts("late: it waits for you to send or cancel it"),
+        }.get(item.state, texts("scheduled"))
+        head = texts(
+            "{when} ({seoul} in Seoul) · {audience} · {state}",
+            when=texts.datetime_in(moment, zone),
+            seoul=texts.datetime_in(moment, SEOUL),
+            audience=(
+                texts("Writers of bundle {number}", number=item.writers_bundle)
+                if item.writers_bundle is not None
+                else texts(_AUDIENCE_LABELS.get(Audience(item.audience), ""))
+            ),
+            state=state,
+        )
+        words = first_words(item.text_ko if texts.language == "ko" else item.text_en, 120)
+        words = words or first_words(item.text_ko or item.text_en, 120) or ""
+        return Html(f"{head}\n{escape(words)}")
+
+    async def on_scheduled_button(self, update: Update, context: Context) -> None:
+        """Send now or Cancel under a scheduled announcement (the guard re-checks the role)."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        texts = await texts_for(self.runtime, update)
+        button = unpack_any(query.data, ScheduledSend, ScheduledCancel)
+        if isinstance(button, ScheduledCancel):
+            done = await self.runtime.schedules.cancel(button.schedule, user.id)
+            text = (
+                texts("Cancelled. It will not be sent.")
+                if done
+                else texts("It was already sent or cancelled.")
+            )
+        elif isinstance(button, ScheduledSend):
+            outcome = await self.runtime.schedules.send_now(button.schedule, user.id)
+            text = {
+                SendNow.SENT: texts("Sent now. It is on its way."),
+                SendNow.WAITS_FOR_APPROVAL: texts(
+                    "It still waits for a second coordinator's approval, so it cannot be sent yet."
+                ),
+            }.get(outcome, texts("It was already sent or cancelled."))
+        else:
+            await answer(query, texts.plain("This button has expired. Please try again."))
+            return
+        await answer(query)
+        await close_buttons(query)
+        await reply(update, text)
 
     async def show_progress(self, chat: Chat, texts: Texts, broadcast_id: int) -> None:
         """Post the progress message the job then edits every few seconds."""
@@ -290,6 +565,13 @@ class Announcements:
             to_translate_line(texts, await self.runtime.letters.to_translate_count()),
         ]
         await reply(update, Html("\n".join(lines)))
+        # The same in a picture, after the text (which stays the accessible summary).
+        chat = update.effective_chat
+        if chat is not None:
+            png = await self.runtime.charts.png(texts.language, zone)
+            await chat.send_photo(
+                png, caption=texts("Subscribers, letters and recent broadcasts at a glance.")
+            )
 
 
 def _broadcast_line(texts: Texts, broadcast: BroadcastSummary, zone: str) -> Html:

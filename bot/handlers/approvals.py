@@ -5,7 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.clock import from_epoch
 from bot.handlers.announcements import Announcements
+from bot.handlers.answers import answer_result_text
 from bot.handlers.buttons import ApprovalApprove, ApprovalReject, unpack_any
 from bot.handlers.common import (
     Context,
@@ -57,6 +59,24 @@ class Approvals:
         await close_buttons(query)
         if decision.outcome is DecisionOutcome.REJECTED:
             await reply(update, texts("Rejected. Nothing was sent."))
+            return
+        if decision.outcome is DecisionOutcome.ANSWER and decision.answer_id is not None:
+            result = await self.runtime.answers.publish(decision.answer_id)
+            await reply(update, answer_result_text(texts, result))
+            return
+        if decision.outcome is DecisionOutcome.CANCELLED:
+            await reply(
+                update, texts("Approved, but its author had cancelled it: nothing is sent.")
+            )
+            return
+        if decision.outcome is DecisionOutcome.SCHEDULED and decision.send_at is not None:
+            await reply(
+                update,
+                texts(
+                    "Approved. It goes out as scheduled, on {when} (Seoul time).",
+                    when=texts.datetime_in(from_epoch(decision.send_at), "Asia/Seoul"),
+                ),
+            )
             return
         request = decision.request
         if request is not None and request.kind == KIND_ANNOUNCEMENT and decision.broadcast_id:

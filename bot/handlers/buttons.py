@@ -14,6 +14,7 @@ import typing
 from typing import Any, ClassVar, Self
 
 from bot.models import DeliveryMode
+from bot.services.alerts import AlertKind
 from bot.services.broadcasts import Audience
 from bot.services.letters import RejectReason
 
@@ -327,3 +328,58 @@ class LanguageChoice(ButtonData, prefix="lang"):
 @dataclasses.dataclass(frozen=True)
 class SubscribeOffer(ButtonData, prefix="sub"):
     accept: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertMute(ButtonData, prefix="alerts:set"):
+    """Sets (never toggles) whether the presser gets alerts of `kind`: a repeat does nothing."""
+
+    kind: AlertKind
+    mute: int  # 1 mutes, 0 alerts again
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceSchedule(ButtonData, prefix="ann:when"):
+    """Asks for the time to send the draft at."""
+
+    draft: int
+    audience: Audience
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceScheduleConfirm(ButtonData, prefix="ann:at"):
+    """Schedules the draft for `minute` (minutes since the epoch, UTC), as shown."""
+
+    draft: int
+    audience: Audience
+    minute: int
+
+
+# A late announcement's question is queued by bot/services/schedules.py (it may not import
+# handlers), and /scheduled shows the same buttons; these decode exactly what it writes.
+@dataclasses.dataclass(frozen=True)
+class ScheduledSend(ButtonData, prefix="sched:send"):
+    schedule: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduledCancel(ButtonData, prefix="sched:cancel"):
+    schedule: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerPublish(ButtonData, prefix="answer:publish"):
+    draft: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerCancel(ButtonData, prefix="answer:cancel"):
+    draft: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnounceWritersOf(ButtonData, prefix="ann:bundle"):
+    """The audience: the writers of one handed-over bundle."""
+
+    draft: int
+    bundle: int

@@ -31,6 +31,14 @@ class Feature(Protocol):
     def handlers(self) -> list[Handler]: ...
 
 
+# Phishers write as someone members trust (a hijacked coordinator's account, a fake Pyeonji):
+# the welcome and /help say what the real one never asks for.
+NEVER_ASKS = N_(
+    "<b>Stay safe:</b> Pyeonji and its organizers will never ask you for a password, a login "
+    "code, money, or to open a file or install an app. If a message asks for any of these, "
+    "even one that seems to come from us, do not answer it and report it to the organizers."
+)
+
 ROLE_NAMES = {
     Role.COORDINATOR: N_("coordinator"),
     Role.COURIER: N_("courier"),

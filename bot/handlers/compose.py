@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 
 from bot.handlers.common import Context, reply, texts_for
 from bot.i18n import Html, Texts
 from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
+from bot.services.links import reveal_hidden_links
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,14 @@ class BilingualComposer:
             await reply(update, texts("Please send the text, or /skip."))
             return
         else:
-            # Cleaned on the way in, so the preview shows what members will read.
-            text = clean_broadcast_text(message.text) or ""
+            # Cleaned on the way in, so the preview shows what members will read. The bot
+            # re-renders the text, so a link hidden behind words gets its address written out.
+            hidden = [
+                (entity.offset, entity.length, entity.url)
+                for entity in message.entities
+                if entity.type == MessageEntity.TEXT_LINK and entity.url
+            ]
+            text = clean_broadcast_text(reveal_hidden_links(message.text, hidden)) or ""
             problem = check_text(text, with_photo=False)
             if problem is TextProblem.TOO_LONG:
                 await reply(

@@ -15,6 +15,7 @@ from telegram.ext import (
 )
 
 from bot.handlers.common import (
+    NEVER_ASKS,
     ROLE_NAMES,
     Context,
     Flows,
@@ -65,6 +66,7 @@ class General:
         standing = await standing_of(self.runtime, update)
         lines: list[str] = [texts("<b>What this bot can do</b>")]
         lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
+        lines += ["", texts(NEVER_ASKS)]
         await reply(update, Html("\n".join(lines)))
 
     async def whoami(self, update: Update, context: Context) -> None:

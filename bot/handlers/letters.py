@@ -430,8 +430,12 @@ class Letters:
                 texts("The {shown} most recent of {total}:", shown=len(letters), total=total)
             )
         buttons: list[list[Button]] = []
+        answered = await self.runtime.answers.answered_bundles()
         for number, letter in enumerate(letters, 1):
-            lines.append(_letter_line(texts, number, letter, member.timezone))
+            line = _letter_line(texts, number, letter, member.timezone)
+            if letter.bundle_id is not None and letter.bundle_id in answered:
+                line = Html(line + "\n" + texts("💌 The soldiers answered these letters."))
+            lines.append(line)
             if letter.state == LetterState.PENDING:
                 label = plain_label(texts("Withdraw letter {number}", number=number))
                 buttons.append([(label, LetterWithdraw(letter.id).pack())])

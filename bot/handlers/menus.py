@@ -31,6 +31,8 @@ MEMBER_COMMANDS: tuple[tuple[str, str], ...] = (
 COORDINATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("post", N_("Publish an update on the case")),
     ("announce", N_("Send an announcement to subscribers")),
+    ("scheduled", N_("Scheduled announcements")),
+    ("answer", N_("Post the soldiers' answer to the writers")),
     ("review", N_("Screen pending letters")),
     ("stats", N_("Subscribers and recent broadcasts")),
     ("news", N_("New articles from the news feeds")),
@@ -48,6 +50,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("revoke", N_("Take a role away")),
     ("roles", N_("Who holds which role")),
     ("audit", N_("Recent privileged actions")),
+    ("alerts", N_("Which actions you are alerted of")),
     ("block", N_("Make the bot ignore a member")),
     ("unblock", N_("Stop ignoring a member")),
 )

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.common import (
+    NEVER_ASKS,
     Context,
     DeepLinks,
     Flows,
@@ -272,6 +273,8 @@ class Subscriptions:
                 "Korea. Here you can follow news of them and write them letters of "
                 "encouragement."
             )
+            + "\n\n"
+            + texts(NEVER_ASKS)
             + "\n\n"
             + texts("<b>Your privacy</b>")
             + "\n"

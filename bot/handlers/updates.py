@@ -22,6 +22,7 @@ from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_UPDATE
 from bot.services.broadcasts import LANGUAGES
+from bot.services.links import render_link_report
 from bot.services.roles import Permission
 from bot.storage.broadcasts import StoredUpdate
 
@@ -64,6 +65,9 @@ class Updates:
                 await chat.send_photo(draft.photo_file_id, caption=text)
             else:
                 await chat.send_message(text)
+        links = self.runtime.approvals.links.links(draft.text_ko, draft.text_en)
+        if links:
+            await reply(update, render_link_report(texts, links, gate=True))
         count = await self.runtime.broadcasts.instant_subscribers()
         later = await self.runtime.broadcasts.summary_readers()
         question = texts.ngettext(
@@ -107,7 +111,7 @@ class Updates:
 
     async def _publish(self, update: Update, texts: Texts, user_id: int, draft: Draft) -> None:
         """Publish the confirmed draft, or hold it for a second coordinator."""
-        if self.runtime.approvals.needs_second_person:
+        if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
                 KIND_UPDATE, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
             )

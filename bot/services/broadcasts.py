@@ -16,6 +16,7 @@ from bot.storage.broadcasts import (
     BroadcastRepository,
     BroadcastSummary,
     StoredUpdate,
+    WithinPublish,
 )
 from bot.storage.outbox import Payload
 
@@ -34,10 +35,15 @@ class Audience(StrEnum):
     ALL = "all"
     KOREAN = "ko"
     ENGLISH = "en"
+    WRITERS = "writers"  # members with a letter handed over (nothing new is stored for it)
 
     @property
     def languages(self) -> list[str]:
-        return list(LANGUAGES) if self is Audience.ALL else [self.value]
+        return list(LANGUAGES) if self in {Audience.ALL, Audience.WRITERS} else [self.value]
+
+    @property
+    def writers_only(self) -> bool:
+        return self is Audience.WRITERS
 
 
 class TextProblem(StrEnum):
@@ -93,7 +99,12 @@ class BroadcastService:
         self._wake_sender = wake_sender
 
     async def publish_update(
-        self, author_id: int, text_ko: str | None, text_en: str | None, photo_file_id: str | None
+        self,
+        author_id: int,
+        text_ko: str | None,
+        text_en: str | None,
+        photo_file_id: str | None,
+        within: WithinPublish | None = None,
     ) -> Published:
         """Store the update and send it to instant subscribers in their language."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
@@ -104,7 +115,7 @@ class BroadcastService:
             for language in LANGUAGES
         }
         update_id, broadcast_id, count, later = await self._broadcasts.publish_update(
-            author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now)
+            author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now), within
         )
         self._wake_sender()
         return Published(update_id, broadcast_id, count, later)
@@ -139,9 +150,14 @@ class BroadcastService:
         )
         return Html(f"{escape(other or '')}\n\n{note}")
 
-    async def audience_size(self, audience: Audience) -> int:
-        """How many people an announcement to `audience` would reach now."""
-        return await self._broadcasts.audience_size(audience.languages, ANNOUNCEMENT_MODES)
+    async def audience_size(self, audience: Audience, bundle: int | None = None) -> int:
+        """How many people an announcement to `audience` (writers: of `bundle`) would reach."""
+        return await self._broadcasts.audience_size(
+            audience.languages,
+            ANNOUNCEMENT_MODES,
+            writers_only=audience.writers_only,
+            writers_bundle=bundle if audience.writers_only else None,
+        )
 
     async def instant_subscribers(self) -> int:
         """How many people get a new update at once."""
@@ -152,7 +168,12 @@ class BroadcastService:
         return await self._broadcasts.audience_size(list(LANGUAGES), SUMMARY_MODES)
 
     async def start_announcement(
-        self, author_id: int, audience: Audience, text_ko: str | None, text_en: str | None
+        self,
+        author_id: int,
+        audience: Audience,
+        text_ko: str | None,
+        text_en: str | None,
+        bundle: int | None = None,
     ) -> tuple[int, int]:
         """Queue the announcement for every subscriber in the audience: (broadcast, count)."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
@@ -162,10 +183,31 @@ class BroadcastService:
         }
         now = to_epoch(self._clock.now())
         broadcast_id, count = await self._broadcasts.start_announcement(
-            author_id, audience.value, payloads, now
+            author_id, audience.value, payloads, now, bundle
         )
         self._wake_sender()
         return broadcast_id, count
+
+    async def start_scheduled(
+        self,
+        schedule_id: int,
+        actor_id: int,
+        audience: Audience,
+        text_ko: str | None,
+        text_en: str | None,
+        notice: Callable[[str, int], Payload],
+    ) -> tuple[int, int] | None:
+        """Queue a scheduled announcement unless it was sent or cancelled already."""
+        payloads = {
+            language: Payload(self.render_announcement(text_ko, text_en, language))
+            for language in audience.languages
+        }
+        started = await self._broadcasts.start_scheduled(
+            schedule_id, actor_id, payloads, notice, to_epoch(self._clock.now())
+        )
+        if started is not None:
+            self._wake_sender()
+        return started
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         await self._broadcasts.set_progress_message(broadcast_id, chat_id, message_id)

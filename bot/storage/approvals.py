@@ -22,6 +22,7 @@ class ApprovalRequest:
     text_en: str | None
     photo_file_id: str | None
     state: str
+    writers_bundle: int | None = None  # audience 'writers': of this bundle only
 
 
 def _request(row: Row) -> ApprovalRequest:
@@ -29,11 +30,12 @@ def _request(row: Row) -> ApprovalRequest:
         row["id"],
         row["kind"],
         row["author_id"],
-        row["audience"],
+        "writers" if row["writers_only"] else row["audience"],
         row["text_ko"],
         row["text_en"],
         row["photo_file_id"],
         row["state"],
+        row["writers_bundle"],
     )
 
 
@@ -47,19 +49,24 @@ class ApprovalRepository:
         self,
         request: ApprovalRequest,
         admin_ids: Iterable[int],
-        notice: Callable[[int, str], Payload],
+        notice: Callable[[int, str], list[Payload]],
         now: int,
+        schedule_id: int | None = None,
+        answer_id: int | None = None,
     ) -> tuple[int, int]:
-        """Store the request and queue `notice(request_id, language)` to every other
+        """Store the request and queue the `notice(request_id, language)` messages to every other
         coordinator and admin, in one transaction: (request id, people asked)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "INSERT INTO approval_requests (kind, author_id, audience, text_ko, text_en,"
-                " photo_file_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approval_requests (kind, author_id, audience, writers_only,"
+                " writers_bundle, text_ko, text_en, photo_file_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.kind,
                     request.author_id,
-                    request.audience,
+                    "all" if request.audience == "writers" else request.audience,
+                    request.audience == "writers",
+                    request.writers_bundle,
                     request.text_ko,
                     request.text_en,
                     request.photo_file_id,
@@ -68,6 +75,17 @@ class ApprovalRepository:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
+            # In this transaction: the request holds that scheduled announcement or answer, so
+            # approving it never sends it as a plain broadcast.
+            if schedule_id is not None:
+                await connection.execute(
+                    "UPDATE scheduled_announcements SET approval_id = ? WHERE id = ?",
+                    (request_id, schedule_id),
+                )
+            if answer_id is not None:
+                await connection.execute(
+                    "UPDATE answers SET approval_id = ? WHERE id = ?", (request_id, answer_id)
+                )
             async with connection.execute(
                 "SELECT user_id, language FROM members WHERE active = 1 AND blocked = 0"
                 " AND user_id != ? AND (user_id IN (SELECT user_id FROM roles"
@@ -76,9 +94,8 @@ class ApprovalRepository:
             ) as rows:
                 approvers = [(row["user_id"], row["language"]) for row in await rows.fetchall()]
             for user_id, language in approvers:
-                await enqueue_to_member(
-                    connection, user_id, notice(request_id, language), "approval", now
-                )
+                for payload in notice(request_id, language):
+                    await enqueue_to_member(connection, user_id, payload, "approval", now)
             await write_audit(
                 connection, now, request.author_id, "approval_requested", None, request.kind
             )

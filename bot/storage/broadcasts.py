@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_subscribers
+from bot.storage.roles import write_audit
+from bot.storage.schedules import claim_for_sending, record_sent
 
 # Updates go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
@@ -17,6 +19,9 @@ UPDATE_MODES = ["instant"]
 SUMMARY_MODES = ["daily", "weekly"]
 ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
 _REACHABLE = "subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
+WRITERS = "writers"  # the letter writers' audience: stored as 'all' with writers_only = 1
+# More work in an update's publishing transaction (see publish_update), opaque to services.
+WithinPublish = Callable[[aiosqlite.Connection, int, int], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,13 @@ class BroadcastRepository:
         photo_file_id: str | None,
         payloads: Mapping[str, Payload],
         now: int,
+        within: WithinPublish | None = None,
     ) -> tuple[int, int, int, int]:
         """Store the update and queue it to instant subscribers.
 
         Returns (update, broadcast, queued at once, summary readers who will get it later).
+        `within(connection, update_id, broadcast_id)` runs in the same transaction (an answer
+        publishes with its update) and returns how many of the queued rows it took back.
         """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
@@ -94,6 +102,8 @@ class BroadcastRepository:
                 now=now,
                 modes=UPDATE_MODES,
             )
+            if within is not None:
+                count -= await within(connection, update_id, broadcast_id)
             await self._set_recipients(connection, broadcast_id, count)
             async with connection.execute(
                 "UPDATE broadcasts SET digest_recipients = (SELECT COUNT(*) FROM members"  # noqa: S608
@@ -103,34 +113,120 @@ class BroadcastRepository:
             ) as cursor:
                 row = await cursor.fetchone()
             later = 0 if row is None else int(row[0])
+            await write_audit(
+                connection,
+                now,
+                author_id,
+                "update_published",
+                None,
+                f"broadcast {broadcast_id} all {count}",
+            )
         return update_id, broadcast_id, count, later
 
     async def start_announcement(
-        self, author_id: int, audience: str, payloads: Mapping[str, Payload], now: int
+        self,
+        author_id: int,
+        audience: str,
+        payloads: Mapping[str, Payload],
+        now: int,
+        bundle: int | None = None,
     ) -> tuple[int, int]:
         """Queue an announcement to every subscriber who is not paused: (broadcast, count)."""
         async with self._db.transaction() as connection:
-            broadcast_id = await self._insert_broadcast(
-                connection, "announcement", author_id, audience, now
-            )
-            count = await enqueue_to_subscribers(
+            return await self._start(connection, author_id, audience, payloads, now, bundle)
+
+    async def start_scheduled(
+        self,
+        schedule_id: int,
+        actor_id: int,
+        payloads: Mapping[str, Payload],
+        notice: Callable[[str, int], Payload],
+        now: int,
+    ) -> tuple[int, int] | None:
+        """Queue a scheduled announcement if it still waits (once, however many try at once),
+        and tell its author `notice(language, count)`: (broadcast, count), or None."""
+        async with self._db.transaction() as connection:
+            if not await claim_for_sending(connection, schedule_id, actor_id, now):
+                return None
+            async with connection.execute(
+                "SELECT author_id, audience, writers_bundle FROM scheduled_announcements"
+                " WHERE id = ?",
+                (schedule_id,),
+            ) as rows:
+                row = await rows.fetchone()
+            assert row is not None
+            broadcast_id, count = await self._start(
                 connection,
+                row["author_id"],
+                row["audience"],
                 payloads,
-                kind="announcement",
-                broadcast_id=broadcast_id,
-                now=now,
-                modes=ANNOUNCEMENT_MODES,
+                now,
+                row["writers_bundle"],
             )
-            await self._set_recipients(connection, broadcast_id, count)
+            await record_sent(
+                connection,
+                schedule_id,
+                broadcast_id,
+                lambda language: notice(language, count),
+                now,
+            )
         return broadcast_id, count
 
-    async def audience_size(self, languages: list[str], modes: list[str]) -> int:
+    async def _start(
+        self,
+        connection: aiosqlite.Connection,
+        author_id: int,
+        audience: str,
+        payloads: Mapping[str, Payload],
+        now: int,
+        bundle: int | None = None,
+    ) -> tuple[int, int]:
+        broadcast_id = await self._insert_broadcast(
+            connection, "announcement", author_id, audience, now, bundle
+        )
+        count = await enqueue_to_subscribers(
+            connection,
+            payloads,
+            kind="announcement",
+            broadcast_id=broadcast_id,
+            now=now,
+            modes=ANNOUNCEMENT_MODES,
+            writers_only=audience == WRITERS,
+            writers_bundle=bundle if audience == WRITERS else None,
+        )
+        await self._set_recipients(connection, broadcast_id, count)
+        await write_audit(
+            connection,
+            now,
+            author_id,
+            "announcement_sent",
+            None,
+            f"broadcast {broadcast_id} {audience} {count}",
+        )
+        return broadcast_id, count
+
+    async def audience_size(
+        self,
+        languages: list[str],
+        modes: list[str],
+        *,
+        writers_only: bool = False,
+        writers_bundle: int | None = None,
+    ) -> int:
         """How many subscribers an enqueue_to_subscribers with these filters would reach."""
         row = await self._db.fetch_one(
             f"SELECT COUNT(*) AS n FROM members WHERE {_REACHABLE}"  # noqa: S608 - constant
             " AND language IN (SELECT value FROM json_each(?))"
-            " AND delivery_mode IN (SELECT value FROM json_each(?))",
-            (json.dumps(languages), json.dumps(modes)),
+            " AND delivery_mode IN (SELECT value FROM json_each(?))"
+            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'"
+            " AND (? IS NULL OR bundle_id = ?)))",
+            (
+                json.dumps(languages),
+                json.dumps(modes),
+                writers_only,
+                writers_bundle,
+                writers_bundle,
+            ),
         )
         return 0 if row is None else int(row["n"])
 
@@ -194,8 +290,9 @@ class BroadcastRepository:
 
     async def _summaries(self, tail: str, params: tuple[object, ...]) -> list[BroadcastSummary]:
         rows = await self._db.fetch_all(
-            "SELECT b.id, b.kind, b.audience, b.state, b.recipients, b.created_at,"  # noqa: S608
-            " b.finished_at, b.progress_chat_id, b.progress_message_id, b.digest_recipients,"
+            "SELECT b.id, b.kind, b.audience, b.writers_only, b.state, b.recipients,"  # noqa: S608
+            " b.created_at, b.finished_at, b.progress_chat_id, b.progress_message_id,"
+            " b.digest_recipients,"
             " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
             "  FROM outbox WHERE broadcast_id = b.id GROUP BY state)) AS counts"
             f" FROM broadcasts b {tail}",  # tail is one of this class's constants
@@ -205,7 +302,7 @@ class BroadcastRepository:
             BroadcastSummary(
                 row["id"],
                 row["kind"],
-                row["audience"],
+                WRITERS if row["writers_only"] else row["audience"],
                 row["state"],
                 row["recipients"],
                 row["created_at"],
@@ -220,11 +317,25 @@ class BroadcastRepository:
 
     @staticmethod
     async def _insert_broadcast(
-        connection: aiosqlite.Connection, kind: str, author_id: int, audience: str, now: int
+        connection: aiosqlite.Connection,
+        kind: str,
+        author_id: int,
+        audience: str,
+        now: int,
+        bundle: int | None = None,
     ) -> int:
+        writers = audience == WRITERS
         cursor = await connection.execute(
-            "INSERT INTO broadcasts (kind, author_id, audience, created_at) VALUES (?, ?, ?, ?)",
-            (kind, author_id, audience, now),
+            "INSERT INTO broadcasts (kind, author_id, audience, writers_only, writers_bundle,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                author_id,
+                "all" if writers else audience,
+                writers,
+                bundle if writers else None,
+                now,
+            ),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

@@ -90,8 +90,13 @@ async def enqueue_to_subscribers(
     broadcast_id: int,
     now: int,
     modes: Iterable[str] | None = None,
+    writers_only: bool = False,
+    writers_bundle: int | None = None,
 ) -> int:
     """Queue one message per active subscriber whose language has a payload; return the count.
+
+    `writers_only`: only those with a letter handed over (the "letter writers" audience), in
+    bundle `writers_bundle` if given.
 
     One INSERT ... SELECT per language: 100,000 rows take a fraction of a second.
     """
@@ -106,8 +111,21 @@ async def enqueue_to_subscribers(
             " WHERE subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
             " AND language = ?"
             " AND (? IS NULL OR delivery_mode IN (SELECT value FROM json_each(?)))"
+            " AND (? = 0 OR user_id IN (SELECT user_id FROM letters WHERE state = 'delivered'"
+            " AND (? IS NULL OR bundle_id = ?)))"
             " ORDER BY user_id",
-            (payload_id, broadcast_id, kind, now, language, mode_list, mode_list),
+            (
+                payload_id,
+                broadcast_id,
+                kind,
+                now,
+                language,
+                mode_list,
+                mode_list,
+                writers_only,
+                writers_bundle,
+                writers_bundle,
+            ),
         )
         total += cursor.rowcount
     return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.models import AuditEntry, Role
+from bot.storage.alerts import ALERTED_ACTIONS
 from bot.storage.database import Database
 
 
@@ -79,8 +80,17 @@ async def write_audit(
     target_id: int | None,
     detail: str = "",
 ) -> None:
-    """Append an audit row inside the caller's transaction, so the two commit together."""
-    await connection.execute(
+    """Append an audit row inside the caller's transaction, so the two commit together.
+
+    An action admins are alerted of gets its alert row in the same transaction: no action
+    without its alert, and no alert for an action rolled back.
+    """
+    cursor = await connection.execute(
         "INSERT INTO audit_log (at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?)",
         (now, actor_id, action, target_id, detail),
     )
+    kind = ALERTED_ACTIONS.get(action)
+    if kind is not None:
+        await connection.execute(
+            "INSERT INTO admin_alerts (audit_id, kind) VALUES (?, ?)", (cursor.lastrowid, kind)
+        )
