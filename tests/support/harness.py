@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.app import RUNTIME_KEY, build_application
 from bot.clock import Clock
 from bot.config import Config, load_config
+from bot.delivery.budget import Timer
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.runtime import Runtime
 from bot.sandbox.server import SANDBOX_TOKEN, FakeBotApi
@@ -87,6 +88,7 @@ async def start_bot(
     backoff: Backoff | None = None,
     busy_timeout_ms: int | None = None,
     send_read_timeout: float = SEND_READ_TIMEOUT,
+    send_timer: Timer | None = None,
     **settings: str,
 ) -> RunningBot:
     """Initialize and start the bot exactly as run_polling would, in the running loop.
@@ -100,6 +102,7 @@ async def start_bot(
         backoff=backoff or default_backoff,
         busy_timeout_ms=busy_timeout_ms,
         send_read_timeout=send_read_timeout,
+        send_timer=send_timer,
     )
     await application.initialize()
     if application.post_init is not None:
