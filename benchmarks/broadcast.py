@@ -7,13 +7,18 @@ Measures, in one run: (1) 10,000 subscribers with the server limiting at 30 mess
 Telegram: sustained rate and 429s at steady state; (2) paid-broadcast mode against a 1000/s
 limit, beside a bare python-telegram-bot loop with the same concurrency, the two run
 interleaved (A B A B A B) so that background load lands on both; (3) enqueueing
-100,000 outbox rows; and the peak memory of this process, which runs the bot.
+100,000 outbox rows; (4) replies during a broadcast: the same 30/s limit while members send
+commands at 2/s to the running bot (polling), so replies and the outbox share one budget:
+429s, reply latency and the broadcast's rate; and the peak memory of this process.
+
+    .venv/bin/python -m benchmarks.broadcast --replies-only    # only scenario 4
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import subprocess
@@ -217,10 +222,168 @@ async def paid_only(count: int, pairs: int) -> None:
     )
 
 
+def _command_update(message_id: int, user_id: int, text: str) -> dict[str, object]:
+    """A private message as Telegram delivers it (the sandbox opens the chat on demand)."""
+    person = {"id": user_id, "is_bot": False, "first_name": "Member", "language_code": "en"}
+    return {
+        "message": {
+            "message_id": message_id,
+            "from": person,
+            "chat": {"id": user_id, "type": "private", "first_name": "Member"},
+            "date": int(time.time()),
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        }
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
+
+
+async def replies_during_broadcast(
+    sandbox: Sandbox, folder: Path, count: int, command_rate: float = 2.0, limit: int = 30
+) -> dict[str, float]:
+    """A `count`-recipient broadcast at the `limit`/s server limit while members send /help.
+
+    The bot runs whole (polling, handlers, the shared budget); commands are injected into the
+    sandbox at `command_rate` per second, each by one of 20 members who are also recipients.
+    A reply's latency runs from its injection to Telegram's answer to the reply.
+    """
+    sandbox.control("rate_limit", {"per_second": limit})
+    config = load_config(
+        {
+            "BOT_TOKEN": SANDBOX_TOKEN,
+            "BOT_API_URL": sandbox.base_url,
+            "BOT_API_FILE_URL": sandbox.root + "/file/bot",
+            "DATABASE_PATH": str(folder / f"replies-{time.monotonic_ns()}.sqlite3"),
+            "SEND_RATE": str(limit),
+            "LOG_LEVEL": "WARNING",
+        },
+        dotenv_path=folder / "none.env",
+    )
+    application = build_application(config)
+    runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    members = [FIRST_USER + i * (count // 20) for i in range(20)]
+    injected: dict[int, list[float]] = {member: [] for member in members}
+    answered: dict[int, list[float]] = {member: [] for member in members}
+    limiter = application.bot.rate_limiter
+    assert limiter is not None
+    process_request = limiter.process_request
+
+    async def timed(*args: object, **kwargs: object) -> object:
+        result = await process_request(*args, **kwargs)  # type: ignore[arg-type]
+        data = kwargs.get("data")
+        if kwargs.get("endpoint") == "sendMessage" and isinstance(data, dict):
+            chat = data.get("chat_id")
+            if chat in answered:
+                answered[chat].append(time.monotonic())
+        return result
+
+    limiter.process_request = timed  # type: ignore[method-assign]
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    await seed_subscribers(runtime.db, range(FIRST_USER, FIRST_USER + count))
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    sandbox.control("reset_stats")
+    started = time.monotonic()
+    await runtime.broadcasts.start_announcement(1, Audience.ALL, None, "Benchmark announcement")
+    message_ids = itertools.count(1)
+
+    async def members_typing() -> None:
+        for turn in itertools.count():
+            due = started + turn / command_rate
+            if (wait := due - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            member = members[turn % len(members)]
+            injected[member].append(time.monotonic())
+            await asyncio.to_thread(
+                sandbox.control, "updates", _command_update(next(message_ids), member, "/help")
+            )
+
+    typing = asyncio.create_task(members_typing())
+    samples: list[tuple[float, int]] = []
+    while runtime.sender.stats.sent < count:
+        await asyncio.sleep(0.5)
+        samples.append((time.monotonic() - started, runtime.sender.stats.sent))
+    elapsed = time.monotonic() - started
+    typing.cancel()
+    stats = await asyncio.to_thread(sandbox.stats)
+    await application.updater.stop()
+    await application.stop()
+    assert application.post_stop is not None
+    await application.post_stop(application)
+    await application.shutdown()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
+    latencies = [
+        answer - sent
+        for member in members
+        for sent, answer in zip(injected[member], answered[member], strict=False)
+    ]
+    replies = sum(len(times) for times in answered.values())
+    steady = [s for s in samples if s[0] >= 2.0]
+    first, last = steady[0], steady[-2] if len(steady) > 2 else steady[-1]
+    reply_rate = replies / elapsed
+    return {
+        "elapsed": elapsed,
+        "limited": stats["limited"],
+        "replies": replies,
+        "commands": sum(len(times) for times in injected.values()),
+        "p50": percentile(latencies, 0.50),
+        "p99": percentile(latencies, 0.99),
+        "broadcast_rate": (last[1] - first[1]) / (last[0] - first[0]),
+        "left_by_replies": limit - reply_rate,
+    }
+
+
+def replies_rows(result: dict[str, float]) -> list[tuple[str, str]]:
+    share = result["broadcast_rate"] / result["left_by_replies"]
+    return [
+        ("429 answers (goal 0)", f"{result['limited']:.0f}"),
+        (
+            "commands answered during the broadcast",
+            f"{result['replies']:.0f} of {result['commands']:.0f}",
+        ),
+        (
+            "reply latency p50 / p99 (goal p99 < 1.5 s)",
+            f"{result['p50'] * 1000:.0f} / {result['p99'] * 1000:.0f} ms",
+        ),
+        (
+            "broadcast rate, steady state (goal >= 95% of what replies leave)",
+            f"{result['broadcast_rate']:.2f} msg/s ({share:.1%} of "
+            f"{result['left_by_replies']:.2f})",
+        ),
+        ("time to send the broadcast", f"{result['elapsed']:.1f} s"),
+    ]
+
+
+async def replies_only(count: int) -> None:
+    """Only scenario 4."""
+    sandbox = Sandbox()
+    try:
+        with tempfile.TemporaryDirectory() as folder_name:
+            result = await replies_during_broadcast(sandbox, Path(folder_name), count)
+    finally:
+        sandbox.close()
+    print(f"machine: {describe_machine()}")
+    print_table(
+        f"4. Replies during a broadcast: {count:,} recipients, server limit 30 messages/s, "
+        "members send /help at 2/s",
+        replies_rows(result),
+    )
+
+
 async def main(quick: bool, pairs: int) -> None:
     limited_count = 600 if quick else 10_000
     paid_count = 3_000 if quick else 10_000
     enqueue_count = 100_000
+    replies_count = 600 if quick else 10_000
     sandbox = Sandbox()
     try:
         with tempfile.TemporaryDirectory() as folder_name:
@@ -229,6 +392,7 @@ async def main(quick: bool, pairs: int) -> None:
             limited = await sender_run(sandbox, folder, limited_count, SEND_RATE="30")
             paid = await paid_comparison(sandbox, folder, paid_count, pairs)
             enqueue_seconds = await enqueue_run(folder, enqueue_count)
+            replies = await replies_during_broadcast(sandbox, folder, replies_count)
     finally:
         sandbox.close()
 
@@ -257,6 +421,11 @@ async def main(quick: bool, pairs: int) -> None:
             ("peak RSS of the bot process", f"{peak_rss_mib():.0f} MiB"),
         ],
     )
+    print_table(
+        f"4. Replies during a broadcast: {replies_count:,} recipients, server limit 30 "
+        "messages/s, members send /help at 2/s",
+        replies_rows(replies),
+    )
     print(
         json.dumps(
             {
@@ -264,6 +433,7 @@ async def main(quick: bool, pairs: int) -> None:
                 "paid_sender_rates": paid.a,
                 "paid_bare_rates": paid.b,
                 "enqueue_seconds": enqueue_seconds,
+                "replies_during_broadcast": replies,
                 "peak_rss_mib": peak_rss_mib(),
             }
         )
@@ -274,9 +444,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller numbers, about a minute")
     parser.add_argument("--paid-only", action="store_true", help="only the paid scenario")
+    parser.add_argument(
+        "--replies-only", action="store_true", help="only replies during a broadcast"
+    )
     parser.add_argument("--pairs", type=int, default=3, help="interleaved pairs (at least 3)")
     arguments = parser.parse_args()
-    if arguments.paid_only:
+    if arguments.replies_only:
+        asyncio.run(replies_only(600 if arguments.quick else 10_000))
+    elif arguments.paid_only:
         asyncio.run(paid_only(3_000 if arguments.quick else 10_000, arguments.pairs))
     else:
         asyncio.run(main(arguments.quick, arguments.pairs))

@@ -17,15 +17,33 @@ import argparse
 import asyncio
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.machine import describe_machine, peak_rss_mib
+from bot.app import build_application
+from bot.clock import to_epoch
+from bot.config import load_config
+from bot.i18n import Translator
+from bot.services.broadcasts import Audience, BroadcastService
+from bot.services.digests import DigestService
+from bot.services.letters import LetterService
 from bot.services.privacy import PrivacyService
+from bot.services.retention import RetentionService
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.database import Database
+from bot.storage.digests import DigestRepository
+from bot.storage.letters import LetterRepository
+from bot.storage.maintenance import backup
 from bot.storage.privacy import PrivacyRepository
+from bot.storage.retention import RetentionRepository
+from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
+
+T = TypeVar("T")
 
 SIZES = (10_000, 100_000, 1_000_000)
 FIRST_USER = 5_000_000_000  # six-byte ids, like real Telegram ids today
@@ -149,8 +167,166 @@ async def forget(scale: Scale) -> list[tuple[str, str]]:
     ]
 
 
+async def measured(work: Awaitable[T]) -> tuple[T, float, float]:
+    """(result, seconds, peak MiB of Python memory allocated while it ran).
+
+    tracemalloc slows Python code down, not SQLite's: fine for the measures that are SQL.
+    """
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = await work
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return result, seconds, peak
+
+
+async def start_up(scale: Scale) -> list[tuple[str, str]]:
+    """The real post_init (database, digest schedules, menus, fonts, sender) and shutdown."""
+    # Digest members as a running bot leaves them: scheduled (the unscheduled ones are a
+    # one-off of the upgrade that brought digests, done in batches at the first start).
+    await scale.db.execute(
+        "UPDATE members SET next_digest_at = ? WHERE delivery_mode IN ('daily', 'weekly')",
+        (to_epoch(NOW) + 86_400,),
+    )
+    sandbox = FakeBotApi(auto_create_chats=True, record_calls=False)
+    await sandbox.start()
+    try:
+        config = load_config(
+            {
+                "BOT_TOKEN": SANDBOX_TOKEN,
+                "BOT_API_URL": sandbox.base_url,
+                "BOT_API_FILE_URL": sandbox.base_file_url,
+                "DATABASE_PATH": str(scale.path),
+            },
+            dotenv_path=scale.path.with_name("none.env"),
+        )
+        application = build_application(config)
+        started = time.perf_counter()
+        await application.initialize()
+        assert application.post_init is not None
+        await application.post_init(application)
+        seconds = time.perf_counter() - started
+        assert application.post_stop is not None and application.post_shutdown is not None
+        await application.post_stop(application)
+        await application.shutdown()
+        await application.post_shutdown(application)
+    finally:
+        await sandbox.stop()
+    return [("start-up (open, migrations checked, menus, sender)", f"{seconds:.2f} s")]
+
+
+async def broadcast_enqueue(scale: Scale) -> list[tuple[str, str]]:
+    """/announce to everyone: one row per member, in one transaction."""
+    service = BroadcastService(
+        BroadcastRepository(scale.db), Translator(), ManualClock(), "Asia/Seoul", lambda: None
+    )
+    (_, queued), seconds, peak = await measured(
+        service.start_announcement(1000, Audience.ALL, "공지", "Announcement")
+    )
+    assert queued == scale.members
+    await scale.db.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending'")
+    return [
+        ("broadcast enqueue (one row per member)", f"{seconds:.2f} s"),
+        ("  its peak Python memory", f"{peak:.2f} MiB"),
+    ]
+
+
+async def digest_tick(scale: Scale) -> list[tuple[str, str]]:
+    """A post is published, then every digest member (a third) is due in the same minute."""
+    clock = ManualClock()
+    broadcasts = BroadcastService(
+        BroadcastRepository(scale.db), Translator(), clock, "Asia/Seoul", lambda: None
+    )
+    await broadcasts.publish_update(1000, "새 소식이에요.", "News of the case.", None)
+    await scale.db.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending'")
+    clock.moment += timedelta(hours=1)
+    service = DigestService(DigestRepository(scale.db), Translator(), clock, lambda: None)
+    # Twice: timed alone, then under tracemalloc (which slows Python code down) for memory.
+    for traced in (False, True):
+        await scale.db.execute(
+            "UPDATE members SET next_digest_at = ?, digest_last_update_id = 0"
+            " WHERE delivery_mode IN ('daily', 'weekly')",
+            (to_epoch(clock.moment) - 30,),
+        )
+        if traced:
+            report, _, peak = await measured(service.tick())
+        else:
+            started = time.perf_counter()
+            report = await service.tick()
+            seconds = time.perf_counter() - started
+        assert report.queued == len(range(0, scale.members, 3))
+        await scale.db.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending'")
+    return [
+        ("digest tick, a third of members due in one minute", f"{seconds:.2f} s"),
+        ("  its peak Python memory", f"{peak:.2f} MiB"),
+    ]
+
+
+async def stats(scale: Scale) -> list[tuple[str, str]]:
+    """What /stats reads: subscribers by language and mode, recent broadcasts, letters."""
+    broadcasts = BroadcastService(
+        BroadcastRepository(scale.db), Translator(), ManualClock(), "Asia/Seoul", lambda: None
+    )
+    letters = LetterService(
+        LetterRepository(scale.db),
+        Translator(),
+        ManualClock(),
+        per_day=3,
+        default_timezone="Asia/Seoul",
+        bundle_font=None,
+        wake_sender=lambda: None,
+    )
+
+    async def read() -> None:
+        await broadcasts.subscriber_counts()
+        await broadcasts.recent(5)
+        await letters.to_translate_count()
+
+    _, seconds, peak = await measured(read())
+    return [
+        ("/stats (its queries)", f"{seconds * 1000:.0f} ms"),
+        ("  its peak Python memory", f"{peak:.2f} MiB"),
+    ]
+
+
+async def retention(scale: Scale) -> list[tuple[str, str]]:
+    """The daily purge, a year on: every sent outbox row and old letter is past its time."""
+    clock = ManualClock()
+    clock.moment += timedelta(days=365)
+    service = RetentionService(
+        RetentionRepository(scale.db), PrivacyRepository(scale.db), clock, 30, 365
+    )
+    _, seconds, peak = await measured(service.purge())
+    return [
+        ("retention run (a year of rows due)", f"{seconds:.2f} s"),
+        ("  its peak Python memory", f"{peak:.2f} MiB"),
+    ]
+
+
+async def backup_copy(scale: Scale) -> list[tuple[str, str]]:
+    """`python -m bot backup PATH`: SQLite's online backup, checked, renamed into place."""
+    target = scale.path.with_name(scale.path.stem + "-backup.sqlite3")
+    started = time.perf_counter()
+    await asyncio.to_thread(backup, scale.path, target)
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return [("backup", f"{seconds:.2f} s")]
+
+
 # Rows of the table, in order; other measures are added here.
-MEASURES: list[Measure] = [database_size, forget]
+MEASURES: list[Measure] = [
+    database_size,
+    start_up,
+    broadcast_enqueue,
+    digest_tick,
+    stats,
+    forget,
+    retention,
+    backup_copy,
+]
 
 
 async def measure(members: int, folder: Path) -> tuple[list[tuple[str, str]], float]:
@@ -175,7 +351,7 @@ async def measure(members: int, folder: Path) -> tuple[list[tuple[str, str]], fl
 def print_columns(sizes: list[int], columns: list[list[tuple[str, str]]]) -> None:
     names = [name for name, _ in columns[0]]
     header = ["measure", *(f"{size:,} members" for size in sizes)]
-    table = [[name, *(dict(column)[name] for column in columns)] for name in names]
+    table = [[name, *(column[row][1] for column in columns)] for row, name in enumerate(names)]
     widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

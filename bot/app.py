@@ -12,10 +12,11 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Conflict, Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.delivery.budget import BudgetRateLimiter, Timer
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.handlers.admin import Admin
 from bot.handlers.alerts import Alerts
@@ -66,12 +67,14 @@ def build_application(
     backoff: Backoff = default_backoff,
     busy_timeout_ms: int | None = None,
     send_read_timeout: float = SEND_READ_TIMEOUT,
+    send_timer: Timer | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for run_polling/run_webhook (or initialize/start in tests).
 
-    `backoff`, `busy_timeout_ms` and `send_read_timeout` are for tests: how long a failing
-    background task waits before its next try, how long SQLite waits for another
-    connection's lock, and how long an outbox send waits for Telegram's answer.
+    `backoff`, `busy_timeout_ms`, `send_read_timeout` and `send_timer` are for tests: how
+    long a failing background task waits before its next try, how long SQLite waits for
+    another connection's lock, how long an outbox send waits for Telegram's answer, and the
+    clock of the send budget's window and pauses.
     """
     runtime = build_runtime(
         config,
@@ -80,6 +83,7 @@ def build_application(
         backoff=backoff,
         busy_timeout_ms=busy_timeout_ms,
         send_read_timeout=send_read_timeout,
+        send_timer=send_timer,
     )
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
@@ -118,7 +122,8 @@ def build_application(
             )
         )
         .get_updates_request(ReadableUpdatesRequest())  # an unreadable update cannot jam polling
-        .rate_limiter(AIORateLimiter(overall_max_rate=config.send_rate, max_retries=2))
+        # Replies, edits and documents draw on the outbox's budget, first in line.
+        .rate_limiter(BudgetRateLimiter(runtime.budget, max_retries=2))
         .concurrent_updates(PerMemberOrder(max_concurrent_updates=64))
         .post_init(post_init)
         .post_stop(post_stop)

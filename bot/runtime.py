@@ -10,7 +10,8 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery import OutboxSender
+from bot.delivery import OutboxSender, SendBudget
+from bot.delivery.budget import Timer
 from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
 from bot.i18n import Translator
 from bot.services.alerts import AlertService
@@ -71,6 +72,7 @@ class Runtime:
     schedules: ScheduleService
     answers: AnswerService
     charts: StatsChart
+    budget: SendBudget  # every message sent or edited, by the Application's bot or the outbox
 
 
 def build_runtime(
@@ -81,22 +83,29 @@ def build_runtime(
     backoff: Backoff = default_backoff,
     busy_timeout_ms: int | None = None,
     send_read_timeout: float = SEND_READ_TIMEOUT,
+    send_timer: Timer | None = None,
 ) -> Runtime:
     """Wire repositories into services; the database is opened later, in post_init.
 
     `backoff` (seconds before the n-th retry of a failing background task), the database's
-    busy timeout and the outbox's read timeout are injected by tests, which must not wait.
+    busy timeout, the outbox's read timeout and the send budget's timer are injected by
+    tests, which must not wait.
     """
     if busy_timeout_ms is None:
         db = Database(config.database_path)
     else:
         db = Database(config.database_path, busy_timeout_ms=busy_timeout_ms)
     supervisor = Supervisor(config.database_path, backoff=backoff)
+    budget = SendBudget(
+        1000.0 if config.paid_broadcast else config.send_rate,
+        hard_cap=not config.paid_broadcast,
+        timer=send_timer,
+    )
     sender = OutboxSender(
         OutboxRepository(db),
         _sender_bot(config, send_read_timeout),
         supervisor,
-        rate=1000.0 if config.paid_broadcast else config.send_rate,
+        budget,
         paid_broadcast=config.paid_broadcast,
     )
     broadcasts = BroadcastService(
@@ -171,13 +180,16 @@ def build_runtime(
             sender.wake,
         ),
         alerts=AlertService(AlertRepository(db), translator, clock, config.admin_ids, sender.wake),
+        budget=budget,
     )
 
 
 def _sender_bot(config: Config, read_timeout: float) -> Bot:
-    """A Bot of the outbox's own, so a broadcast never queues behind (or delays) replies.
+    """A Bot of the outbox's own: its connection pool is sized for broadcasts, and replies
+    never queue behind a broadcast's requests for a connection.
 
-    It has no rate limiter: the sender paces itself and handles RetryAfter for all rows.
+    It has no rate limiter: the sender takes its slots from the shared budget itself (after
+    replies) and handles RetryAfter for all rows.
     """
     pool = MAX_IN_FLIGHT + 8 if config.paid_broadcast else 32
     return Bot(

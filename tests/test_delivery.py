@@ -59,7 +59,7 @@ async def test_flood_control_pauses_everything_and_loses_nothing(
     assert deliveries(sandbox) == {user_id: 1 for user_id in range(7000, 7030)}
     assert bot.runtime.sender.stats.rate_limited == 1
     assert states(database, broadcast_id) == {"sent": 30}
-    assert "event=outbox_paused seconds=1.0" in caplog.text  # all sending paused as asked
+    assert "event=sending_paused seconds=1.0" in caplog.text  # all sending paused as asked
 
 
 async def test_members_who_blocked_the_bot_are_counted_and_made_inactive(

@@ -1,6 +1,6 @@
-"""Sending what the bot says on its own initiative: the outbox sender and its pacing."""
+"""Sending what the bot says: the one send budget, and the outbox sender that draws on it."""
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.budget import BudgetRateLimiter, Priority, SendBudget
 from bot.delivery.sender import OutboxSender, SenderStats
 
-__all__ = ["OutboxSender", "Pacer", "SenderStats"]
+__all__ = ["BudgetRateLimiter", "OutboxSender", "Priority", "SendBudget", "SenderStats"]

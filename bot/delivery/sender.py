@@ -26,18 +26,13 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery.pacing import Pacer, SlidingWindow
+from bot.delivery.budget import PER_CHAT_INTERVAL, Priority, SendBudget, Slot, retry_after_seconds
 from bot.storage.outbox import OutboxItem, OutboxRepository, Outcome, Requeue
 from bot.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
-PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to one chat
 MAX_ATTEMPTS = 5  # network errors and 5xx, then the row is recorded as failed
-# The pace is a hair under the limit; the SlidingWindow, not this margin, is what guarantees
-# Telegram never counts one message too many in a second (margins of 1.5% and 2.5% still let
-# a 429 through when an event-loop stall bunched requests up; see benchmarks/broadcast.py).
-PACING_MARGIN = 0.995
 FLUSH_INTERVAL = 0.2  # seconds between batched write-backs of outcomes
 # Requests under way at once: enough for 1000/s at Telegram's ~60 ms round trips; more only
 # adds connection-pool contention (250 measured 20% slower than 64 in benchmarks/).
@@ -70,7 +65,10 @@ class SenderStats:
 
 
 class OutboxSender:
-    """Claims due rows, sends them at `rate` per second, and writes back how each one ended.
+    """Claims due rows, sends them as the shared budget allows, and writes back how each ended.
+
+    The budget (bot/delivery/budget.py) is the one the Application's bot uses for replies:
+    rows take the slots that replies leave, and a 429 met by either pauses both.
 
     A row is 'sending' from claim until its outcome is written; after a crash those rows are
     sent again, so a message may arrive twice (at most `max_in_flight` plus one unflushed
@@ -82,8 +80,8 @@ class OutboxSender:
         outbox: OutboxRepository,
         bot: Bot,
         supervisor: Supervisor,
+        budget: SendBudget,
         *,
-        rate: float,
         paid_broadcast: bool = False,
         max_in_flight: int | None = None,
         backoff: Callable[[int], float] | None = None,
@@ -95,18 +93,13 @@ class OutboxSender:
         # chat: tests that are not about them set shorter ones rather than wait real seconds.
         self.backoff = backoff or _backoff
         self.per_chat_interval = PER_CHAT_INTERVAL
+        self._budget = budget
         self._paid = paid_broadcast
-        self._pacer = Pacer(rate * PACING_MARGIN)
-        # The hard cap costs throughput in proportion to the answers' latency (N per 1 + L
-        # seconds). Paid broadcasts are about volume, and a rare 429 there only pauses, so
-        # they are paced without it; within the standard limits nothing must ever cross.
-        self._window = None if paid_broadcast else SlidingWindow(int(rate))
+        rate = budget.rate
         self._claim_size = int(min(500, max(5, rate / 2)))
         self._slots = asyncio.Semaphore(max_in_flight or int(min(MAX_IN_FLIGHT, max(4, rate / 4))))
         self._wake = asyncio.Event()
         self._stopping = False
-        self._paused_until = 0.0
-        self._last_by_chat: dict[int, float] = {}
         self._outcomes: list[Outcome] = []
         self._requeues: list[Requeue] = []
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -171,10 +164,9 @@ class OutboxSender:
 
     async def _drain_once(self) -> None:
         """One turn of the drain loop (the supervisor repeats it, and retries it on failure)."""
-        pause = self._paused_until - time.monotonic()
-        if pause > 0:
+        if self._budget.paused_for() > 0:
             self._supervisor.progress(DRAIN)  # waiting as Telegram asked is not a stall
-            await self._sleep_or_wake(min(pause, 1.0))
+            await self._wait_out_pause()
             return
         items = await self._outbox.claim(self._claim_size, time.time())
         self._supervisor.progress(DRAIN)
@@ -184,31 +176,38 @@ class OutboxSender:
         await self._dispatch(items)
 
     async def _dispatch(self, items: list[OutboxItem]) -> None:
-        for index, item in enumerate(items):
-            if self._stopping or self._paused_until > time.monotonic():
-                self._requeue(items[index:], delay=0.0, refund=True)
-                return
-            since_last = time.monotonic() - self._last_by_chat.get(item.chat_id, -1e9)
-            if since_last < self.per_chat_interval:
-                self._requeue([item], delay=self.per_chat_interval - since_last, refund=True)
-                continue
-            await self._pacer.acquire()
-            await self._slots.acquire()
-            # Last, and with no await between it and the task: its slot is always answered.
-            answered = await self._window.acquire() if self._window else None
-            self._last_by_chat[item.chat_id] = time.monotonic()
-            task = asyncio.create_task(self._send(item, answered))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-        self._forget_old_chats()
+        index = 0
+        try:
+            for index, item in enumerate(items):
+                if self._stopping or self._budget.paused_for() > 0:
+                    self._requeue(items[index:], delay=0.0, refund=True)
+                    return
+                since_last = self._budget.since_last(item.chat_id)
+                if since_last < self.per_chat_interval:
+                    self._requeue([item], delay=self.per_chat_interval - since_last, refund=True)
+                    continue
+                await self._slots.acquire()
+                try:
+                    slot = await self._budget.acquire(Priority.OUTBOX, item.chat_id)
+                except BaseException:
+                    self._slots.release()
+                    raise
+                # No await between the slot and the task: the task always answers the slot.
+                task = asyncio.create_task(self._send(item, slot))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+        except asyncio.CancelledError:
+            # Stopped while waiting for a slot (a long pause): these rows were never sent.
+            self._requeue(items[index:], delay=0.0, refund=True)
+            raise
 
-    async def _send(self, item: OutboxItem, answered: asyncio.Future[float] | None) -> None:
+    async def _send(self, item: OutboxItem, slot: Slot) -> None:
         try:
             await self._deliver(item)
         except RetryAfter as error:
-            seconds = _seconds(error.retry_after)
+            seconds = retry_after_seconds(error)
             self.stats.rate_limited += 1
-            self._pause(seconds)
+            self._budget.pause(seconds)  # replies too: Telegram counts them all
             self._requeue([item], delay=seconds, refund=True)
         except ChatMigrated as error:
             with contextlib.suppress(sqlite3.Error):  # not written: migrated again next time
@@ -242,8 +241,7 @@ class OutboxSender:
         else:
             self._finish(item, "sent", None)
         finally:
-            if answered is not None and self._window is not None:
-                self._window.answered(answered)
+            slot.answered()
             self._slots.release()
 
     async def _deliver(self, item: OutboxItem) -> None:
@@ -283,14 +281,6 @@ class OutboxSender:
         due = time.time() + delay
         self._requeues.extend(Requeue(item.id, due, refund) for item in items)
 
-    def _pause(self, seconds: float) -> None:
-        """Telegram asked everyone to wait: no message leaves until then."""
-        until = time.monotonic() + seconds
-        if until > self._paused_until:
-            self._paused_until = until
-            self._pacer.hold(seconds)
-            log.warning("event=outbox_paused seconds=%.1f", seconds)
-
     async def _flush_later(self) -> None:
         await asyncio.sleep(FLUSH_INTERVAL)
         await self._flush()
@@ -316,15 +306,15 @@ class OutboxSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    def _forget_old_chats(self) -> None:
-        if len(self._last_by_chat) > 10_000:
-            cutoff = time.monotonic() - self.per_chat_interval
-            self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t >= cutoff}
-
-
-def _seconds(retry_after: object) -> float:
-    total = getattr(retry_after, "total_seconds", None)
-    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
+    async def _wait_out_pause(self) -> None:
+        """Until the pause ends, stop() is called, or a second passed (to report progress)."""
+        resumed = asyncio.ensure_future(self._budget.resumed())
+        self._wake.clear()
+        woken = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait({resumed, woken}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (resumed, woken):
+            waiting.cancel()
+        await asyncio.gather(resumed, woken, return_exceptions=True)
 
 
 def _backoff(attempts: int) -> float:

@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bot.app import RUNTIME_KEY, build_application
 from bot.clock import Clock
 from bot.config import Config, load_config
+from bot.delivery.budget import Timer
 from bot.delivery.sender import SEND_READ_TIMEOUT
 from bot.runtime import Runtime
 from bot.supervision import Backoff, default_backoff
@@ -98,6 +99,7 @@ async def start_bot(
     backoff: Backoff | None = None,
     busy_timeout_ms: int | None = None,
     send_read_timeout: float = SEND_READ_TIMEOUT,
+    send_timer: Timer | None = None,
     **settings: str,
 ) -> RunningBot:
     """Initialize and start the bot exactly as run_polling would, in the running loop.
@@ -111,6 +113,7 @@ async def start_bot(
         backoff=backoff or default_backoff,
         busy_timeout_ms=busy_timeout_ms,
         send_read_timeout=send_read_timeout,
+        send_timer=send_timer,
     )
     await application.initialize()
     if application.post_init is not None:
