@@ -31,6 +31,7 @@ from tests.support.harness import (
 )
 from tests.support.people import member_who_joined, staff
 from tests.test_letters import LETTER_EN, LETTER_KO, write
+from tests.test_supervision import write_lock
 
 LATE = 20.0  # seconds: past the ~15 s in which Telegram takes an answer to a press
 WRITER_ID = 5151
@@ -509,4 +510,36 @@ async def test_mydata_shows_ones_own_and_nothing_of_others(
     assert "A friend in Busan" not in theirs and LETTER_EN not in theirs
     assert LETTER_KO not in theirs and str(WRITER_ID) not in theirs
     assert str(OTHER_ID) not in theirs
+    assert rejected_calls(sandbox) == []
+
+
+# -- the database locked while people press buttons -------------------------------------------
+
+
+async def test_presses_while_the_database_is_locked_lose_nothing_and_leave_no_spinner(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    bot = await make_bot(backoff=lambda failures: 0.005, busy_timeout_ms=20)
+    writer = await member_who_joined(sandbox, WRITER_ID, "en")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await writer.send("/write")
+    await writer.expect("A letter to the two soldiers")
+    await writer.send(LETTER_EN)
+    await writer.click(await writer.expect("Now a pen name"), "A mother")
+    preview = await writer.expect("Send it for review?")
+    async with write_lock(database):
+        query = await writer.click(preview, "Send")
+        await writer.expect("went wrong")
+        # The press is answered, so the member's button stops spinning.
+        assert (await sandbox.wait_for_callback_answer(query)) is not None
+    await writer.click(preview, "Send")
+    await writer.expect("waiting for review")
+    await coordinator.send("/review")
+    card = await coordinator.expect(lambda m: "Approve" in str(m.buttons))
+    async with write_lock(database):
+        await coordinator.click(card, "Approve")
+        await coordinator.expect("went wrong")
+    await coordinator.click(card, "Approve")
+    await writer.expect("approved")
+    assert rows(database, "SELECT state FROM letters") == [("approved",)]
     assert rejected_calls(sandbox) == []
