@@ -543,3 +543,66 @@ async def test_presses_while_the_database_is_locked_lose_nothing_and_leave_no_sp
     await writer.expect("approved")
     assert rows(database, "SELECT state FROM letters") == [("approved",)]
     assert rejected_calls(sandbox) == []
+
+
+# -- translations -----------------------------------------------------------------------------
+
+TRANSLATOR_ID = 4000
+TRANSLATION_A = "사랑하는 친구들, 힘내세요. 우리 모두 기다리고 있어요."
+TRANSLATION_B = "친구들, 희망을 잃지 마세요. 우리가 늘 함께 있어요."
+
+
+async def test_an_old_translation_preview_saves_nothing_else(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    writer = await member_who_joined(sandbox, WRITER_ID, "en")
+    translator = await staff(bot, sandbox, TRANSLATOR_ID, Role.TRANSLATOR)
+    await write(writer, LETTER_EN)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await translator.send("/translate")
+    await translator.expect("Letter waiting for a Korean translation")
+    await translator.send(TRANSLATION_A)
+    preview_a = await translator.expect(lambda m: "Save" in str(m.buttons))
+    await translator.send("/translate")
+    await translator.expect("Letter waiting for a Korean translation")
+    await translator.send(TRANSLATION_B)
+    preview_b = await translator.expect(lambda m: "Save" in str(m.buttons))
+    # Save under the first preview: it was shown for text A, so it cannot save text B.
+    query = await translator.click(preview_a, "Save")
+    assert "expired" in str(await sandbox.wait_for_callback_answer(query))
+    assert rows(bot.config.database_path, "SELECT translation FROM letters") == [(None,)]
+    await translator.click(preview_b, "Save")
+    await translator.expect("Saved.")
+    assert rows(bot.config.database_path, "SELECT translation FROM letters") == [(TRANSLATION_B,)]
+    assert rejected_calls(sandbox) == []
+
+
+async def test_hostile_translations_and_a_revoked_translator(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    relax_flood_guard(bot)
+    writer = await member_who_joined(sandbox, WRITER_ID, "en")
+    translator = await staff(bot, sandbox, TRANSLATOR_ID, Role.TRANSLATOR)
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await write(writer, LETTER_EN)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await translator.send("/translate")
+    await translator.expect("Letter waiting for a Korean translation")
+    for typed in [
+        *HOSTILE,
+        "연락은 공일공 일이삼사 오육칠팔 로 주세요",
+        "텔레그램 @kim_helper 로",
+    ]:
+        await translator.send(typed)
+        answer = await translator.expect(lambda m: True)
+        assert "Save" not in str(answer.buttons), typed[:40]
+        for control in (RLO, ZERO_WIDTH, "\x00"):
+            assert control not in answer.text
+    await translator.send(TRANSLATION_A)
+    preview = await translator.expect(lambda m: "Save" in str(m.buttons))
+    await admin.send(f"/revoke {TRANSLATOR_ID} translator")
+    await admin.expect("no longer")
+    query = await translator.click(preview, "Save")
+    assert "Sorry" in str(await sandbox.wait_for_callback_answer(query))
+    assert rows(bot.config.database_path, "SELECT translation FROM letters") == [(None,)]
+    assert rejected_calls(sandbox) == []
