@@ -606,3 +606,26 @@ async def test_hostile_translations_and_a_revoked_translator(
     assert "Sorry" in str(await sandbox.wait_for_callback_answer(query))
     assert rows(bot.config.database_path, "SELECT translation FROM letters") == [(None,)]
     assert rejected_calls(sandbox) == []
+
+
+# -- pen names that borrow someone's trust ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pen_name",
+    ["텔레그램 고객센터", "Telegram Support", "기자 김", "Reporter Lee", "하나원 선생님"],
+)
+async def test_pen_names_of_telegram_journalists_and_hanawon_are_refused(
+    bot: RunningBot, sandbox: FakeBotApi, pen_name: str
+) -> None:
+    """Phishing against defectors poses as Telegram's support, as journalists (the courier is
+    one) and as the resettlement centre: a letter or notice signed so would borrow that trust."""
+    writer = await member_who_joined(sandbox, WRITER_ID, "ko")
+    await writer.send("/write")
+    await writer.expect("두 병사에게 보내는 편지")
+    await writer.send(LETTER_KO)
+    await writer.expect("필명을 정해")
+    await writer.send(pen_name)
+    refusal = await writer.expect(lambda m: "필명" in m.text)
+    assert "이 필명은 쓸 수 없어요" in refusal.text
+    assert not refusal.buttons or "보내기" not in str(refusal.buttons)
