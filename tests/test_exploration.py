@@ -30,6 +30,7 @@ from tests.support.harness import (
     RunningBot,
 )
 from tests.support.people import member_who_joined, staff
+from tests.support.seeding import seed_subscribers
 from tests.test_letters import LETTER_EN, LETTER_KO, write
 from tests.test_supervision import write_lock
 
@@ -629,3 +630,46 @@ async def test_pen_names_of_telegram_journalists_and_hanawon_are_refused(
     refusal = await writer.expect(lambda m: "필명" in m.text)
     assert "이 필명은 쓸 수 없어요" in refusal.text
     assert not refusal.buttons or "보내기" not in str(refusal.buttons)
+
+
+# -- erasing oneself in the middle of a broadcast ---------------------------------------------
+
+
+async def test_the_author_and_a_recipient_erase_themselves_mid_announcement(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(SEND_RATE="4")  # slow enough to erase in the middle
+    recipient = await member_who_joined(sandbox, WRITER_ID, "en")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    recipients = range(9300, 9312)
+    for user_id in recipients:
+        sandbox.user(user_id, language_code="en")
+    await seed_subscribers(bot.runtime.db, recipients)
+    await coordinator.send("/announce")
+    await coordinator.expect("Korean")
+    await coordinator.send("/skip")
+    await coordinator.expect("English")
+    await coordinator.send("Saturday, the usual place.")
+    await coordinator.click(await coordinator.expect("Who should receive"), "Everyone")
+    await coordinator.click(await coordinator.expect("Send this announcement"), "Send")
+    await coordinator.expect("Sending the announcement")
+    await sandbox.wait_until(lambda: len(sandbox.calls_to("sendMessage")) > 3)
+    for person in (recipient, coordinator):
+        await person.send("/forget")
+        await person.click(await person.expect(lambda m: bool(m.buttons)), "Erase")
+        await person.expect(lambda m: "erased" in m.text.lower() or "deleted" in m.text.lower())
+    told = {person.id: len(sandbox.messages(person.id)) for person in (recipient, coordinator)}
+    assert await bot.runtime.sender.drained(timeout=20)
+    (summary,) = await bot.runtime.broadcasts.recent(1)
+    assert summary.progress_chat_id is None
+    assert {
+        person.id: len(sandbox.messages(person.id)) for person in (recipient, coordinator)
+    } == (told)
+    assert all(count >= 0 for count in summary.counts.values())
+    assert rows(
+        bot.config.database_path,
+        "SELECT COUNT(*) FROM outbox WHERE user_id IN (?, ?)",
+        WRITER_ID,
+        COORDINATOR_ID,
+    ) == [(0,)]
+    assert rejected_calls(sandbox) == []
