@@ -673,3 +673,47 @@ async def test_the_author_and_a_recipient_erase_themselves_mid_announcement(
         COORDINATOR_ID,
     ) == [(0,)]
     assert rejected_calls(sandbox) == []
+
+
+# -- hostile arguments to admin commands ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/grant 99999999999999999999999 coordinator",
+        "/grant -5 coordinator",
+        "/revoke 99999999999999999999999 courier",
+        "/block 99999999999999999999999",
+        "/unblock 1e9",
+        "/grant ١٢٣ coordinator",
+        "/grant 1৪ coordinator",  # Bengali four, which reads as an 8
+        "/block 𝟏𝟐𝟑",
+        "/grant 123\u202e coordinator",
+        "/grant 0x10 translator",
+        "/start " + "w" * 64,
+        "/start write\x00",
+    ],
+)
+async def test_hostile_command_arguments_get_a_plain_answer(
+    bot: RunningBot, sandbox: FakeBotApi, command: str
+) -> None:
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send(command)
+    answer = await admin.expect(lambda m: True)
+    assert "went wrong" not in answer.text, answer.text
+    assert RLO not in answer.text
+    assert rows(bot.config.database_path, "SELECT * FROM roles") == []
+    assert rejected_calls(sandbox) == []
+
+
+async def test_a_forged_skip_with_a_superscript_digit_changes_nothing(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    translator = await staff(bot, sandbox, TRANSLATOR_ID, Role.TRANSLATOR)
+    await translator.send("/translate")
+    shown = await translator.expect("No letters are waiting")
+    query = await translator.press(shown, "tr:skip:²")
+    assert "expired" in str(await sandbox.wait_for_callback_answer(query))
+    assert not [m for m in sandbox.messages(TRANSLATOR_ID) if "went wrong" in m.text]
+    assert rejected_calls(sandbox) == []

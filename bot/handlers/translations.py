@@ -145,7 +145,7 @@ class Translations:
             await close_buttons(query)
             await leave_flow(self.runtime, update)
             await reply(update, texts("Cancelled. Nothing was saved."))
-        elif action == "skip" and value.isdigit():
+        elif action == "skip" and value.isascii() and value.isdigit():  # int("²") raises
             await query.answer()
             await close_buttons(query)
             await self._show_next(update, int(value))
