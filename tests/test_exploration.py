@@ -717,3 +717,27 @@ async def test_a_forged_skip_with_a_superscript_digit_changes_nothing(
     assert "expired" in str(await sandbox.wait_for_callback_answer(query))
     assert not [m for m in sandbox.messages(TRANSLATOR_ID) if "went wrong" in m.text]
     assert rejected_calls(sandbox) == []
+
+
+async def test_a_bundle_whose_only_writer_erased_everything(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    writer = await member_who_joined(sandbox, WRITER_ID, "en")
+    courier = await staff(bot, sandbox, COURIER_ID, Role.COURIER)
+    await write(writer, LETTER_KO)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await courier.send("/bundle")
+    await courier.expect(lambda m: m.kind == "document")
+    await courier.send("/bundles")
+    bundles = await courier.expect(lambda m: "again" in str(m.buttons))
+    await writer.send("/forget")
+    await writer.click(await writer.expect(lambda m: "Erase" in str(m.buttons)), "Erase")
+    await writer.expect(lambda m: "erased" in m.text.lower() or "deleted" in m.text.lower())
+    # Send again says why nothing comes, rather than "no approved letters are waiting".
+    await courier.click(bundles, "again")
+    await courier.expect("Bundle 1 has no letters left to print")
+    await courier.click(bundles, "handed over")
+    ask = await courier.expect(lambda m: "Today" in str(m.buttons))
+    await courier.click(ask, "Today")
+    await courier.expect("0 writers are being told")
+    assert rejected_calls(sandbox) == []
