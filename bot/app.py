@@ -24,7 +24,7 @@ from bot.handlers.announcements import Announcements
 from bot.handlers.answers import Answers
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
-from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
+from bot.handlers.common import Context, DeepLinks, Feature, Flows, cosmetic, texts_for
 from bot.handlers.digests import Digests
 from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.general import General
@@ -274,6 +274,10 @@ def _make_error_handler(
         if not isinstance(update, Update) or update.effective_chat is None or not private:
             return
         try:
+            if update.callback_query is not None:
+                # Stop the button's spinner (the handler failed before it could); a press it
+                # had answered already is refused by Telegram, harmlessly.
+                await cosmetic(update.callback_query.answer())
             texts = await texts_for(runtime, update)
             await update.effective_chat.send_message(
                 texts("Sorry, something went wrong on our side. Please try again in a moment.")

@@ -62,7 +62,8 @@ async def test_hostile_input_never_breaks_a_reply(bot: RunningBot, sandbox: Fake
     await member.click(zones, "Other")
     await member.send("<b>Asia/Seoul</b> & \u202e")
     reply = await member.expect("We don't know a time zone for")
-    assert "<b>Asia/Seoul</b> & \u202e" in reply.text  # shown escaped, intact
+    # Shown escaped; the direction control is dropped, or it would turn our sentence around.
+    assert "“<b>Asia/Seoul</b> &”" in reply.text and "\u202e" not in reply.text
     await member.send("/cancel")
     await member.expect("Stopped")
     assert rejected_calls(sandbox) == []

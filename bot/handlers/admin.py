@@ -26,7 +26,9 @@ from bot.models import AuditEntry, Role
 from bot.runtime import Runtime
 from bot.services.roles import Permission, RoleChange
 
-_USER_ID = re.compile(r"^\d{1,15}$")  # Telegram user ids are positive 52-bit integers
+# Telegram user ids are positive 52-bit integers, in ASCII digits only: \d would take any
+# script's digits, and Bengali ৪ (4) reads as 8, so "/grant 1৪" would grant someone unseen.
+_USER_ID = re.compile(r"^[0-9]{1,15}$")
 
 
 class Admin:

@@ -77,7 +77,11 @@ class Announcements:
     def __init__(self, runtime: Runtime, flows: Flows) -> None:
         self.runtime = runtime
         self.composer = BilingualComposer(
-            runtime, FLOW, with_photo=False, finish=self.ask_audience
+            runtime,
+            FLOW,
+            with_photo=False,
+            finish=self.ask_audience,
+            permission=Permission.ANNOUNCE,
         )
         flows.register(FLOW, self._on_step)
 

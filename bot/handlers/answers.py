@@ -39,7 +39,13 @@ class Answers:
 
     def __init__(self, runtime: Runtime, flows: Flows) -> None:
         self.runtime = runtime
-        self.composer = BilingualComposer(runtime, FLOW, with_photo=True, finish=self.preview)
+        self.composer = BilingualComposer(
+            runtime,
+            FLOW,
+            with_photo=True,
+            finish=self.preview,
+            permission=Permission.POST_UPDATES,
+        )
         flows.register(FLOW, self._on_step)
 
     def handlers(self) -> list[Handler]:

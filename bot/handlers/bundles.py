@@ -80,14 +80,7 @@ class Bundles:
         texts = await texts_for(self.runtime, update)
         made = await self.letters.make_bundle(user.id)
         if made is BundleRefusal.NO_FONT:
-            await reply(
-                update,
-                texts(
-                    "We cannot make the PDF: the server has no font that can print Korean. "
-                    "Please ask the administrator to install fonts-nanum or set BUNDLE_FONT. "
-                    "No letter was marked as printed."
-                ),
-            )
+            await reply(update, _no_font(texts))
             return
         if made is BundleRefusal.NOTHING:
             await reply(update, texts("No approved letters are waiting to be printed."))
@@ -135,8 +128,19 @@ class Bundles:
         if chat is None:
             return
         made = await self.letters.reprint(bundle_id)
+        if made is BundleRefusal.NO_FONT:
+            await reply(update, _no_font(texts))
+            return
         if not isinstance(made, BundleReady):
-            await reply(update, texts("No approved letters are waiting to be printed."))
+            # Its letters are recorded in it; none left means their writers erased them.
+            await reply(
+                update,
+                texts(
+                    "Bundle {number} has no letters left to print: their writers erased their "
+                    "data from the bot.",
+                    number=bundle_id,
+                ),
+            )
             return
         try:
             await self._send_pdf(chat, texts, made)
@@ -348,4 +352,12 @@ def _unconfirmed(texts: Texts, bundle_id: int) -> Html:
         "Telegram did not confirm that bundle {number} arrived. If you did not get the PDF, "
         "open /bundles and press “Send bundle {number} again”.",
         number=bundle_id,
+    )
+
+
+def _no_font(texts: Texts) -> Html:
+    return texts(
+        "We cannot make the PDF: the server has no font that can print Korean. "
+        "Please ask the administrator to install fonts-nanum or set BUNDLE_FONT. "
+        "No letter was marked as printed."
     )

@@ -300,6 +300,14 @@ class BundleCancel(ButtonData, prefix="bun:cancel"):
     pass
 
 
+@dataclasses.dataclass(frozen=True)
+class TranslationSave(ButtonData, prefix="tr:save"):
+    """Save the translation previewed above it: `draft` tells it from a later preview's text."""
+
+    draft: int
+    letter: int
+
+
 # The approval request's buttons are built by bot/services/approvals.py (it queues the message
 # in the outbox and may not import handlers); these decode exactly what it writes.
 @dataclasses.dataclass(frozen=True)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from telegram import Message, MessageEntity, Update
 
 from bot.handlers.common import Context, reply, texts_for
+from bot.handlers.letters import still_may
 from bot.i18n import Html, Texts
 from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
 from bot.services.links import reveal_hidden_links
+from bot.services.roles import Permission
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,19 @@ Finish = Callable[[Update, Context, Draft], Awaitable[None]]
 class BilingualComposer:
     """The steps `ko` → `en` → (`photo`) → `ready`, kept in the member's conversation row."""
 
-    def __init__(self, runtime: Runtime, flow: str, *, with_photo: bool, finish: Finish) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        flow: str,
+        *,
+        with_photo: bool,
+        finish: Finish,
+        permission: Permission,
+    ) -> None:
         self.runtime = runtime
         self.flow = flow
+        # Checked again at every typed step: the role may have been revoked since /post began.
+        self.permission = permission
         self.with_photo = with_photo
         self.finish = finish
 
@@ -59,6 +71,8 @@ class BilingualComposer:
         """Any message while composing: text, /skip or (at the photo step) a photo."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
+            return
+        if not await still_may(self.runtime, update, self.permission):
             return
         texts = await texts_for(self.runtime, update)
         data = dict(conversation.data)

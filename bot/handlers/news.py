@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 FLOW = "news"
 _PLAIN_ACTIONS = frozenset({"add", "notify-on", "notify-off"})
 _ID_ACTIONS = frozenset({"pause", "resume", "keywords", "remove", "draft", "dismiss", "later"})
+# /feeds in several messages when long: three buttons a feed (Telegram takes 100 a message), and
+# text well within Telegram's 4096 characters (a feed with 20 long keywords is ~1,500).
+FEEDS_PER_MESSAGE = 30
+LISTING_MAX_CHARS = 3500
 _BUTTON = re.compile(r"news:([a-z-]{3,10})(?::([1-9][0-9]{0,15}))?")
 
 
@@ -97,13 +101,16 @@ class News:
         zone = await timezone_of(self.runtime, user.id)
         feeds = await self.news.feeds()
         watching = await self.news.is_watching(user.id)
-        lines = [texts("<b>News feeds</b>")]
-        if not feeds:
-            lines.append(texts("No feeds yet. Add one with the button below."))
-        lines += [
-            _feed_text(texts, feed, zone, self.runtime.clock.now().timestamp()) for feed in feeds
-        ]
-        await reply(update, Html("\n\n".join(lines)), _feeds_keyboard(texts, feeds, watching))
+        now = self.runtime.clock.now().timestamp()
+        pages = _listing_pages([(feed, _feed_text(texts, feed, zone, now)) for feed in feeds])
+        for number, page in enumerate(pages):
+            lines = [texts("<b>News feeds</b>")] if number == 0 else []
+            if not feeds:
+                lines.append(texts("No feeds yet. Add one with the button below."))
+            lines += [text for _feed, text in page]
+            last = number == len(pages) - 1
+            markup = _feeds_keyboard(texts, [feed for feed, _text in page], watching, last)
+            await reply(update, Html("\n\n".join(lines)), markup)
 
     async def show_next(self, update: Update, context: Context) -> None:
         """/news: the next item waiting, with Draft update, Dismiss and Later."""
@@ -347,7 +354,27 @@ def _feed_text(texts: Texts, feed: StoredFeed, zone: str, now: float) -> Html:
     return Html("\n".join(lines))
 
 
-def _feeds_keyboard(texts: Texts, feeds: list[StoredFeed], watching: bool) -> InlineKeyboardMarkup:
+def _listing_pages(
+    entries: list[tuple[StoredFeed, Html]],
+) -> list[list[tuple[StoredFeed, Html]]]:
+    """The /feeds listing cut into messages Telegram takes: text within its 4096 characters
+    (keywords and titles make a feed long), three buttons a feed within its 100 buttons."""
+    pages: list[list[tuple[StoredFeed, Html]]] = [[]]
+    size = 0
+    for entry in entries:
+        if pages[-1] and (
+            len(pages[-1]) == FEEDS_PER_MESSAGE or size + len(entry[1]) > LISTING_MAX_CHARS
+        ):
+            pages.append([])
+            size = 0
+        pages[-1].append(entry)
+        size += len(entry[1]) + 2
+    return pages
+
+
+def _feeds_keyboard(
+    texts: Texts, feeds: list[StoredFeed], watching: bool, footer: bool = True
+) -> InlineKeyboardMarkup:
     rows: list[list[Button]] = []
     for feed in feeds:
         toggle = (
@@ -364,12 +391,13 @@ def _feeds_keyboard(texts: Texts, feeds: list[StoredFeed], watching: bool) -> In
                 _button(texts.plain("Remove {number}").format(number=feed.id), "remove", feed.id),
             ]
         )
-    rows.append([_button(texts.plain("Add a feed"), "add")])
-    rows.append(
-        [_button(texts.plain("Stop notices"), "notify-off")]
-        if watching
-        else [_button(texts.plain("Notify me of new items"), "notify-on")]
-    )
+    if footer:
+        rows.append([_button(texts.plain("Add a feed"), "add")])
+        rows.append(
+            [_button(texts.plain("Stop notices"), "notify-off")]
+            if watching
+            else [_button(texts.plain("Notify me of new items"), "notify-on")]
+        )
     return keyboard(rows)
 
 

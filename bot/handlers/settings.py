@@ -32,6 +32,7 @@ from bot.handlers.common import (
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, DeliveryMode, Member
 from bot.runtime import Runtime
+from bot.services.letter_rules import clean_text
 from bot.services.members import COMMON_TIMEZONES, SettingResult
 from bot.services.zones import zone_label
 
@@ -138,14 +139,17 @@ class Settings:
         if message is None or user is None or message.text is None:
             return
         texts = await texts_for(self.runtime, update)
-        result = await self.runtime.members.set_timezone(user.id, message.text)
+        # Cleaned first: a direction control echoed in our sentence would turn it around, and
+        # an invisible one would make "Seoul" unknown.
+        typed = " ".join(clean_text(message.text).split())
+        result = await self.runtime.members.set_timezone(user.id, typed)
         if result.member is None:
             await reply(
                 update,
                 texts(
                     "We don't know a time zone for “{name}”. Please type a city such as Seoul "
                     "or London, or send /cancel.",
-                    name=message.text[:64],
+                    name=typed[:64],
                 ),
             )
             return

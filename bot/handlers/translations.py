@@ -7,6 +7,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.buttons import TranslationSave
 from bot.handlers.common import (
     Context,
     Flows,
@@ -26,7 +27,7 @@ from bot.handlers.letters import (
     still_may,
 )
 from bot.i18n import Html, Texts, escape
-from bot.models import Conversation
+from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
 from bot.services.letters import Translation, check_translation
 from bot.services.roles import Permission
@@ -100,7 +101,7 @@ class Translations:
             )
             return
         data = {"letter": letter_id, "text": check.text}
-        await enter_flow(self.runtime, update, TRANSLATE, "preview", data)
+        draft = await enter_flow(self.runtime, update, TRANSLATE, "preview", data)
         await reply(
             update,
             Html(
@@ -117,7 +118,7 @@ class Translations:
             ),
             keyboard(
                 [
-                    [(texts.plain("Save"), f"tr:save:{letter_id}")],
+                    [(texts.plain("Save"), TranslationSave(draft, letter_id).pack())],
                     [(texts.plain("Cancel"), "tr:cancel")],
                 ]
             ),
@@ -132,17 +133,22 @@ class Translations:
         action, _, value = (query.data or "").removeprefix("tr:").partition(":")
         conversation = await self.runtime.conversations.current(user.id)
         data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
-        if action == "cancel":
+        save = TranslationSave.unpack(query.data)
+        if save is not None and (save.draft, save.letter) == (
+            data.get(DRAFT_KEY),
+            data.get("letter"),
+        ):
+            # Only the preview now shown saves: an older one's text is not what it showed.
+            await self._save(update, query, texts, save.letter, data.get("text"))
+        elif action == "cancel":
             await query.answer()
             await close_buttons(query)
             await leave_flow(self.runtime, update)
             await reply(update, texts("Cancelled. Nothing was saved."))
-        elif action == "skip" and value.isdigit():
+        elif action == "skip" and value.isascii() and value.isdigit():  # int("²") raises
             await query.answer()
             await close_buttons(query)
             await self._show_next(update, int(value))
-        elif action == "save" and value.isdigit() and data.get("letter") == int(value):
-            await self._save(update, query, texts, int(value), data.get("text"))
         else:
             await query.answer(texts.plain("This button has expired. Please send /translate."))
 

@@ -524,14 +524,15 @@ IMPERSONATED_NAMES_EN = (
     "policeman", "nis", "cia", "fbi", "kgb", "sbu", "fsb", "mss", "embassy", "consulate",
     "consul", "ambassador", "government", "ministry", "red cross", "redcross", "icrc",
     "unhcr", "united nations", "intelligence", "agent", "pyeonji", "bot", "support team",
-    "helpdesk", "help desk",
+    "helpdesk", "help desk", "telegram", "customer service", "customer support",
+    "journalist", "reporter",
 )  # fmt: skip
 IMPERSONATED_NAMES_KO = (
     "코디네이터", "관리자", "관리인", "운영자", "운영진", "운영팀", "진행자", "담당자",
     "검토자", "번역자", "배달원", "국가정보원", "국정원", "정보원", "정보부", "정보기관",
     "경찰", "검찰", "대사관", "영사관", "대사님", "영사", "외교부", "통일부", "국방부",
     "정부", "적십자", "유엔", "국제연합", "보위부", "보위성", "보안서", "안전부", "안전성",
-    "공안", "공무원", "요원", "편지봇",
+    "공안", "공무원", "요원", "편지봇", "텔레그램", "고객센터", "기자", "하나원", "하나센터",
 )  # fmt: skip
 # Look-alikes folded before matching: Cyrillic and Greek letters that read as Latin ones, and
 # the digits that stand for letters ("Adm1n", "C00rdinator").

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser  # type: ignore[import-untyped]
 import httpx
@@ -133,7 +133,12 @@ def safe_link(raw: str | None) -> str | None:
     """An http(s) link with a host, or None (javascript:, data:, mailto: are dropped)."""
     if not raw:
         return None
-    link = "".join(raw.split())[:URL_MAX_CHARS]
+    # Invisible, direction and control characters would make the link read as another address
+    # (a U+202E turns what follows around): percent-encoded, it goes where it went and reads so.
+    link = "".join(
+        quote(char, safe="") if unicodedata.category(char).startswith("C") else char
+        for char in "".join(raw[: URL_MAX_CHARS * 2].split())
+    )[:URL_MAX_CHARS]
     try:
         parts = urlsplit(link)
         host = parts.hostname
@@ -512,8 +517,10 @@ class NewsService:
 
     async def check_url(self, raw: str) -> str:
         """The URL a coordinator typed, if it is one we may fetch; FetchError otherwise."""
-        url = "".join(raw.split())
-        if len(url) > URL_MAX_CHARS or safe_link(url) is None:
+        typed = "".join(raw.split())
+        # Stored as safe_link writes it: no control or direction character in the address.
+        url = safe_link(typed) if len(typed) <= URL_MAX_CHARS else None
+        if url is None:
             raise FetchError("refused")
         async with new_client(self.settings.timeout, 1) as client:
             await self._fetcher(client).check(url)
