@@ -26,6 +26,12 @@ async def member_who_joined(
     else:
         await member.click(offer, "Not now" if english else "나중에요")
         await member.expect("/subscribe")
+    # The answer comes first and the offer's buttons go last: wait for that too, so the next
+    # step of a test starts with nothing of this one still on its way.
+    await sandbox.wait_until(
+        lambda: member.chat.messages[offer.message_id].reply_markup is None,
+        what="the subscribe offer's buttons removed",
+    )
     return member
 
 
