@@ -21,8 +21,10 @@ from bot.handlers.admin import Admin
 from bot.handlers.announcements import Announcements
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
-from bot.handlers.common import Context, DeepLinks, Feature, Flows, texts_for
+from bot.handlers.context import CONTEXT_TYPES, Context, Feature
+from bot.handlers.context import RUNTIME_KEY as RUNTIME_KEY  # harness, demo, benchmarks
 from bot.handlers.digests import Digests
+from bot.handlers.flows import DeepLinks, Flows
 from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.general import General
 from bot.handlers.letters import Letters
@@ -42,7 +44,6 @@ from bot.webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
-RUNTIME_KEY = "runtime"
 # Set in bot_data when Telegram answered 409 Conflict: another process polls with our token.
 CONFLICT_KEY = "stopped_by_conflict"
 CONFLICT_SENTENCE = (
@@ -100,6 +101,7 @@ def build_application(
         .token(config.bot_token)
         .base_url(config.bot_api_url)
         .base_file_url(config.bot_api_file_url)
+        .context_types(CONTEXT_TYPES)  # context.member and context.texts, read once per update
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -222,7 +224,8 @@ def _make_error_handler(
         if not isinstance(update, Update) or update.effective_chat is None or not private:
             return
         try:
-            texts = await texts_for(runtime, update)
+            await context.load(update)  # a new context: the update's own was not kept
+            texts = context.texts
             await update.effective_chat.send_message(
                 texts("Sorry, something went wrong on our side. Please try again in a moment.")
             )

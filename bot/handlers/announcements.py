@@ -9,6 +9,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import requires
 from bot.handlers.buttons import (
     AnnounceAudience,
     AnnounceCancel,
@@ -16,21 +17,10 @@ from bot.handlers.buttons import (
     StopBroadcast,
     unpack_any,
 )
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    is_cosmetic,
-    keyboard,
-    reply,
-    requires,
-    show,
-    texts_for,
-    timezone_of,
-)
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows
+from bot.handlers.replies import answer, close_buttons, is_cosmetic, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
 from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts
@@ -89,7 +79,7 @@ class Announcements:
 
     async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
         """After the texts: who should receive it?"""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(
             update,
             texts("Who should receive this announcement?"),
@@ -107,7 +97,7 @@ class Announcements:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         button = unpack_any(
             query.data, StopBroadcast, AnnounceAudience, AnnounceSend, AnnounceCancel
         )
@@ -266,8 +256,8 @@ class Announcements:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        zone = await timezone_of(self.runtime, user.id)
+        texts = context.texts
+        zone = context.timezone
         lines: list[str] = [texts("<b>Subscribers</b>")]
         counts = await self.runtime.broadcasts.subscriber_counts()
         lines += [

@@ -5,17 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.handlers.access import requires
 from bot.handlers.announcements import Announcements
 from bot.handlers.buttons import ApprovalApprove, ApprovalReject, unpack_any
-from bot.handlers.common import (
-    Context,
-    Handler,
-    answer,
-    close_buttons,
-    reply,
-    requires,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.replies import answer, close_buttons, reply
 from bot.handlers.updates import summary_readers_text
 from bot.i18n import Html
 from bot.runtime import Runtime
@@ -39,7 +33,7 @@ class Approvals:
         query, user, chat = update.callback_query, update.effective_user, update.effective_chat
         if query is None or user is None or chat is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         button = unpack_any(query.data, ApprovalApprove, ApprovalReject)
         if not isinstance(button, ApprovalApprove | ApprovalReject):
             await answer(query, texts.plain("This button has expired. Please try again."))

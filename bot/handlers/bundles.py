@@ -9,6 +9,7 @@ from telegram.error import TelegramError, TimedOut
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import (
     BundleAgain,
     BundleCancel,
@@ -17,29 +18,11 @@ from bot.handlers.buttons import (
     BundleTypeDay,
     unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    show,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    leave_flow,
-    member_timezone,
-    plain_label,
-    still_may,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
-from bot.i18n import Html, Texts
+from bot.i18n import Html, Texts, unescape
 from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.letters import (
@@ -77,7 +60,7 @@ class Bundles:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         made = await self.letters.make_bundle(user.id)
         if made is BundleRefusal.NO_FONT:
             await reply(
@@ -145,22 +128,22 @@ class Bundles:
 
     async def list_bundles(self, update: Update, context: Context) -> None:
         """/bundles: bundles with their hand-over day, and a button for those not handed over."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         bundles = await self.letters.bundles(BUNDLES_SHOWN)
         if not bundles:
             await reply(
                 update, texts("There are no bundles yet. /bundle makes one from approved letters.")
             )
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         lines = [texts("<b>Bundles</b>")]
         buttons: list[list[Button]] = []
         for bundle in bundles:
             lines.append(_bundle_line(texts, bundle, zone))
             if bundle.delivered_on is None:
-                label = plain_label(texts("Mark bundle {number} handed over", number=bundle.id))
+                label = unescape(texts("Mark bundle {number} handed over", number=bundle.id))
                 buttons.append([(label, BundlePick(bundle.id).pack())])
-                again = plain_label(texts("Send bundle {number} again", number=bundle.id))
+                again = unescape(texts("Send bundle {number} again", number=bundle.id))
                 buttons.append([(again, BundleAgain(bundle.id).pack())])
         await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
 
@@ -169,7 +152,7 @@ class Bundles:
         query = update.callback_query
         if query is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         button = unpack_any(
             query.data, BundlePick, BundleAgain, BundleTypeDay, BundleDelivered, BundleCancel
         )
@@ -189,23 +172,24 @@ class Bundles:
         elif isinstance(button, BundleAgain):
             await self._send_again(update, query, texts, bundle.id)
         elif isinstance(button, BundlePick):
-            await self._ask_day(update, texts, bundle)
+            await self._ask_day(update, context, bundle)
             await answer(query)
         elif isinstance(button, BundleTypeDay):
-            await self._ask_typed_day(update, query, texts, bundle)
+            await self._ask_typed_day(update, context, query, bundle)
         elif isinstance(button, BundleDelivered) and (day := parse_day(button.day)) is not None:
-            await self._deliver(update, query, texts, bundle, day)
+            await self._deliver(update, context, query, bundle, day)
         else:
             await answer(query, texts.plain("This button has expired. Please send /bundles."))
 
-    async def _ask_day(self, update: Update, texts: Texts, bundle: StoredBundle) -> None:
-        zone = await member_timezone(self.runtime, update)
+    async def _ask_day(self, update: Update, context: Context, bundle: StoredBundle) -> None:
+        texts = context.texts
+        zone = context.timezone
         today = self.letters.today(zone)
         yesterday = today - timedelta(days=1)
-        label = plain_label(texts("Today, {date}", date=format_day(texts, today)))
+        label = unescape(texts("Today, {date}", date=format_day(texts, today)))
         rows: list[list[Button]] = [[(label, _on(bundle, today))]]
         if self.letters.delivery_day_allowed(bundle, yesterday, zone):
-            label = plain_label(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
+            label = unescape(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
             rows.append([(label, _on(bundle, yesterday))])
         rows.append([(texts.plain("Another day: type it"), BundleTypeDay(bundle.id).pack())])
         rows.append([(texts.plain("Cancel"), BundleCancel().pack())])
@@ -223,14 +207,15 @@ class Bundles:
         )
 
     async def _ask_typed_day(
-        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle
+        self, update: Update, context: Context, query: CallbackQuery, bundle: StoredBundle
     ) -> None:
-        if await consented_member(self.runtime, update, texts) is None:
+        texts = context.texts
+        if not await has_consented(update, context):
             return
         await enter_flow(self.runtime, update, DELIVERY_DAY, "day", {"bundle": bundle.id})
         await answer(query)
         await close_buttons(query)
-        today = self.letters.today(await member_timezone(self.runtime, update))
+        today = self.letters.today(context.timezone)
         await reply(
             update,
             texts(
@@ -245,16 +230,16 @@ class Bundles:
     ) -> None:
         """The courier typed the hand-over day; ask to confirm it with a button."""
         message = update.effective_message
-        if message is None or not await still_may(self.runtime, update, Permission.MAKE_BUNDLES):
+        if message is None or not await still_may(update, context, Permission.MAKE_BUNDLES):
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         bundle_id = conversation.data.get("bundle")
         bundle = await self.letters.bundle(bundle_id) if isinstance(bundle_id, int) else None
         if bundle is None or bundle.delivered_on is not None:
             await leave_flow(self.runtime, update)
             await reply(update, texts("This bundle is already marked as handed over."))
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         day = parse_day(message.text or "")
         if day is None or not self.letters.delivery_day_allowed(bundle, day, zone):
             await reply(update, self._day_range(texts, bundle, zone))
@@ -291,12 +276,17 @@ class Bundles:
         )
 
     async def _deliver(
-        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle, day: date
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        bundle: StoredBundle,
+        day: date,
     ) -> None:
-        user = update.effective_user
+        user, texts = update.effective_user, context.texts
         if user is None:
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         delivery = await self.letters.mark_delivered(user.id, bundle.id, day, zone)
         if delivery.outcome is DeliveryOutcome.BAD_DATE:
             await answer(query, texts.plain("This button has expired. Please send /bundles."))

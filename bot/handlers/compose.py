@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from telegram import Message, Update
 
-from bot.handlers.common import Context, reply, texts_for
+from bot.handlers.context import Context
+from bot.handlers.replies import reply
 from bot.i18n import Html, Texts
 from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
@@ -50,7 +51,7 @@ class BilingualComposer:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await self.runtime.conversations.enter(user.id, self.flow, "ko")
         await reply(update, self._ask_korean(texts))
 
@@ -59,7 +60,7 @@ class BilingualComposer:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         data = dict(conversation.data)
         step = conversation.step
         if step in {"ko", "en"}:

@@ -14,19 +14,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import (
-    ROLE_NAMES,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    draft_expired,
-    reply,
-    standing_of,
-    texts_for,
-)
+from bot.handlers.access import ROLE_NAMES, standing_of
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows, draft_expired
 from bot.handlers.letters import WRITE
 from bot.handlers.menus import commands_for
+from bot.handlers.replies import answer, reply
 from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.conversations import EXPIRED
@@ -61,7 +54,7 @@ class General:
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: the commands this user may use, in their language."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         standing = await standing_of(self.runtime, update)
         lines: list[str] = [texts("<b>What this bot can do</b>")]
         lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
@@ -72,11 +65,11 @@ class General:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         standing = await self.runtime.roles.standing(user.id)
         names = [texts("admin")] if standing.is_admin else []
         names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
-        member = await self.runtime.members.get(user.id)
+        member = context.member
         lines = [
             texts("Your Telegram ID: <code>{user_id}</code>", user_id=user.id),
             texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
@@ -95,7 +88,7 @@ class General:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         current = await self.runtime.conversations.current(user.id)
         if await self.runtime.conversations.leave(user.id):
             if current is not None and current.flow == WRITE:
@@ -118,14 +111,14 @@ class General:
         if conversation is not None and step is not None:
             await step(update, context, conversation)
         elif conversation is not None and conversation.flow == EXPIRED:
-            texts = await texts_for(self.runtime, update)
+            texts = context.texts
             await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
         elif message.text is None:
             await self.not_text(update, context)
         elif message.text.startswith("/"):
             await self.unknown_command(update, context)
         else:
-            texts = await texts_for(self.runtime, update)
+            texts = context.texts
             await reply(
                 update,
                 texts("We are not sure what you mean. Send /help to see what this bot can do."),
@@ -135,19 +128,19 @@ class General:
         """A button no feature knows (an old message, or forged data): answer, change nothing."""
         query = update.callback_query
         if query is not None:
-            texts = await texts_for(self.runtime, update)
+            texts = context.texts
             await answer(query, texts.plain("This button has expired. Please try again."))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(
             update, texts("We don't know that command. Send /help to see what this bot can do.")
         )
 
     async def not_text(self, update: Update, context: Context) -> None:
         """Photos, files, voice, stickers: refused politely; nothing is downloaded or kept."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(
             update,
             texts(

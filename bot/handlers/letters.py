@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import date
 
@@ -10,6 +9,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import consented
 from bot.handlers.buttons import (
     LetterConfirm,
     LetterKeep,
@@ -19,25 +19,20 @@ from bot.handlers.buttons import (
     WritePreview,
     unpack_any,
 )
-from bot.handlers.common import (
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows, draft_expired, enter_flow
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import (
     Button,
-    Context,
-    Flows,
-    Handler,
     answer,
     close_buttons,
-    consented_member,
     cosmetic,
-    draft_expired,
     keyboard,
-    refuse,
     reply,
     show,
-    standing_of,
     swap_buttons,
-    texts_for,
 )
-from bot.i18n import N_, Html, Texts, escape
+from bot.i18n import N_, Html, Texts, escape, unescape
 from bot.models import Conversation, Member
 from bot.runtime import Runtime
 from bot.services.conversations import EXPIRED
@@ -47,8 +42,6 @@ from bot.services.letter_rules import (
     LETTER_MAX_WORDS,
     LETTER_MIN_CHARS,
     PEN_NAME_MAX_CHARS,
-    LetterProblem,
-    Problem,
     check_letter,
     check_pen_name,
     written_language,
@@ -60,7 +53,6 @@ from bot.services.letters import (
     WriteRefusal,
     format_day,
 )
-from bot.services.roles import Permission
 from bot.storage.letters import StoredLetter
 
 log = logging.getLogger(__name__)
@@ -78,36 +70,6 @@ PEN_NAME_SUGGESTIONS = (
     N_("Someone who misses home"),
     N_("A friend who came before you"),
 )
-_PROBLEMS = {
-    LetterProblem.EMPTY: N_("There is no text in it."),
-    LetterProblem.LINK: N_("It contains a link: “{fragment}”. Links are not allowed."),
-    LetterProblem.MENTION: N_(
-        "It contains a Telegram username: “{fragment}”. Usernames are not allowed."
-    ),
-    LetterProblem.EMAIL: N_(
-        "It contains an e-mail address: “{fragment}”. Contact details are not allowed."
-    ),
-    LetterProblem.PHONE: N_(
-        "It contains what looks like a phone number: “{fragment}”. Contact details are not "
-        "allowed."
-    ),
-    LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
-    LetterProblem.PEN_NAME_INVISIBLE: N_(
-        "It has no letter that can be read: a pen name needs at least one letter or digit."
-    ),
-    LetterProblem.PEN_NAME_IMPERSONATES: N_(
-        "It names a role or an organization: “{fragment}”. Readers could take the letter for "
-        "an official one, so please choose a personal pen name."
-    ),
-    LetterProblem.MESSENGER: N_(
-        "It names a messenger account: “{fragment}”. Contact details are not allowed."
-    ),
-    LetterProblem.NOT_KOREAN: N_("A translation for the soldiers must be written in Korean."),
-    LetterProblem.UNPRINTABLE: N_(
-        "It contains characters the printer's fonts cannot draw, so they would print as empty "
-        "boxes: {fragment}. Please leave them out or use other characters."
-    ),
-}
 
 
 class Letters:
@@ -128,11 +90,11 @@ class Letters:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def start_writing(self, update: Update, context: Context) -> None:
+    @consented
+    async def start_writing(self, update: Update, context: Context, member: Member) -> None:
         """/write (and /start write): the rules, then wait for the letter's text."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None or not await self._may_write(update, member, texts):
+        texts = context.texts
+        if not await self._may_write(update, member, texts):
             return
         await self.runtime.conversations.enter(member.user_id, WRITE, "text")
         await reply(update, self._rules(texts))
@@ -199,7 +161,7 @@ class Letters:
         message = update.effective_message
         if message is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         if message.text is None:
             await reply(
                 update,
@@ -304,15 +266,13 @@ class Letters:
         token = await enter_flow(self.runtime, update, WRITE, "preview", data)
         await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
 
-    async def on_write_button(self, update: Update, context: Context) -> None:
+    @consented
+    async def on_write_button(self, update: Update, context: Context, member: Member) -> None:
         """Pen name suggestions and Send / Edit / Cancel, for the draft they were shown under."""
         query = update.callback_query
         if query is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         conversation = await self.runtime.conversations.current(member.user_id)
         button = unpack_any(query.data, WritePenName, WritePreview)
         current = (
@@ -412,12 +372,10 @@ class Letters:
 
     # -- the member's letters ------------------------------------------------------------------
 
-    async def my_letters(self, update: Update, context: Context) -> None:
+    @consented
+    async def my_letters(self, update: Update, context: Context, member: Member) -> None:
         """/letters: the member's newest letters with their status; pending ones can go."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         letters, total = await self.letters.letters_of(member.user_id, LETTERS_SHOWN)
         if not letters:
             await reply(
@@ -433,19 +391,17 @@ class Letters:
         for number, letter in enumerate(letters, 1):
             lines.append(_letter_line(texts, number, letter, member.timezone))
             if letter.state == LetterState.PENDING:
-                label = plain_label(texts("Withdraw letter {number}", number=number))
+                label = unescape(texts("Withdraw letter {number}", number=number))
                 buttons.append([(label, LetterWithdraw(letter.id).pack())])
         await reply(update, Html("\n\n".join(lines)), keyboard(buttons) if buttons else None)
 
-    async def on_letters_button(self, update: Update, context: Context) -> None:
+    @consented
+    async def on_letters_button(self, update: Update, context: Context, member: Member) -> None:
         """Withdraw (asks first), then Yes / No; only the writer's own pending letter changes."""
         query = update.callback_query
         if query is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         button = unpack_any(query.data, LetterWithdraw, LetterConfirm, LetterKeep)
         if isinstance(button, LetterKeep):
             await show(query, texts("All right: your letter stays in the queue."))
@@ -510,111 +466,6 @@ async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
     await cosmetic(
         update.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
     )
-
-
-async def member_timezone(runtime: Runtime, update: Update) -> str:
-    """The user's own time zone, for the dates they read and the days they type."""
-    user = update.effective_user
-    member = await runtime.members.get(user.id) if user is not None else None
-    return member.timezone if member is not None else runtime.config.default_timezone
-
-
-async def enter_flow(
-    runtime: Runtime, update: Update, flow: str, step: str, data: dict[str, object]
-) -> int:
-    """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
-    user = update.effective_user
-    if user is None:
-        return 0
-    return await runtime.conversations.enter(user.id, flow, step, data)
-
-
-async def leave_flow(runtime: Runtime, update: Update) -> None:
-    user = update.effective_user
-    if user is not None:
-        await runtime.conversations.leave(user.id)
-
-
-async def still_may(runtime: Runtime, update: Update, permission: Permission) -> bool:
-    """A typed step of a privileged flow: the role may have been revoked since it began."""
-    standing = await standing_of(runtime, update)
-    if standing is not None and standing.may(permission):
-        return True
-    await leave_flow(runtime, update)
-    user = update.effective_user
-    if user is not None:
-        await runtime.roles.record_refusal(user.id, permission.value)
-    await refuse(runtime, update, permission)
-    return False
-
-
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def plain_label(text: Html) -> str:
-    """Button labels are plain text: undo the escaping of the values filled in."""
-    return html.unescape(text)
-
-
-def problem_report(
-    texts: Texts, header: Html, problems: tuple[Problem, ...], footer: Html
-) -> Html:
-    lines = [header]
-    for problem in problems:
-        reason = _counted_problem(texts, problem) or texts(
-            _PROBLEMS[problem.code], fragment=problem.fragment or ""
-        )
-        lines.append(Html(f"• {reason}"))
-    return Html("\n".join([*lines, footer]))
-
-
-def _counted_problem(texts: Texts, problem: Problem) -> Html | None:
-    """A problem with a count, worded for that count ("1 character", "2 characters")."""
-    count, limit = problem.actual or 0, texts.number(problem.limit or 0)
-    code = problem.code
-    if code is LetterProblem.TOO_SHORT:
-        return texts.ngettext(
-            "It has {count} character; the minimum is {limit}.",
-            "It has {count} characters; the minimum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_LONG:
-        return texts.ngettext(
-            "It has {count} character; the maximum is {limit}.",
-            "It has {count} characters; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_MANY_WORDS:
-        return texts.ngettext(
-            "It has {count} word; the maximum is {limit}.",
-            "It has {count} words; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_MANY_LINES:
-        return texts.ngettext(
-            "It has {count} line; the maximum is {limit}.",
-            "It has {count} lines; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.PEN_NAME_TOO_SHORT:
-        return texts.ngettext(
-            "It has {count} character; a pen name needs at least {limit}.",
-            "It has {count} characters; a pen name needs at least {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.PEN_NAME_TOO_LONG:
-        return texts.ngettext(
-            "It has {count} character; a pen name can have at most {limit}.",
-            "It has {count} characters; a pen name can have at most {limit}.",
-            count,
-            limit=limit,
-        )
-    return None
 
 
 def _letter_preview(texts: Texts, data: dict[str, object]) -> Html:

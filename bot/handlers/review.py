@@ -6,6 +6,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import (
     ReviewApprove,
     ReviewBack,
@@ -15,29 +16,12 @@ from bot.handlers.buttons import (
     ReviewSkip,
     unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    swap_buttons,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    member_timezone,
-    plain_label,
-    problem_report,
-    still_may,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows, enter_flow
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, swap_buttons
 from bot.handlers.translations import to_translate_line
-from bot.i18n import N_, Html, Texts, escape
+from bot.i18n import N_, Html, Texts, escape, unescape
 from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.letters import (
@@ -76,10 +60,12 @@ class Review:
 
     async def review(self, update: Update, context: Context) -> None:
         """/review: the oldest pending letter, without anything that tells who wrote it."""
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
-    async def _show_next(self, update: Update, after_letter_id: int | None) -> None:
-        texts = await texts_for(self.runtime, update)
+    async def _show_next(
+        self, update: Update, context: Context, after_letter_id: int | None
+    ) -> None:
+        texts = context.texts
         item = await self.letters.next_for_review(after_letter_id)
         if item is None and after_letter_id is not None:
             await reply(
@@ -91,7 +77,7 @@ class Review:
         elif item is None:
             await reply(update, texts("No letters are waiting for review."))
         else:
-            zone = await member_timezone(self.runtime, update)
+            zone = context.timezone
             await reply(update, _review_text(texts, item, zone), _review_keyboard(texts, item))
         if after_letter_id is None:
             await self._tell_to_translate(update, texts)
@@ -107,7 +93,7 @@ class Review:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         button = unpack_any(
             query.data,
             ReviewApprove,
@@ -119,10 +105,10 @@ class Review:
         )
         if isinstance(button, ReviewApprove):
             decision = await self.letters.approve(user.id, button.letter)
-            await self._after_decision(update, query, texts, decision, approve=True)
+            await self._after_decision(update, context, query, decision, approve=True)
         elif isinstance(button, ReviewReason) and button.reason in _REASON_LABELS:
             decision = await self.letters.reject(user.id, button.letter, button.reason)
-            await self._after_decision(update, query, texts, decision, approve=False)
+            await self._after_decision(update, context, query, decision, approve=False)
         elif isinstance(button, ReviewReject):
             await swap_buttons(query, _reasons_keyboard(texts, button.letter))
             await answer(query)
@@ -130,10 +116,10 @@ class Review:
             await swap_buttons(query, _decision_keyboard(texts, button.letter))
             await answer(query)
         elif isinstance(button, ReviewOther):
-            await self._ask_note(update, query, texts, button.letter)
+            await self._ask_note(update, context, query, button.letter)
         elif isinstance(button, ReviewSkip):
             await close_buttons(query)
-            await self._show_next(update, button.letter)
+            await self._show_next(update, context, button.letter)
             await answer(query)
         else:
             await answer(query, texts.plain("This button has expired. Please send /review."))
@@ -141,15 +127,16 @@ class Review:
     async def _after_decision(
         self,
         update: Update,
+        context: Context,
         query: CallbackQuery,
-        texts: Texts,
         decision: Decision,
         *,
         approve: bool,
     ) -> None:
         """Only the press that decided brings the next card: a double press decides nothing."""
+        texts = context.texts
         if decision is not Decision.DONE:
-            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
+            await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             await close_buttons(query)
             return
         done = (
@@ -158,21 +145,22 @@ class Review:
             else texts("Rejected. The writer will be told why.")
         )
         await reply(update, done)
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
         await answer(query, texts.plain("Approved.") if approve else texts.plain("Rejected."))
         await close_buttons(query)
 
     async def _ask_note(
-        self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int
+        self, update: Update, context: Context, query: CallbackQuery, letter_id: int
     ) -> None:
+        texts = context.texts
         # The typed reason waits in the conversation table, which only members have.
-        if await consented_member(self.runtime, update, texts) is None:
+        if not await has_consented(update, context):
             return
         letter = await self.letters.get(letter_id)
         if letter is None or letter.state != LetterState.PENDING:
             gone = letter is None or letter.state == LetterState.WITHDRAWN
             decision = Decision.GONE if gone else Decision.ALREADY_DECIDED
-            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
+            await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             return
         await enter_flow(self.runtime, update, REVIEW_NOTE, "note", {"letter": letter_id})
         # The writer reads the bot in their own language, whatever the letter is written in.
@@ -197,9 +185,9 @@ class Review:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        if not await still_may(self.runtime, update, Permission.REVIEW_LETTERS):
+        if not await still_may(update, context, Permission.REVIEW_LETTERS):
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         if message.text is None or message.text.startswith("/"):
             await reply(update, texts("Please type the reason as text, or /cancel."))
             return
@@ -224,7 +212,7 @@ class Review:
             await reply(update, texts("Rejected. The writer will be told why."))
         else:
             await reply(update, _not_decided(texts, decision))
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
 
 def _not_decided(texts: Texts, decision: Decision) -> Html:

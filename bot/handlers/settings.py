@@ -7,6 +7,7 @@ from datetime import datetime
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.access import consented
 from bot.handlers.buttons import (
     ButtonData,
     SettingsDay,
@@ -17,18 +18,9 @@ from bot.handlers.buttons import (
     SettingsZone,
     unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    consented_member,
-    keyboard,
-    reply,
-    show,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows
+from bot.handlers.replies import Button, answer, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, DeliveryMode, Member
 from bot.runtime import Runtime
@@ -57,26 +49,22 @@ class Settings:
             CallbackQueryHandler(self.on_button, pattern=r"^set:"),
         ]
 
-    async def open(self, update: Update, context: Context) -> None:
+    @consented
+    async def open(self, update: Update, context: Context, member: Member) -> None:
         """/settings: the settings screen as a new message; older settings messages expire."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is not None:
-            await self._show_new(update, member, texts)
+        await self._show_new(update, member, context.texts)
 
     async def _show_new(self, update: Update, member: Member, texts: Texts) -> None:
         view = await self.runtime.members.new_settings_view(member.user_id)
         await reply(update, self.summary(member, texts), self.main_keyboard(member, texts, view))
 
-    async def on_button(self, update: Update, context: Context) -> None:
+    @consented
+    async def on_button(self, update: Update, context: Context, member: Member) -> None:
         """Every settings button; each carries the number of the message it was shown on."""
         query = update.callback_query
         if query is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         button = unpack_any(
             query.data, SettingsOpen, SettingsMode, SettingsHour, SettingsDay, SettingsZone
         )
@@ -137,7 +125,7 @@ class Settings:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         result = await self.runtime.members.set_timezone(user.id, message.text)
         if result.member is None:
             await reply(

@@ -7,21 +7,12 @@ import re
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.access import consented
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
-from bot.handlers.common import (
-    Context,
-    DeepLinks,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    show,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import DeepLinks, Flows
 from bot.handlers.menus import set_personal_menu
+from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, Member
 from bot.runtime import Runtime
@@ -60,6 +51,7 @@ class Subscriptions:
         payload = _payload(context.args)
         language = self.runtime.translator.pick_language(user.language_code)
         member = await self.runtime.members.join(user.id, chat.id, language)
+        context.remember(member)  # a deep link's entry reads the member who just joined
         texts = self.runtime.translator.texts(member.language)
         await self._refresh_menu(context.bot, member)
         if not member.has_consented:
@@ -79,8 +71,8 @@ class Subscriptions:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
+        texts = context.texts
+        member = context.member
         button = ConsentAnswer.unpack(query.data)
         if member is None or button is None:
             await answer(query, texts.plain("This button has expired. Please send /start."))
@@ -114,8 +106,8 @@ class Subscriptions:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
+        texts = context.texts
+        member = context.member
         if member is not None and member.has_consented:
             await reply(update, texts("Please choose a language with the buttons above."))
             return
@@ -129,27 +121,22 @@ class Subscriptions:
             ),
         )
 
-    async def choose_language(self, update: Update, context: Context) -> None:
+    @consented
+    async def choose_language(self, update: Update, context: Context, member: Member) -> None:
         """/language: offer the two languages."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
         await reply(
             update,
             self._language_question(),
             self._language_keyboard(member.language, onboarding=False),
         )
 
-    async def on_language(self, update: Update, context: Context) -> None:
+    @consented
+    async def on_language(self, update: Update, context: Context, member: Member) -> None:
         """A language button: store it, answer in the new language."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         button = LanguageChoice.unpack(query.data)
         result = await self.runtime.members.set_language(
             user.id, button.language if button is not None else ""
@@ -158,7 +145,8 @@ class Subscriptions:
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
         member = result.member
-        texts = self.runtime.translator.texts(member.language)
+        context.remember(member)  # the new language, for what follows (a deep link's entry)
+        texts = context.texts
         await self._refresh_menu(context.bot, member)
         await show(
             query,
@@ -196,15 +184,13 @@ class Subscriptions:
             ),
         )
 
-    async def on_subscribe_offer(self, update: Update, context: Context) -> None:
+    @consented
+    async def on_subscribe_offer(self, update: Update, context: Context, member: Member) -> None:
         """The answer to the subscription offer at the end of onboarding."""
         query = update.callback_query
         if query is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         button = SubscribeOffer.unpack(query.data)
         if button is None:
             await answer(query, texts.plain("This button has expired. Please try again."))
@@ -222,12 +208,10 @@ class Subscriptions:
         await answer(query)
         await close_buttons(query)
 
-    async def subscribe(self, update: Update, context: Context) -> None:
+    @consented
+    async def subscribe(self, update: Update, context: Context, member: Member) -> None:
         """/subscribe: turn updates on."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         if not await self.runtime.members.subscribe(member.user_id):
             await reply(
                 update,
@@ -245,12 +229,10 @@ class Subscriptions:
             ),
         )
 
-    async def unsubscribe(self, update: Update, context: Context) -> None:
+    @consented
+    async def unsubscribe(self, update: Update, context: Context, member: Member) -> None:
         """/unsubscribe: turn updates off."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         if not await self.runtime.members.unsubscribe(member.user_id):
             await reply(update, texts("You are not subscribed. Send /subscribe to get updates."))
             return

@@ -7,24 +7,11 @@ from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.clock import from_epoch
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    leave_flow,
-    member_timezone,
-    problem_report,
-    still_may,
-)
+from bot.handlers.access import has_consented, requires, still_may
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import close_buttons, keyboard, reply
 from bot.i18n import Html, Texts, escape
 from bot.models import Conversation
 from bot.runtime import Runtime
@@ -52,20 +39,22 @@ class Translations:
 
     async def translate(self, update: Update, context: Context) -> None:
         """/translate: the oldest approved letter waiting for its Korean translation."""
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
-    async def _show_next(self, update: Update, after_letter_id: int | None) -> None:
-        texts = await texts_for(self.runtime, update)
+    async def _show_next(
+        self, update: Update, context: Context, after_letter_id: int | None
+    ) -> None:
+        texts = context.texts
         letter = await self.letters.next_to_translate(after_letter_id)
         if letter is None:
             await leave_flow(self.runtime, update)
             await reply(update, texts("No letters are waiting for a translation."))
             return
         # The typed translation waits in the conversation table, which only members have.
-        if await consented_member(self.runtime, update, texts) is None:
+        if not await has_consented(update, context):
             return
         waiting = await self.letters.to_translate_count()
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         await enter_flow(self.runtime, update, TRANSLATE, "text", {"letter": letter.id})
         await reply(
             update,
@@ -80,9 +69,9 @@ class Translations:
         message = update.effective_message
         if message is None:
             return
-        if not await still_may(self.runtime, update, Permission.TRANSLATE_LETTERS):
+        if not await still_may(update, context, Permission.TRANSLATE_LETTERS):
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         letter_id = conversation.data.get("letter")
         if message.text is None or message.text.startswith("/") or conversation.step != "text":
             await reply(update, texts("Please type the Korean translation as text, or /cancel."))
@@ -128,7 +117,7 @@ class Translations:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         action, _, value = (query.data or "").removeprefix("tr:").partition(":")
         conversation = await self.runtime.conversations.current(user.id)
         data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
@@ -140,16 +129,16 @@ class Translations:
         elif action == "skip" and value.isdigit():
             await query.answer()
             await close_buttons(query)
-            await self._show_next(update, int(value))
+            await self._show_next(update, context, int(value))
         elif action == "save" and value.isdigit() and data.get("letter") == int(value):
-            await self._save(update, query, texts, int(value), data.get("text"))
+            await self._save(update, context, query, int(value), data.get("text"))
         else:
             await query.answer(texts.plain("This button has expired. Please send /translate."))
 
     async def _save(
-        self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int, text: object
+        self, update: Update, context: Context, query: CallbackQuery, letter_id: int, text: object
     ) -> None:
-        user = update.effective_user
+        user, texts = update.effective_user, context.texts
         if user is None or not isinstance(text, str):
             return
         await query.answer()
@@ -163,7 +152,7 @@ class Translations:
                 update,
                 texts("This letter no longer needs a translation: someone else saved one first."),
             )
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
 
 def _letter_text(texts: Texts, letter: StoredLetter, waiting: int, zone: str) -> Html:

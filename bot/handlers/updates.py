@@ -5,19 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.handlers.access import requires
 from bot.handlers.buttons import PostCancel, PostPublish, unpack_any
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    keyboard,
-    reply,
-    requires,
-    texts_for,
-)
 from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import Flows
+from bot.handlers.replies import answer, close_buttons, keyboard, reply
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_UPDATE
@@ -49,7 +42,7 @@ class Updates:
         chat = update.effective_chat
         if chat is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(update, texts("<b>Preview.</b> This is what members will see:"))
         stored = StoredUpdate(
             0,
@@ -89,7 +82,7 @@ class Updates:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         button = unpack_any(query.data, PostPublish, PostCancel)
         draft = None
         if isinstance(button, PostPublish | PostCancel):
@@ -126,7 +119,7 @@ class Updates:
 
     async def latest(self, update: Update, context: Context) -> None:
         """/latest: the last few updates in the member's language."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         shown = await self.runtime.broadcasts.latest(texts.language)
         if not shown:
             await reply(update, texts("No updates have been published yet."))

@@ -1,0 +1,72 @@
+"""Multi-step flows: routing a member's typing to their current flow, and deep-link entries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeAlias
+
+from telegram import Update
+
+from bot.handlers.context import Callback, Context
+from bot.i18n import Html, Texts
+from bot.models import Conversation
+from bot.runtime import Runtime
+
+FlowStep: TypeAlias = Callable[[Update, Context, Conversation], Awaitable[None]]
+
+
+class Flows:
+    """Routes a member's free text to the feature whose multi-step flow they are in."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, FlowStep] = {}
+
+    def register(self, flow: str, step: FlowStep) -> None:
+        if flow in self._steps:
+            raise ValueError(f"flow {flow!r} registered twice")
+        self._steps[flow] = step
+
+    def step_for(self, flow: str) -> FlowStep | None:
+        return self._steps.get(flow)
+
+
+class DeepLinks:
+    """`/start <payload>` targets (t.me/bot?start=write): payload name to entry callback."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Callback] = {}
+
+    def register(self, payload: str, entry: Callback) -> None:
+        self._entries[payload] = entry
+
+    def entry_for(self, payload: str) -> Callback | None:
+        return self._entries.get(payload)
+
+
+def draft_expired(texts: Texts, expiry: timedelta) -> Html:
+    """What a member who comes back to an abandoned draft is told."""
+    hours = int(expiry.total_seconds() // 3600)
+    return texts.ngettext(
+        "Your unfinished draft was deleted after {count} hour without a step. Nothing was "
+        "sent. You can start again at any time.",
+        "Your unfinished draft was deleted after {count} hours without a step. Nothing was "
+        "sent. You can start again at any time.",
+        hours,
+    )
+
+
+async def enter_flow(
+    runtime: Runtime, update: Update, flow: str, step: str, data: dict[str, object]
+) -> int:
+    """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
+    user = update.effective_user
+    if user is None:
+        return 0
+    return await runtime.conversations.enter(user.id, flow, step, data)
+
+
+async def leave_flow(runtime: Runtime, update: Update) -> None:
+    user = update.effective_user
+    if user is not None:
+        await runtime.conversations.leave(user.id)
