@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery import OutboxSender
 from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
+from bot.handlers.buttons import approval_buttons
 from bot.i18n import Translator
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
@@ -117,6 +118,7 @@ def build_runtime(
             config.admin_ids,
             config.broadcast_approvals,
             sender.wake,
+            approval_buttons,
         ),
         letters=LetterService(
             LetterRepository(db),

@@ -44,6 +44,17 @@ def consented(method: MemberMethod[_Feature]) -> Method[_Feature]:
     return checked
 
 
+def consent_first(callback: Callback) -> Callback:
+    """A button or command for members who accepted the notice; others are asked to /start."""
+
+    @functools.wraps(callback)
+    async def checked(update: Update, context: Context) -> None:
+        if await has_consented(update, context):
+            await callback(update, context)
+
+    return checked
+
+
 async def ask_to_start(update: Update, texts: Texts) -> None:
     """Someone without consent pressed or typed something that needs it: point to /start."""
     if update.callback_query is not None:

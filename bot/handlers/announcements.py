@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.access import requires
@@ -15,12 +15,19 @@ from bot.handlers.buttons import (
     AnnounceCancel,
     AnnounceSend,
     StopBroadcast,
-    unpack_any,
 )
-from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows
-from bot.handlers.replies import answer, close_buttons, is_cosmetic, keyboard, reply, show
+from bot.handlers.presses import on_press
+from bot.handlers.replies import (
+    answer,
+    answer_and_close,
+    is_cosmetic,
+    keyboard,
+    reply,
+    show,
+)
 from bot.handlers.translations import to_translate_line
 from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts
@@ -62,7 +69,10 @@ class Announcements:
         return [
             CommandHandler("announce", guard(self.composer.begin)),
             CommandHandler("stats", requires(self.runtime, Permission.SEE_STATS)(self.stats)),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^ann:"),
+            on_press(StopBroadcast, self.on_stop, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceAudience, self.on_audience, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceSend, self.on_send, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceCancel, self.on_cancel, guard=guard, expired=START_AGAIN),
         ]
 
     def schedule_progress(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -92,36 +102,44 @@ class Announcements:
             ),
         )
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Audience, Send, Cancel and Stop buttons; the guard re-checks the role."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = context.texts
-        button = unpack_any(
-            query.data, StopBroadcast, AnnounceAudience, AnnounceSend, AnnounceCancel
-        )
-        if isinstance(button, StopBroadcast):
-            await self._stop(update, texts, button.broadcast)
-            return
-        draft = None
-        if isinstance(button, AnnounceAudience | AnnounceSend | AnnounceCancel):
-            draft = await self.composer.draft_of(user.id, button.draft)
-        if draft is None:
-            await answer(query, texts.plain("This button has expired. Please start again."))
-            return
-        if isinstance(button, AnnounceAudience):  # nothing to record: tidy first
-            await answer(query)
-            await close_buttons(query)
-            await self._confirm(update, texts, draft, button.audience)
-            return
-        if isinstance(button, AnnounceSend):
-            await self._send(update, context, texts, draft, button.audience)
-        else:
-            await self.runtime.conversations.leave(user.id)
-            await reply(update, texts("Cancelled. Nothing was sent."))
-        await answer(query)
-        await close_buttons(query)
+    async def on_audience(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceAudience
+    ) -> None:
+        """An audience button: preview for that audience and ask to confirm."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:  # nothing to record: tidy first
+            await answer_and_close(query)
+            await self._confirm(update, context.texts, draft, button.audience)
+
+    async def on_send(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceSend
+    ) -> None:
+        """Send (or, with two approvals, ask a second coordinator); the guard checked the role."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self._send(update, context, context.texts, draft, button.audience)
+            await answer_and_close(query)
+
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceCancel
+    ) -> None:
+        """Cancel, under the audience question or the preview: nothing is sent."""
+        if await self.composer.pressed_draft(context, query, button.draft) is not None:
+            await self.runtime.conversations.leave(query.from_user.id)
+            await reply(update, context.texts("Cancelled. Nothing was sent."))
+            await answer_and_close(query)
+
+    async def on_stop(
+        self, update: Update, context: Context, query: CallbackQuery, button: StopBroadcast
+    ) -> None:
+        """The Stop button under a progress message: the rest is not sent."""
+        texts, broadcast_id = context.texts, button.broadcast
+        cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
+        await answer(query, texts.plain("Stopped. The rest will not be sent."))
+        summary = await self.runtime.broadcasts.summary(broadcast_id)
+        if summary is not None:
+            await show(query, self._progress_text(texts, summary))
+        log.info("event=announcement_stopped broadcast=%d cancelled=%d", broadcast_id, cancelled)
 
     async def _confirm(
         self, update: Update, texts: Texts, draft: Draft, audience: Audience
@@ -187,16 +205,6 @@ class Announcements:
             broadcast_id,
             summary.recipients,
         )
-
-    async def _stop(self, update: Update, texts: Texts, broadcast_id: int) -> None:
-        query = update.callback_query
-        assert query is not None
-        cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
-        await answer(query, texts.plain("Stopped. The rest will not be sent."))
-        summary = await self.runtime.broadcasts.summary(broadcast_id)
-        if summary is not None:
-            await show(query, self._progress_text(texts, summary))
-        log.info("event=announcement_stopped broadcast=%d cancelled=%d", broadcast_id, cancelled)
 
     async def report_progress(self, context: Context) -> None:
         """Every few seconds: edit each running broadcast's progress message."""

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from telegram import CallbackQuery, Chat, Update
 from telegram.error import TelegramError, TimedOut
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.access import has_consented, requires, still_may
@@ -16,13 +16,13 @@ from bot.handlers.buttons import (
     BundleDelivered,
     BundlePick,
     BundleTypeDay,
-    unpack_any,
 )
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.presses import on_press
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
-from bot.i18n import Html, Texts, unescape
+from bot.i18n import N_, Html, Texts, unescape
 from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.letters import (
@@ -37,6 +37,8 @@ from bot.storage.letters import StoredBundle
 
 DELIVERY_DAY = "delivery-day"
 BUNDLES_SHOWN = 10
+_SEND_BUNDLES = N_("This button has expired. Please send /bundles.")
+_ALREADY_HANDED_OVER = N_("This bundle is already marked as handed over.")
 
 
 class Bundles:
@@ -52,7 +54,11 @@ class Bundles:
         return [
             CommandHandler("bundle", guard(self.make_bundle)),
             CommandHandler("bundles", guard(self.list_bundles)),
-            CallbackQueryHandler(guard(self.on_bundle_button), pattern=r"^bun:"),
+            on_press(BundlePick, self.on_pick, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleAgain, self.on_again, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleTypeDay, self.on_type_day, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleDelivered, self.on_delivered, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleCancel, self.on_cancel, guard=guard, expired=_SEND_BUNDLES),
         ]
 
     async def make_bundle(self, update: Update, context: Context) -> None:
@@ -147,39 +153,65 @@ class Bundles:
                 buttons.append([(again, BundleAgain(bundle.id).pack())])
         await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
 
-    async def on_bundle_button(self, update: Update, context: Context) -> None:
-        """Mark delivered → pick the day (today, yesterday, typed) → writers are told."""
-        query = update.callback_query
-        if query is None:
-            return
-        texts = context.texts
-        button = unpack_any(
-            query.data, BundlePick, BundleAgain, BundleTypeDay, BundleDelivered, BundleCancel
-        )
-        if isinstance(button, BundleCancel):
-            await show(query, texts("Nothing was changed."))
-            await answer(query)
-            return
-        bundle = None
-        if isinstance(button, BundlePick | BundleAgain | BundleTypeDay | BundleDelivered):
-            bundle = await self.letters.bundle(button.bundle)
-        if bundle is None:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
-        elif bundle.delivered_on is not None:
-            await answer(
-                query, texts.plain("This bundle is already marked as handed over."), alert=True
-            )
-        elif isinstance(button, BundleAgain):
-            await self._send_again(update, query, texts, bundle.id)
-        elif isinstance(button, BundlePick):
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleCancel
+    ) -> None:
+        """Cancel under the hand-over question: nothing changes."""
+        await show(query, context.texts("Nothing was changed."))
+        await answer(query)
+
+    async def on_again(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleAgain
+    ) -> None:
+        """Send bundle N again: the same letters, printed again."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
+            await self._send_again(update, query, context.texts, bundle.id)
+
+    async def on_pick(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundlePick
+    ) -> None:
+        """Mark delivered: ask for the day (today, yesterday, or typed)."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
             await self._ask_day(update, context, bundle)
             await answer(query)
-        elif isinstance(button, BundleTypeDay):
+
+    async def on_type_day(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleTypeDay
+    ) -> None:
+        """Another day: the courier types it."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
             await self._ask_typed_day(update, context, query, bundle)
-        elif isinstance(button, BundleDelivered) and (day := parse_day(button.day)) is not None:
-            await self._deliver(update, context, query, bundle, day)
-        else:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
+
+    async def on_delivered(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleDelivered
+    ) -> None:
+        """The day is chosen: the bundle is marked and every writer is told."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is None:
+            return
+        day = parse_day(button.day)
+        if day is None:
+            await answer(query, context.texts.plain(_SEND_BUNDLES))
+            return
+        await self._deliver(update, context, query, bundle, day)
+
+    async def _undelivered(
+        self, context: Context, query: CallbackQuery, bundle_id: int
+    ) -> StoredBundle | None:
+        """The bundle a button was shown for, if it is not handed over yet (else the courier is
+        told why nothing happens)."""
+        texts = context.texts
+        bundle = await self.letters.bundle(bundle_id)
+        if bundle is None:
+            await answer(query, texts.plain(_SEND_BUNDLES))
+            return None
+        if bundle.delivered_on is not None:
+            await answer(query, texts.plain(_ALREADY_HANDED_OVER), alert=True)
+            return None
+        return bundle
 
     async def _ask_day(self, update: Update, context: Context, bundle: StoredBundle) -> None:
         texts = context.texts
@@ -289,12 +321,10 @@ class Bundles:
         zone = context.timezone
         delivery = await self.letters.mark_delivered(user.id, bundle.id, day, zone)
         if delivery.outcome is DeliveryOutcome.BAD_DATE:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
+            await answer(query, texts.plain(_SEND_BUNDLES))
             return
         if delivery.outcome is not DeliveryOutcome.DONE:
-            await answer(
-                query, texts.plain("This bundle is already marked as handed over."), alert=True
-            )
+            await answer(query, texts.plain(_ALREADY_HANDED_OVER), alert=True)
             return
         await answer(query)
         handed_over = format_day(texts, day)

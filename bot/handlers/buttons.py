@@ -105,15 +105,6 @@ def _parse(kind: Any, text: str) -> Any:
     raise TypeError(f"button fields are int, str or an Enum, not {kind!r}")
 
 
-def unpack_any(data: object, *kinds: type[ButtonData]) -> ButtonData | None:
-    """The first kind that accepts `data` (for a feature whose buttons share one handler)."""
-    for kind in kinds:
-        value = kind.unpack(data)
-        if value is not None:
-            return value
-    return None
-
-
 # -- the button kinds -----------------------------------------------------------------------
 # `draft` is the token of the conversation row the button was shown for (see
 # ConversationService.enter): any later step, a new draft or leaving the flow makes it stale.
@@ -272,6 +263,23 @@ class ReviewSkip(ButtonData, prefix="rev:skip"):
 
 
 @dataclasses.dataclass(frozen=True)
+class TranslateSave(ButtonData, prefix="tr:save"):
+    """Saves the previewed translation, if it is still the one for `letter`."""
+
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateSkip(ButtonData, prefix="tr:skip"):
+    letter: int  # the next letter after this one
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateCancel(ButtonData, prefix="tr:cancel"):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
 class BundlePick(ButtonData, prefix="bun:pick"):
     bundle: int
 
@@ -299,8 +307,6 @@ class BundleCancel(ButtonData, prefix="bun:cancel"):
     pass
 
 
-# The approval request's buttons are built by bot/services/approvals.py (it queues the message
-# in the outbox and may not import handlers); these decode exactly what it writes.
 @dataclasses.dataclass(frozen=True)
 class ApprovalApprove(ButtonData, prefix="appr:yes"):
     request: int
@@ -309,6 +315,12 @@ class ApprovalApprove(ButtonData, prefix="appr:yes"):
 @dataclasses.dataclass(frozen=True)
 class ApprovalReject(ButtonData, prefix="appr:no"):
     request: int
+
+
+def approval_buttons(request: int, approve: str, reject: str) -> list[list[tuple[str, str]]]:
+    """The approval request's buttons, given to ApprovalService (which queues the request in
+    the outbox and may not import handlers) by the composition root."""
+    return [[(approve, ApprovalApprove(request).pack()), (reject, ApprovalReject(request).pack())]]
 
 
 @dataclasses.dataclass(frozen=True)

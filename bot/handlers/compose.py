@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 
 from bot.handlers.context import Context
-from bot.handlers.replies import reply
-from bot.i18n import Html, Texts
+from bot.handlers.replies import answer, reply
+from bot.i18n import N_, Html, Texts
 from bot.models import DRAFT_KEY, Conversation
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
+
+# What a stale or forged press under a preview is told.
+START_AGAIN = N_("This button has expired. Please start again.")
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,15 @@ class BilingualComposer:
         if conversation.step != "ready" or conversation.draft != token:
             return None
         return Draft.from_data(conversation.data)
+
+    async def pressed_draft(
+        self, context: Context, query: CallbackQuery, token: int
+    ) -> Draft | None:
+        """`draft_of` for a press: None, and the presser told the button expired, if stale."""
+        draft = await self.draft_of(query.from_user.id, token)
+        if draft is None:
+            await answer(query, context.texts.plain(START_AGAIN))
+        return draft
 
 
 def _is_skip(message: Message) -> bool:

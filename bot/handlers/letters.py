@@ -6,7 +6,7 @@ import logging
 from datetime import date
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.access import consented
@@ -17,14 +17,15 @@ from bot.handlers.buttons import (
     PreviewAction,
     WritePenName,
     WritePreview,
-    unpack_any,
 )
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, draft_expired, enter_flow
+from bot.handlers.presses import on_member_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import (
     Button,
     answer,
+    answer_and_close,
     close_buttons,
     cosmetic,
     keyboard,
@@ -61,6 +62,8 @@ WRITE = "write"
 # Where the pen name suggestions were sent (a message id in the draft), to remove them.
 PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
+_SEND_WRITE = N_("This button has expired. Please send /write.")
+_NOT_WITHDRAWABLE = N_("This letter can no longer be withdrawn: it was already reviewed.")
 EXCERPT_CHARS = 60
 
 # Offered in the language the letter is written in (it is printed with it), and none names a
@@ -84,8 +87,15 @@ class Letters:
         return [
             CommandHandler("write", self.start_writing),
             CommandHandler("letters", self.my_letters),
-            CallbackQueryHandler(self.on_write_button, pattern=r"^write:"),
-            CallbackQueryHandler(self.on_letters_button, pattern=r"^letters:"),
+            on_member_press(WritePenName, self.on_pen_name, expired=_SEND_WRITE),
+            on_member_press(WritePreview, self.on_preview_action, expired=_SEND_WRITE),
+            on_member_press(
+                LetterWithdraw, self.on_withdraw, expired=_NOT_WITHDRAWABLE, alert=True
+            ),
+            on_member_press(
+                LetterConfirm, self.on_withdraw, expired=_NOT_WITHDRAWABLE, alert=True
+            ),
+            on_member_press(LetterKeep, self.on_keep, expired=_NOT_WITHDRAWABLE, alert=True),
         ]
 
     # -- writing -------------------------------------------------------------------------------
@@ -266,41 +276,63 @@ class Letters:
         token = await enter_flow(self.runtime, update, WRITE, "preview", data)
         await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
 
-    @consented
-    async def on_write_button(self, update: Update, context: Context, member: Member) -> None:
-        """Pen name suggestions and Send / Edit / Cancel, for the draft they were shown under."""
-        query = update.callback_query
-        if query is None:
+    async def on_pen_name(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: WritePenName,
+        member: Member,
+    ) -> None:
+        """A pen name suggestion, for the draft it was shown under."""
+        conversation, step, data = await self._write_step(member, button.draft)
+        if step == "pen" and 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
+            data.pop(PEN_BUTTONS, None)
+            data["pen"] = self._suggestions(data)[button.suggestion]
+            await self._preview(update, context.texts, data)
+            await answer_and_close(query)
             return
-        texts = context.texts
+        await self._stale_press(update, context, query, conversation)
+
+    async def on_preview_action(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: WritePreview,
+        member: Member,
+    ) -> None:
+        """Send / Edit / Cancel under the preview, for the draft it was shown under."""
+        conversation, step, data = await self._write_step(member, button.draft)
+        if step == "preview":
+            await self._on_preview_button(update, query, context.texts, member, button, data)
+            await answer(query)
+            return
+        await self._stale_press(update, context, query, conversation)
+
+    async def _write_step(
+        self, member: Member, draft: int
+    ) -> tuple[Conversation | None, str | None, dict[str, object]]:
+        """The member's conversation, and its step and data if `draft` is their current one."""
         conversation = await self.runtime.conversations.current(member.user_id)
-        button = unpack_any(query.data, WritePenName, WritePreview)
-        current = (
-            conversation is not None
-            and conversation.flow == WRITE
-            and isinstance(button, WritePenName | WritePreview)
-            and conversation.draft == button.draft
-        )
-        step = conversation.step if conversation is not None and current else None
-        data = dict(conversation.data) if conversation is not None else {}
-        if isinstance(button, WritePenName) and step == "pen":
-            if 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
-                data.pop(PEN_BUTTONS, None)
-                data["pen"] = self._suggestions(data)[button.suggestion]
-                await self._preview(update, texts, data)
-                await answer(query)
-                await close_buttons(query)
-                return
-        elif isinstance(button, WritePreview) and step == "preview":
-            await self._on_preview_button(update, query, texts, member, button, data)
-            await answer(query)
-            return
-        elif conversation is not None and conversation.flow == EXPIRED:
+        if conversation is None or conversation.flow != WRITE or conversation.draft != draft:
+            return conversation, None, {}
+        return conversation, conversation.step, dict(conversation.data)
+
+    async def _stale_press(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        conversation: Conversation | None,
+    ) -> None:
+        """A press under an old draft: say so (an expired draft in its own words)."""
+        texts = context.texts
+        if conversation is not None and conversation.flow == EXPIRED:
             await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
-            await answer(query)
-            await close_buttons(query)
+            await answer_and_close(query)
             return
-        await answer(query, texts.plain("This button has expired. Please send /write."))
+        await answer(query, texts.plain(_SEND_WRITE))
 
     async def _on_preview_button(
         self,
@@ -395,28 +427,32 @@ class Letters:
                 buttons.append([(label, LetterWithdraw(letter.id).pack())])
         await reply(update, Html("\n\n".join(lines)), keyboard(buttons) if buttons else None)
 
-    @consented
-    async def on_letters_button(self, update: Update, context: Context, member: Member) -> None:
-        """Withdraw (asks first), then Yes / No; only the writer's own pending letter changes."""
-        query = update.callback_query
-        if query is None:
-            return
+    async def on_keep(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LetterKeep,
+        member: Member,
+    ) -> None:
+        """No, keep it: the letter stays in the queue."""
+        await show(query, context.texts("All right: your letter stays in the queue."))
+        await answer(query)
+
+    async def on_withdraw(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LetterWithdraw | LetterConfirm,
+        member: Member,
+    ) -> None:
+        """Withdraw (asks first), then Yes; only the writer's own pending letter changes."""
         texts = context.texts
-        button = unpack_any(query.data, LetterWithdraw, LetterConfirm, LetterKeep)
-        if isinstance(button, LetterKeep):
-            await show(query, texts("All right: your letter stays in the queue."))
-            await answer(query)
-            return
-        letter = None
-        if isinstance(button, LetterWithdraw | LetterConfirm):
-            # Only the presser's own pending letter: anyone else's id finds nothing.
-            letter = await self.letters.pending_letter_of(member.user_id, button.letter)
+        # Only the presser's own pending letter: anyone else's id finds nothing.
+        letter = await self.letters.pending_letter_of(member.user_id, button.letter)
         if letter is None:
-            await answer(
-                query,
-                texts.plain("This letter can no longer be withdrawn: it was already reviewed."),
-                alert=True,
-            )
+            await answer(query, texts.plain(_NOT_WITHDRAWABLE), alert=True)
             return
         await self._withdraw_step(
             update, query, texts, member, letter, confirmed=isinstance(button, LetterConfirm)
@@ -452,9 +488,7 @@ class Letters:
         elif await self.letters.withdraw(member.user_id, letter.id):
             await show(query, texts("Your letter was withdrawn and its text erased."))
         else:
-            await show(
-                query, texts("This letter can no longer be withdrawn: it was already reviewed.")
-            )
+            await show(query, texts(_NOT_WITHDRAWABLE))
 
 
 async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, InputFile, Update
+from telegram.ext import CommandHandler
 
 from bot.handlers.buttons import ForgetAnswer
 from bot.handlers.context import Context, Handler
+from bot.handlers.presses import on_press
 from bot.handlers.replies import answer, close_buttons, keyboard, reply
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
@@ -23,7 +24,7 @@ class Privacy:
             CommandHandler("privacy", self.policy),
             CommandHandler("mydata", self.my_data),
             CommandHandler("forget", self.forget),
-            CallbackQueryHandler(self.on_forget_answer, pattern=ForgetAnswer.pattern),
+            on_press(ForgetAnswer, self.on_forget_answer),
         ]
 
     async def my_data(self, update: Update, context: Context) -> None:
@@ -67,14 +68,12 @@ class Privacy:
             ),
         )
 
-    async def on_forget_answer(self, update: Update, context: Context) -> None:
+    async def on_forget_answer(
+        self, update: Update, context: Context, query: CallbackQuery, button: ForgetAnswer
+    ) -> None:
         """The answer to /forget's question."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = context.texts  # before the language is erased too
-        button = ForgetAnswer.unpack(query.data)
-        if button is None or button.user != user.id:
+        user, texts = query.from_user, context.texts  # texts: before the language is erased
+        if button.user != user.id:
             # Someone else's question (forwarded, or in a group): it erases nothing of anyone.
             await answer(query, texts.plain("This button has expired. Please try again."))
             return

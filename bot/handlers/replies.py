@@ -96,3 +96,9 @@ async def close_buttons(query: CallbackQuery) -> None:
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         await cosmetic(query.edit_message_reply_markup(reply_markup=None))
+
+
+async def answer_and_close(query: CallbackQuery) -> None:
+    """The press is handled: stop the spinner and take the answered question's buttons away."""
+    await answer(query)
+    await close_buttons(query)

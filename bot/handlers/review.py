@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.access import has_consented, requires, still_may
@@ -14,10 +14,10 @@ from bot.handlers.buttons import (
     ReviewReason,
     ReviewReject,
     ReviewSkip,
-    unpack_any,
 )
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, enter_flow
+from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, swap_buttons
 from bot.handlers.translations import to_translate_line
@@ -35,6 +35,7 @@ from bot.services.letters import (
 from bot.services.roles import Permission
 
 REVIEW_NOTE = "review-note"
+_SEND_REVIEW = N_("This button has expired. Please send /review.")
 _REASON_LABELS = {
     RejectReason.IDENTIFYING: N_("Names or places"),
     RejectReason.MILITARY: N_("Military matters"),
@@ -55,7 +56,12 @@ class Review:
         guard = requires(self.runtime, Permission.REVIEW_LETTERS)
         return [
             CommandHandler("review", guard(self.review)),
-            CallbackQueryHandler(guard(self.on_review_button), pattern=r"^rev:"),
+            on_press(ReviewApprove, self.on_approve, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewReason, self.on_reason, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewReject, self.on_reject, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewBack, self.on_back, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewOther, self.on_other, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewSkip, self.on_skip, guard=guard, expired=_SEND_REVIEW),
         ]
 
     async def review(self, update: Update, context: Context) -> None:
@@ -88,41 +94,50 @@ class Review:
         if count:
             await reply(update, to_translate_line(texts, count))
 
-    async def on_review_button(self, update: Update, context: Context) -> None:
-        """Approve, Reject (then a reason), Skip; the guard has checked the role again."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
+    async def on_approve(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewApprove
+    ) -> None:
+        """Approve; the guard has checked the role again."""
+        decision = await self.letters.approve(query.from_user.id, button.letter)
+        await self._after_decision(update, context, query, decision, approve=True)
+
+    async def on_reason(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewReason
+    ) -> None:
+        """A reason for rejecting: the letter is rejected with it."""
+        if button.reason not in _REASON_LABELS:
+            await answer(query, context.texts.plain(_SEND_REVIEW))
             return
-        texts = context.texts
-        button = unpack_any(
-            query.data,
-            ReviewApprove,
-            ReviewReject,
-            ReviewReason,
-            ReviewOther,
-            ReviewBack,
-            ReviewSkip,
-        )
-        if isinstance(button, ReviewApprove):
-            decision = await self.letters.approve(user.id, button.letter)
-            await self._after_decision(update, context, query, decision, approve=True)
-        elif isinstance(button, ReviewReason) and button.reason in _REASON_LABELS:
-            decision = await self.letters.reject(user.id, button.letter, button.reason)
-            await self._after_decision(update, context, query, decision, approve=False)
-        elif isinstance(button, ReviewReject):
-            await swap_buttons(query, _reasons_keyboard(texts, button.letter))
-            await answer(query)
-        elif isinstance(button, ReviewBack):
-            await swap_buttons(query, _decision_keyboard(texts, button.letter))
-            await answer(query)
-        elif isinstance(button, ReviewOther):
-            await self._ask_note(update, context, query, button.letter)
-        elif isinstance(button, ReviewSkip):
-            await close_buttons(query)
-            await self._show_next(update, context, button.letter)
-            await answer(query)
-        else:
-            await answer(query, texts.plain("This button has expired. Please send /review."))
+        decision = await self.letters.reject(query.from_user.id, button.letter, button.reason)
+        await self._after_decision(update, context, query, decision, approve=False)
+
+    async def on_reject(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewReject
+    ) -> None:
+        """Reject: the reasons take the place of the decision buttons."""
+        await swap_buttons(query, _reasons_keyboard(context.texts, button.letter))
+        await answer(query)
+
+    async def on_back(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewBack
+    ) -> None:
+        """Back from the reasons to the decision buttons."""
+        await swap_buttons(query, _decision_keyboard(context.texts, button.letter))
+        await answer(query)
+
+    async def on_other(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewOther
+    ) -> None:
+        """Another reason: the reviewer types it."""
+        await self._ask_note(update, context, query, button.letter)
+
+    async def on_skip(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewSkip
+    ) -> None:
+        """Skip: the next pending letter after this one."""
+        await close_buttons(query)
+        await self._show_next(update, context, button.letter)
+        await answer(query)
 
     async def _after_decision(
         self,

@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.handlers.access import consented
 from bot.handlers.buttons import (
-    ButtonData,
     SettingsDay,
     SettingsHour,
     SettingsMode,
     SettingsOpen,
     SettingsScreen,
     SettingsZone,
-    unpack_any,
 )
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows
+from bot.handlers.presses import on_member_press
 from bot.handlers.replies import Button, answer, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, DeliveryMode, Member
@@ -28,6 +27,7 @@ from bot.services.members import COMMON_TIMEZONES, SettingResult
 from bot.services.zones import zone_label
 
 FLOW = "settings"
+_SEND_SETTINGS = N_("This button has expired. Please send /settings.")
 _MODE_LABELS = {
     DeliveryMode.INSTANT: N_("At once"),
     DeliveryMode.DAILY: N_("Daily summary"),
@@ -46,7 +46,11 @@ class Settings:
     def handlers(self) -> list[Handler]:
         return [
             CommandHandler("settings", self.open),
-            CallbackQueryHandler(self.on_button, pattern=r"^set:"),
+            on_member_press(SettingsOpen, self.on_open, expired=_SEND_SETTINGS),
+            on_member_press(SettingsMode, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsHour, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsDay, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsZone, self.on_change, expired=_SEND_SETTINGS),
         ]
 
     @consented
@@ -58,36 +62,50 @@ class Settings:
         view = await self.runtime.members.new_settings_view(member.user_id)
         await reply(update, self.summary(member, texts), self.main_keyboard(member, texts, view))
 
-    @consented
-    async def on_button(self, update: Update, context: Context, member: Member) -> None:
-        """Every settings button; each carries the number of the message it was shown on."""
-        query = update.callback_query
-        if query is None:
-            return
+    async def on_open(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SettingsOpen,
+        member: Member,
+    ) -> None:
+        """Pickers, Back, Done and "type a time zone", on the settings message it was shown on."""
+        if await self._current_view(context, query, member, button.view):
+            await self._navigate(update, query, member, context.texts, button)
+
+    async def on_change(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SettingsMode | SettingsHour | SettingsDay | SettingsZone,
+        member: Member,
+    ) -> None:
+        """A mode, hour, weekday or time zone: saved, then shown on the same message."""
         texts = context.texts
-        button = unpack_any(
-            query.data, SettingsOpen, SettingsMode, SettingsHour, SettingsDay, SettingsZone
-        )
-        if button is None or not await self.runtime.members.is_current_settings_view(
-            member.user_id, getattr(button, "view", -1)
-        ):
-            await answer(query, texts.plain("This button has expired. Please send /settings."))
-            return
-        if isinstance(button, SettingsOpen):
-            await self._navigate(update, query, member, texts, button)
+        if not await self._current_view(context, query, member, button.view):
             return
         result = await self._apply(member.user_id, button)
         if result is None or result.member is None:
-            await answer(query, texts.plain("This button has expired. Please send /settings."))
+            await answer(query, texts.plain(_SEND_SETTINGS))
             return
         # Saved: now show it. Both calls only tidy the screen and cannot undo the change.
-        view = getattr(button, "view", 0)
         await show(
             query,
             self.summary(result.member, texts),
-            self.main_keyboard(result.member, texts, view),
+            self.main_keyboard(result.member, texts, button.view),
         )
         await answer(query, texts.plain("Saved."))
+
+    async def _current_view(
+        self, context: Context, query: CallbackQuery, member: Member, view: int
+    ) -> bool:
+        """Each button carries the number of the message it was shown on: only the newest works."""
+        if await self.runtime.members.is_current_settings_view(member.user_id, view):
+            return True
+        await answer(query, context.texts.plain(_SEND_SETTINGS))
+        return False
 
     async def _navigate(
         self,
@@ -140,7 +158,9 @@ class Settings:
         await self.runtime.conversations.leave(user.id)
         await self._show_new(update, result.member, texts)
 
-    async def _apply(self, user_id: int, button: ButtonData) -> SettingResult | None:
+    async def _apply(
+        self, user_id: int, button: SettingsMode | SettingsHour | SettingsDay | SettingsZone
+    ) -> SettingResult | None:
         """Turn a button into a service call; None for a value no button of ours sends."""
         members = self.runtime.members
         if isinstance(button, SettingsMode):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from telegram import Bot, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
 from bot.handlers.access import consented
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import DeepLinks, Flows
 from bot.handlers.menus import set_personal_menu
+from bot.handlers.presses import on_member_press, on_press
 from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
 from bot.models import Conversation, Member
@@ -22,6 +23,7 @@ LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}  # on buttons, each in its
 LANGUAGE_QUESTION = N_("Which language would you like?")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 ONBOARDING = "onboarding"
+_SEND_START = N_("This button has expired. Please send /start.")
 
 
 class Subscriptions:
@@ -38,9 +40,9 @@ class Subscriptions:
             CommandHandler("language", self.choose_language),
             CommandHandler("subscribe", self.subscribe),
             CommandHandler("unsubscribe", self.unsubscribe),
-            CallbackQueryHandler(self.on_consent, pattern=ConsentAnswer.pattern),
-            CallbackQueryHandler(self.on_language, pattern=LanguageChoice.pattern),
-            CallbackQueryHandler(self.on_subscribe_offer, pattern=SubscribeOffer.pattern),
+            on_press(ConsentAnswer, self.on_consent, expired=_SEND_START),
+            on_member_press(LanguageChoice, self.on_language),
+            on_member_press(SubscribeOffer, self.on_subscribe_offer),
         ]
 
     async def start(self, update: Update, context: Context) -> None:
@@ -66,19 +68,16 @@ class Subscriptions:
             return
         await reply(update, texts("Welcome back! Send /help to see what you can do."))
 
-    async def on_consent(self, update: Update, context: Context) -> None:
+    async def on_consent(
+        self, update: Update, context: Context, query: CallbackQuery, button: ConsentAnswer
+    ) -> None:
         """The 'I agree' / 'No, I don't agree' buttons under the privacy notice."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = context.texts
-        member = context.member
-        button = ConsentAnswer.unpack(query.data)
-        if member is None or button is None:
-            await answer(query, texts.plain("This button has expired. Please send /start."))
+        texts, member = context.texts, context.member
+        if member is None:
+            await answer(query, texts.plain(_SEND_START))
             return
         if not button.agree:
-            await self.runtime.members.decline(user.id)
+            await self.runtime.members.decline(member.user_id)
             await reply(
                 update,
                 texts(
@@ -130,18 +129,18 @@ class Subscriptions:
             self._language_keyboard(member.language, onboarding=False),
         )
 
-    @consented
-    async def on_language(self, update: Update, context: Context, member: Member) -> None:
+    async def on_language(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LanguageChoice,
+        member: Member,
+    ) -> None:
         """A language button: store it, answer in the new language."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
         texts = context.texts
-        button = LanguageChoice.unpack(query.data)
-        result = await self.runtime.members.set_language(
-            user.id, button.language if button is not None else ""
-        )
-        if button is None or result.member is None:
+        result = await self.runtime.members.set_language(member.user_id, button.language)
+        if result.member is None:
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
         member = result.member
@@ -184,17 +183,16 @@ class Subscriptions:
             ),
         )
 
-    @consented
-    async def on_subscribe_offer(self, update: Update, context: Context, member: Member) -> None:
+    async def on_subscribe_offer(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SubscribeOffer,
+        member: Member,
+    ) -> None:
         """The answer to the subscription offer at the end of onboarding."""
-        query = update.callback_query
-        if query is None:
-            return
         texts = context.texts
-        button = SubscribeOffer.unpack(query.data)
-        if button is None:
-            await answer(query, texts.plain("This button has expired. Please try again."))
-            return
         if button.accept:
             await self.subscribe(update, context)
         else:

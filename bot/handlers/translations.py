@@ -4,15 +4,17 @@ typed, previewed and saved, and the writer is told."""
 from __future__ import annotations
 
 from telegram import CallbackQuery, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
 from bot.handlers.access import has_consented, requires, still_may
+from bot.handlers.buttons import TranslateCancel, TranslateSave, TranslateSkip
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
-from bot.handlers.replies import close_buttons, keyboard, reply
-from bot.i18n import Html, Texts, escape
+from bot.handlers.replies import answer, answer_and_close, close_buttons, keyboard, reply
+from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation
 from bot.runtime import Runtime
 from bot.services.letters import Translation, check_translation
@@ -20,6 +22,7 @@ from bot.services.roles import Permission
 from bot.storage.letters import StoredLetter
 
 TRANSLATE = "translate"
+_SEND_TRANSLATE = N_("This button has expired. Please send /translate.")
 
 
 class Translations:
@@ -34,7 +37,9 @@ class Translations:
         guard = requires(self.runtime, Permission.TRANSLATE_LETTERS)
         return [
             CommandHandler("translate", guard(self.translate)),
-            CallbackQueryHandler(guard(self.on_translate_button), pattern=r"^tr:"),
+            on_press(TranslateSave, self.on_save, guard=guard, expired=_SEND_TRANSLATE),
+            on_press(TranslateSkip, self.on_skip, guard=guard, expired=_SEND_TRANSLATE),
+            on_press(TranslateCancel, self.on_cancel, guard=guard, expired=_SEND_TRANSLATE),
         ]
 
     async def translate(self, update: Update, context: Context) -> None:
@@ -59,7 +64,7 @@ class Translations:
         await reply(
             update,
             _letter_text(texts, letter, waiting, zone),
-            keyboard([[(texts.plain("Skip"), f"tr:skip:{letter.id}")]]),
+            keyboard([[(texts.plain("Skip"), TranslateSkip(letter.id).pack())]]),
         )
 
     async def on_typed_translation(
@@ -106,34 +111,37 @@ class Translations:
             ),
             keyboard(
                 [
-                    [(texts.plain("Save"), f"tr:save:{letter_id}")],
-                    [(texts.plain("Cancel"), "tr:cancel")],
+                    [(texts.plain("Save"), TranslateSave(letter_id).pack())],
+                    [(texts.plain("Cancel"), TranslateCancel().pack())],
                 ]
             ),
         )
 
-    async def on_translate_button(self, update: Update, context: Context) -> None:
-        """Save (the previewed text), Skip (the next letter) or Cancel."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = context.texts
-        action, _, value = (query.data or "").removeprefix("tr:").partition(":")
-        conversation = await self.runtime.conversations.current(user.id)
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateCancel
+    ) -> None:
+        """Cancel: nothing is saved."""
+        await answer_and_close(query)
+        await leave_flow(self.runtime, update)
+        await reply(update, context.texts("Cancelled. Nothing was saved."))
+
+    async def on_skip(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateSkip
+    ) -> None:
+        """Skip: the next letter waiting for a translation."""
+        await answer_and_close(query)
+        await self._show_next(update, context, button.letter)
+
+    async def on_save(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateSave
+    ) -> None:
+        """Save the previewed translation, if the preview is still the current one."""
+        conversation = await self.runtime.conversations.current(query.from_user.id)
         data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
-        if action == "cancel":
-            await query.answer()
-            await close_buttons(query)
-            await leave_flow(self.runtime, update)
-            await reply(update, texts("Cancelled. Nothing was saved."))
-        elif action == "skip" and value.isdigit():
-            await query.answer()
-            await close_buttons(query)
-            await self._show_next(update, context, int(value))
-        elif action == "save" and value.isdigit() and data.get("letter") == int(value):
-            await self._save(update, context, query, int(value), data.get("text"))
-        else:
-            await query.answer(texts.plain("This button has expired. Please send /translate."))
+        if data.get("letter") != button.letter:
+            await answer(query, context.texts.plain(_SEND_TRANSLATE))
+            return
+        await self._save(update, context, query, button.letter, data.get("text"))
 
     async def _save(
         self, update: Update, context: Context, query: CallbackQuery, letter_id: int, text: object

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, Update
+from telegram.ext import CommandHandler
 
 from bot.handlers.access import requires
-from bot.handlers.buttons import PostCancel, PostPublish, unpack_any
-from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.buttons import PostCancel, PostPublish
+from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows
-from bot.handlers.replies import answer, close_buttons, keyboard, reply
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer_and_close, keyboard, reply
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_UPDATE
@@ -34,7 +35,8 @@ class Updates:
         return [
             CommandHandler("post", guard(self.composer.begin)),
             CommandHandler("latest", self.latest),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^post:"),
+            on_press(PostPublish, self.on_publish, guard=guard, expired=START_AGAIN),
+            on_press(PostCancel, self.on_cancel, guard=guard, expired=START_AGAIN),
         ]
 
     async def preview(self, update: Update, context: Context, draft: Draft) -> None:
@@ -77,26 +79,24 @@ class Updates:
             ),
         )
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Publish or Cancel under the preview (the role is checked again by the guard)."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = context.texts
-        button = unpack_any(query.data, PostPublish, PostCancel)
-        draft = None
-        if isinstance(button, PostPublish | PostCancel):
-            draft = await self.composer.draft_of(user.id, button.draft)
-        if draft is None:
-            await answer(query, texts.plain("This button has expired. Please start again."))
-            return
-        await self.runtime.conversations.leave(user.id)
-        if isinstance(button, PostPublish):
-            await self._publish(update, texts, user.id, draft)
-        else:
-            await reply(update, texts("Cancelled. Nothing was published."))
-        await answer(query)
-        await close_buttons(query)
+    async def on_publish(
+        self, update: Update, context: Context, query: CallbackQuery, button: PostPublish
+    ) -> None:
+        """Publish, under the preview (the role is checked again by the guard)."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self.runtime.conversations.leave(query.from_user.id)
+            await self._publish(update, context.texts, query.from_user.id, draft)
+            await answer_and_close(query)
+
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: PostCancel
+    ) -> None:
+        """Cancel, under the preview: nothing is published."""
+        if await self.composer.pressed_draft(context, query, button.draft) is not None:
+            await self.runtime.conversations.leave(query.from_user.id)
+            await reply(update, context.texts("Cancelled. Nothing was published."))
+            await answer_and_close(query)
 
     async def _publish(self, update: Update, texts: Texts, user_id: int, draft: Draft) -> None:
         """Publish the confirmed draft, or hold it for a second coordinator."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
 from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator
@@ -32,6 +33,11 @@ class Decision:
     summary_readers: int = 0  # an update's readers who get it in their next summary
 
 
+# The request's two buttons, (label, callback data) rows: the handler layer owns the button
+# data (bot/handlers/buttons.py, approval_buttons), the composition root passes it in.
+ApprovalButtons: TypeAlias = Callable[[int, str, str], list[list[tuple[str, str]]]]
+
+
 class ApprovalService:
     """Creates approval requests and carries out the decision on them."""
 
@@ -44,6 +50,7 @@ class ApprovalService:
         admin_ids: frozenset[int],
         required: int,
         wake_sender: Callable[[], None],
+        buttons: ApprovalButtons,
     ) -> None:
         self._approvals = approvals
         self._broadcasts = broadcasts
@@ -52,6 +59,7 @@ class ApprovalService:
         self._admin_ids = admin_ids
         self.required = required
         self._wake_sender = wake_sender
+        self._buttons = buttons
 
     @property
     def needs_second_person(self) -> bool:
@@ -121,10 +129,5 @@ class ApprovalService:
             preview = self._broadcasts.render_announcement(draft.text_ko, draft.text_en, language)
         photo = texts("(A photo goes with it.)") if draft.photo_file_id else ""
         text = Html("\n\n".join(part for part in (title, preview, photo) if part))
-        buttons = [
-            [
-                (texts.plain("Approve and send"), f"appr:yes:{request_id}"),
-                (texts.plain("Reject"), f"appr:no:{request_id}"),
-            ]
-        ]
+        buttons = self._buttons(request_id, texts.plain("Approve and send"), texts.plain("Reject"))
         return Payload(text, buttons=buttons)
