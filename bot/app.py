@@ -29,12 +29,12 @@ from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.general import General
 from bot.handlers.letters import Letters
 from bot.handlers.menus import set_default_menus
+from bot.handlers.posts import Posts
 from bot.handlers.privacy import Privacy
 from bot.handlers.review import Review
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.translations import Translations
-from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
@@ -136,7 +136,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     features: list[Feature] = [
         subscriptions,
         settings,
-        Updates(runtime, flows),  # /post /latest
+        Posts(runtime, flows),  # /post /latest
         announcements,
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,

@@ -121,9 +121,6 @@ class Admin:
 
     async def audit(self, update: Update, context: Context) -> None:
         """/audit: the most recent privileged actions."""
-        user = update.effective_user
-        if user is None:
-            return
         texts = context.texts
         zone = context.timezone
         entries = await self.runtime.roles.recent_audit(20)
@@ -189,7 +186,7 @@ _AUDIT_SENTENCES = {
     "approval_refused": N_("{when}: {actor} refused {what} by {target}"),
 }
 _PERMISSION_NAMES = {
-    Permission.POST_UPDATES.value: N_("posting an update"),
+    Permission.PUBLISH_POSTS.value: N_("posting an update"),
     Permission.ANNOUNCE.value: N_("sending an announcement"),
     Permission.REVIEW_LETTERS.value: N_("reviewing letters"),
     Permission.SEE_STATS.value: N_("reading statistics"),

@@ -19,6 +19,7 @@ from bot.handlers.buttons import (
 from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows
+from bot.handlers.posts import approval_requested_text
 from bot.handlers.presses import on_press
 from bot.handlers.replies import (
     answer,
@@ -29,13 +30,12 @@ from bot.handlers.replies import (
     show,
 )
 from bot.handlers.translations import to_translate_line
-from bot.handlers.updates import approval_requested_text
 from bot.i18n import N_, Html, Texts
+from bot.models import BroadcastSummary
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
 from bot.services.roles import Permission
-from bot.storage.broadcasts import BroadcastSummary
 from bot.supervision import run_repeating
 
 log = logging.getLogger(__name__)
@@ -261,9 +261,6 @@ class Announcements:
 
     async def stats(self, update: Update, context: Context) -> None:
         """/stats: subscribers by language and delivery mode, and recent broadcasts."""
-        user = update.effective_user
-        if user is None:
-            return
         texts = context.texts
         zone = context.timezone
         lines: list[str] = [texts("<b>Subscribers</b>")]

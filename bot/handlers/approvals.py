@@ -8,9 +8,9 @@ from bot.handlers.access import requires
 from bot.handlers.announcements import Announcements
 from bot.handlers.buttons import ApprovalApprove, ApprovalReject
 from bot.handlers.context import Context, Handler
+from bot.handlers.posts import summary_readers_text
 from bot.handlers.presses import on_press
 from bot.handlers.replies import answer, close_buttons, reply
-from bot.handlers.updates import summary_readers_text
 from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT, DecisionOutcome

@@ -23,7 +23,7 @@ from bot.handlers.presses import on_press
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
 from bot.i18n import N_, Html, Texts, unescape
-from bot.models import Conversation
+from bot.models import Conversation, StoredBundle
 from bot.runtime import Runtime
 from bot.services.letters import (
     BundleReady,
@@ -33,7 +33,6 @@ from bot.services.letters import (
     parse_day,
 )
 from bot.services.roles import Permission
-from bot.storage.letters import StoredBundle
 
 DELIVERY_DAY = "delivery-day"
 BUNDLES_SHOWN = 10

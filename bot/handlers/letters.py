@@ -34,7 +34,7 @@ from bot.handlers.replies import (
     swap_buttons,
 )
 from bot.i18n import N_, Html, Texts, escape, unescape
-from bot.models import Conversation, Member
+from bot.models import Conversation, Member, StoredLetter
 from bot.runtime import Runtime
 from bot.services.conversations import EXPIRED
 from bot.services.letter_rules import (
@@ -54,7 +54,6 @@ from bot.services.letters import (
     WriteRefusal,
     format_day,
 )
-from bot.storage.letters import StoredLetter
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,10 @@ from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import answer, answer_and_close, close_buttons, keyboard, reply
 from bot.i18n import N_, Html, Texts, escape
-from bot.models import Conversation
+from bot.models import Conversation, StoredLetter
 from bot.runtime import Runtime
 from bot.services.letters import Translation, check_translation
 from bot.services.roles import Permission
-from bot.storage.letters import StoredLetter
 
 TRANSLATE = "translate"
 _SEND_TRANSLATE = N_("This button has expired. Please send /translate.")

@@ -14,7 +14,7 @@ from bot.services.broadcasts import Audience, BroadcastService, clean_broadcast_
 from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
 
-KIND_UPDATE = "update"
+KIND_POST = "update"
 KIND_ANNOUNCEMENT = "announcement"
 
 
@@ -30,7 +30,7 @@ class Decision:
     request: ApprovalRequest | None = None
     broadcast_id: int | None = None
     recipients: int = 0
-    summary_readers: int = 0  # an update's readers who get it in their next summary
+    summary_readers: int = 0  # a post's readers who get it in their next summary
 
 
 # The request's two buttons, (label, callback data) rows: the handler layer owns the button
@@ -96,8 +96,8 @@ class ApprovalService:
             return Decision(DecisionOutcome.UNAVAILABLE)
         if not approve:
             return Decision(DecisionOutcome.REJECTED, request)
-        if request.kind == KIND_UPDATE:
-            published = await self._broadcasts.publish_update(
+        if request.kind == KIND_POST:
+            published = await self._broadcasts.publish_post(
                 request.author_id, request.text_ko, request.text_en, request.photo_file_id
             )
             return Decision(
@@ -115,12 +115,12 @@ class ApprovalService:
     def _notice(self, draft: ApprovalRequest, request_id: int, language: str) -> Payload:
         """What another coordinator sees: the message as members would, and two buttons."""
         texts = self._translator.texts(language)
-        if draft.kind == KIND_UPDATE:
+        if draft.kind == KIND_POST:
             title = texts(
                 "<b>Approval needed.</b> A coordinator wants to publish this update. "
                 "Nothing is sent until a second coordinator approves it."
             )
-            preview = self._broadcasts.render_update_text(draft.text_ko, draft.text_en, language)
+            preview = self._broadcasts.render_post_text(draft.text_ko, draft.text_en, language)
         else:
             title = texts(
                 "<b>Approval needed.</b> A coordinator wants to send this "

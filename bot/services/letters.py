@@ -18,7 +18,7 @@ from babel.dates import format_date
 
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator, unescape
-from bot.models import Member
+from bot.models import Member, StoredBundle, StoredLetter
 from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
 from bot.services.fonts import BundleFonts, find_bundle_fonts
 from bot.services.letter_rules import (
@@ -31,7 +31,7 @@ from bot.services.letter_rules import (
     find_contact_problems,
     written_language,
 )
-from bot.storage.letters import LetterRepository, NoticeTarget, StoredBundle, StoredLetter
+from bot.storage.letters import LetterRepository, NoticeTarget
 from bot.storage.outbox import Payload
 
 # A coordinator's own words for "other" go to the writer: short, and no links or contacts, so

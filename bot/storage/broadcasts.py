@@ -1,17 +1,19 @@
-"""SQL for campaign updates and broadcasts, each fanned out to the outbox in one transaction."""
+"""SQL for campaign posts and broadcasts, each fanned out to the outbox in one transaction."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.models import BroadcastSummary, StoredPost
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_subscribers
 
-# Updates go at once only to instant subscribers (the others get them in digests);
+# Posts are rows of the `updates` table (named before campaign news were called posts in
+# code, to keep them apart from Telegram updates); the column broadcasts.update_id points there.
+# Posts go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
 UPDATE_MODES = ["instant"]
 SUMMARY_MODES = ["daily", "weekly"]
@@ -19,47 +21,19 @@ ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
 _REACHABLE = "subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
 
 
-@dataclass(frozen=True)
-class StoredUpdate:
-    """A published campaign update; either text may be missing."""
-
-    id: int
-    text_ko: str | None
-    text_en: str | None
-    photo_file_id: str | None
-    published_at: int
-
-
-@dataclass(frozen=True)
-class BroadcastSummary:
-    """A broadcast and how far it got."""
-
-    id: int
-    kind: str
-    audience: str
-    state: str
-    recipients: int
-    created_at: int
-    finished_at: int | None
-    progress_chat_id: int | None
-    progress_message_id: int | None
-    counts: Mapping[str, int]
-    digest_recipients: int = 0  # an update's readers who get it in their next summary
-
-
-def _update(row: Row) -> StoredUpdate:
-    return StoredUpdate(
+def _post(row: Row) -> StoredPost:
+    return StoredPost(
         row["id"], row["text_ko"], row["text_en"], row["photo_file_id"], row["published_at"]
     )
 
 
 class BroadcastRepository:
-    """Updates, announcements and their progress."""
+    """Posts, announcements and their progress."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def publish_update(
+    async def publish_post(
         self,
         author_id: int,
         text_ko: str | None,
@@ -68,7 +42,7 @@ class BroadcastRepository:
         payloads: Mapping[str, Payload],
         now: int,
     ) -> tuple[int, int, int, int]:
-        """Store the update and queue it to instant subscribers.
+        """Store the post and queue it to instant subscribers.
 
         Returns (update, broadcast, queued at once, summary readers who will get it later).
         """
@@ -78,13 +52,13 @@ class BroadcastRepository:
                 " VALUES (?, ?, ?, ?, ?)",
                 (text_ko, text_en, photo_file_id, author_id, now),
             )
-            update_id = cursor.lastrowid
-            assert update_id is not None
+            post_id = cursor.lastrowid
+            assert post_id is not None
             broadcast_id = await self._insert_broadcast(
                 connection, "update", author_id, "all", now
             )
             await connection.execute(
-                "UPDATE broadcasts SET update_id = ? WHERE id = ?", (update_id, broadcast_id)
+                "UPDATE broadcasts SET update_id = ? WHERE id = ?", (post_id, broadcast_id)
             )
             count = await enqueue_to_subscribers(
                 connection,
@@ -103,7 +77,7 @@ class BroadcastRepository:
             ) as cursor:
                 row = await cursor.fetchone()
             later = 0 if row is None else int(row[0])
-        return update_id, broadcast_id, count, later
+        return post_id, broadcast_id, count, later
 
     async def start_announcement(
         self, author_id: int, audience: str, payloads: Mapping[str, Payload], now: int
@@ -134,13 +108,13 @@ class BroadcastRepository:
         )
         return 0 if row is None else int(row["n"])
 
-    async def latest_updates(self, limit: int) -> list[StoredUpdate]:
+    async def latest_posts(self, limit: int) -> list[StoredPost]:
         rows = await self._db.fetch_all(
             "SELECT id, text_ko, text_en, photo_file_id, published_at FROM updates"
             " ORDER BY published_at DESC, id DESC LIMIT ?",
             (limit,),
         )
-        return [_update(row) for row in rows]
+        return [_post(row) for row in rows]
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(

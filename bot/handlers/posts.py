@@ -1,4 +1,4 @@
-"""Campaign updates: coordinators' /post (compose, preview, publish) and members' /latest."""
+"""Campaign posts: coordinators' /post (compose, preview, publish) and members' /latest."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from bot.handlers.flows import Flows
 from bot.handlers.presses import on_press
 from bot.handlers.replies import answer_and_close, keyboard, reply
 from bot.i18n import Html, Texts
+from bot.models import StoredPost
 from bot.runtime import Runtime
-from bot.services.approvals import KIND_UPDATE
+from bot.services.approvals import KIND_POST
 from bot.services.broadcasts import LANGUAGES
 from bot.services.roles import Permission
-from bot.storage.broadcasts import StoredUpdate
 
 FLOW = "post"
 
 
-class Updates:
-    """Publishing updates on the case, and reading the latest ones."""
+class Posts:
+    """Publishing posts on the case, and reading the latest ones."""
 
     def __init__(self, runtime: Runtime, flows: Flows) -> None:
         self.runtime = runtime
@@ -31,7 +31,7 @@ class Updates:
         flows.register(FLOW, self.composer.on_step)
 
     def handlers(self) -> list[Handler]:
-        guard = requires(self.runtime, Permission.POST_UPDATES)
+        guard = requires(self.runtime, Permission.PUBLISH_POSTS)
         return [
             CommandHandler("post", guard(self.composer.begin)),
             CommandHandler("latest", self.latest),
@@ -40,13 +40,13 @@ class Updates:
         ]
 
     async def preview(self, update: Update, context: Context, draft: Draft) -> None:
-        """Show the update exactly as members will see it, in both languages, then ask."""
+        """Show the post exactly as members will see it, in both languages, then ask."""
         chat = update.effective_chat
         if chat is None:
             return
         texts = context.texts
         await reply(update, texts("<b>Preview.</b> This is what members will see:"))
-        stored = StoredUpdate(
+        stored = StoredPost(
             0,
             draft.text_ko,
             draft.text_en,
@@ -54,7 +54,7 @@ class Updates:
             int(self.runtime.clock.now().timestamp()),
         )
         for language in LANGUAGES:
-            text = self.runtime.broadcasts.render_update(stored, language)
+            text = self.runtime.broadcasts.render_post(stored, language)
             if draft.photo_file_id:
                 await chat.send_photo(draft.photo_file_id, caption=text)
             else:
@@ -102,11 +102,11 @@ class Updates:
         """Publish the confirmed draft, or hold it for a second coordinator."""
         if self.runtime.approvals.needs_second_person:
             asked = await self.runtime.approvals.request(
-                KIND_UPDATE, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
+                KIND_POST, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
             )
             await reply(update, approval_requested_text(texts, asked))
             return
-        published = await self.runtime.broadcasts.publish_update(
+        published = await self.runtime.broadcasts.publish_post(
             user_id, draft.text_ko, draft.text_en, draft.photo_file_id
         )
         sent = texts.ngettext(
@@ -118,7 +118,7 @@ class Updates:
         await reply(update, Html(f"{sent} {later}".rstrip()))
 
     async def latest(self, update: Update, context: Context) -> None:
-        """/latest: the last few updates in the member's language."""
+        """/latest: the last few posts in the member's language."""
         texts = context.texts
         shown = await self.runtime.broadcasts.latest(texts.language)
         if not shown:
@@ -132,7 +132,7 @@ class Updates:
 
 
 def summary_readers_text(texts: Texts, count: int) -> Html:
-    """When the members on daily or weekly summaries get a new update (empty if none)."""
+    """When the members on daily or weekly summaries get a new post (empty if none)."""
     if count == 0:
         return Html("")
     return texts.ngettext(
