@@ -24,9 +24,10 @@ from bot.handlers.bundles import Bundles
 from bot.handlers.context import CONTEXT_TYPES, Context, Feature
 from bot.handlers.context import RUNTIME_KEY as RUNTIME_KEY  # harness, demo, benchmarks
 from bot.handlers.digests import Digests
+from bot.handlers.fallbacks import Fallbacks
 from bot.handlers.flows import DeepLinks, Flows
 from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
-from bot.handlers.general import General
+from bot.handlers.help import Help
 from bot.handlers.letters import Letters
 from bot.handlers.menus import set_default_menus
 from bot.handlers.posts import Posts
@@ -131,7 +132,7 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
     subscriptions = Subscriptions(runtime, deep_links, flows)
     settings = Settings(runtime, flows)  # /settings, and typing a time zone
     announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
-    general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
+    fallbacks = Fallbacks(runtime, flows)  # /cancel, blocking the bot, the catch-alls
     letters = Letters(runtime, flows)  # /write /letters, and the writing steps
     features: list[Feature] = [
         subscriptions,
@@ -145,12 +146,13 @@ def register_features(application: Application, runtime: Runtime) -> None:  # ty
         Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
-        general,
+        Help(runtime),  # /help /whoami
+        fallbacks,
     ]
     application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks
     for feature in features:
         application.add_handlers(feature.handlers())
-    application.add_handlers(general.fallbacks())  # free text, unknown commands, photos, ...
+    application.add_handlers(fallbacks.fallbacks())  # free text, unknown commands, photos, ...
     deep_links.register("subscribe", subscriptions.subscribe)
     deep_links.register("settings", settings.open)
     deep_links.register("write", letters.start_writing)
@@ -215,7 +217,7 @@ def _make_error_handler(
             # The member blocked the bot while we were answering: they left, nothing broke.
             # (Only their private chat says so: a group that removed the bot is not them.)
             if user is not None and private:
-                await runtime.members.bot_blocked(user.id, True)
+                await runtime.members.bot_blocked(user.id, blocked=True)
             log.info("event=reply_forbidden")
             return
         frames = traceback.extract_tb(error.__traceback__) if error is not None else []

@@ -195,10 +195,10 @@ async def test_a_member_who_blocked_the_bot_gets_the_missed_posts_after_coming_b
 ) -> None:
     member = await digest_member(bot, sandbox, 715, "en")
     await publish(bot, clock, utc(2026, 11, 22, 5), "while away")
-    await bot.runtime.members.bot_blocked(715, True)
+    await bot.runtime.members.bot_blocked(715, blocked=True)
     report = await bot.runtime.digests.tick(utc(2026, 11, 22, 23))
     assert (report.due, report.queued) == (1, 0)
-    await bot.runtime.members.bot_blocked(715, False)
+    await bot.runtime.members.bot_blocked(715, blocked=False)
     assert (await bot.runtime.digests.tick(utc(2026, 11, 23, 23))).queued == 1
     digest = await member.expect("Your daily summary: 1 new update")
     assert "while away" in digest.text

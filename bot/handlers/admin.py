@@ -61,7 +61,7 @@ class Admin:
             await reply(update, texts("You cannot block or unblock yourself."))
             return
         target = int(args[0])
-        changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked)
+        changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked=blocked)
         if not changed:
             await reply(
                 update,

@@ -55,7 +55,7 @@ class Approvals:
         user, chat, texts = query.from_user, update.effective_chat, context.texts
         if chat is None:
             return
-        decision = await self.runtime.approvals.decide(request_id, user.id, approve)
+        decision = await self.runtime.approvals.decide(request_id, user.id, approve=approve)
         if decision.outcome is DecisionOutcome.UNAVAILABLE:
             await answer(
                 query,

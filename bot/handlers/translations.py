@@ -13,7 +13,7 @@ from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, enter_flow, leave_flow
 from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
-from bot.handlers.replies import answer, answer_and_close, close_buttons, keyboard, reply
+from bot.handlers.replies import answer, answer_and_close, keyboard, reply
 from bot.i18n import N_, Html, Texts, escape
 from bot.models import Conversation, StoredLetter
 from bot.runtime import Runtime
@@ -148,8 +148,7 @@ class Translations:
         user, texts = update.effective_user, context.texts
         if user is None or not isinstance(text, str):
             return
-        await query.answer()
-        await close_buttons(query)
+        await answer_and_close(query)
         await leave_flow(self.runtime, update)
         outcome = await self.letters.translate(user.id, letter_id, text)
         if outcome is Translation.DONE:

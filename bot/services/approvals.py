@@ -88,10 +88,10 @@ class ApprovalService:
         self._wake_sender()
         return asked
 
-    async def decide(self, request_id: int, approver_id: int, approve: bool) -> Decision:
+    async def decide(self, request_id: int, approver_id: int, *, approve: bool) -> Decision:
         """Approve (and send) or reject; exactly one decision counts."""
         now = to_epoch(self._clock.now())
-        request = await self._approvals.decide(request_id, approver_id, approve, now)
+        request = await self._approvals.decide(request_id, approver_id, approve=approve, now=now)
         if request is None:
             return Decision(DecisionOutcome.UNAVAILABLE)
         if not approve:

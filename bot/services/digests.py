@@ -104,7 +104,9 @@ class DigestComposer:
         for limit in EXCERPT_LIMITS:
             items = [self._item(texts, post, timezone, limit) for post in shown]
             shortened = any(cut for _, cut in items)
-            text = _assemble(texts, header, [item for item, _ in items], pending.total, shortened)
+            text = _assemble(
+                texts, header, [item for item, _ in items], pending.total, shortened=shortened
+            )
             if _fits(text):
                 return text
         # Even short excerpts do not fit: leave out the oldest until they do (the list is
@@ -112,10 +114,10 @@ class DigestComposer:
         kept = [item for item, _ in items]
         while kept:
             kept.pop()
-            text = _assemble(texts, header, kept, pending.total, True)
+            text = _assemble(texts, header, kept, pending.total, shortened=True)
             if _fits(text):
                 return text
-        return _assemble(texts, header, [], pending.total, True)
+        return _assemble(texts, header, [], pending.total, shortened=True)
 
     def _item(
         self, texts: Texts, post: StoredPost, timezone: str, limit: int
@@ -178,7 +180,9 @@ def _header(texts: Texts, mode: DeliveryMode, count: int) -> Html:
     )
 
 
-def _assemble(texts: Texts, header: Html, items: list[Html], total: int, shortened: bool) -> Html:
+def _assemble(
+    texts: Texts, header: Html, items: list[Html], total: int, *, shortened: bool
+) -> Html:
     """`items` newest first; the message lists them oldest first, after a note on any left out."""
     parts = [header]
     left_out = total - len(items)

@@ -1,4 +1,4 @@
-"""Always within reach: /help, /whoami, /cancel, blocking, and anything unexpected."""
+"""Always within reach: /cancel, blocking the bot, and polite answers to anything unexpected."""
 
 from __future__ import annotations
 
@@ -14,13 +14,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.access import ROLE_NAMES, standing_of
 from bot.handlers.context import Context, Handler
 from bot.handlers.flows import Flows, draft_expired
 from bot.handlers.letters import WRITE
-from bot.handlers.menus import commands_for
 from bot.handlers.replies import answer, reply
-from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.conversations import EXPIRED
 
@@ -28,8 +25,8 @@ log = logging.getLogger(__name__)
 _GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED in PTB
 
 
-class General:
-    """Help, identity, leaving a flow, and polite answers to everything else."""
+class Fallbacks:
+    """Leaving a flow, the member blocking the bot, and whatever no feature takes."""
 
     def __init__(self, runtime: Runtime, flows: Flows) -> None:
         self.runtime = runtime
@@ -38,8 +35,6 @@ class General:
     def handlers(self) -> list[Handler]:
         """Command handlers first; the catch-alls must be registered after every feature."""
         return [
-            CommandHandler("help", self.help),
-            CommandHandler("whoami", self.whoami),
             CommandHandler("cancel", self.cancel),
             ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
@@ -51,37 +46,6 @@ class General:
             MessageHandler(private, self.on_message),
             CallbackQueryHandler(self.unknown_button),
         ]
-
-    async def help(self, update: Update, context: Context) -> None:
-        """/help: the commands this user may use, in their language."""
-        texts = context.texts
-        standing = await standing_of(self.runtime, update)
-        lines: list[str] = [texts("<b>What this bot can do</b>")]
-        lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
-        await reply(update, Html("\n".join(lines)))
-
-    async def whoami(self, update: Update, context: Context) -> None:
-        """/whoami: the user's own numeric id (what an admin needs to grant a role) and roles."""
-        user = update.effective_user
-        if user is None:
-            return
-        texts = context.texts
-        standing = await self.runtime.roles.standing(user.id)
-        names = [texts("admin")] if standing.is_admin else []
-        names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
-        member = context.member
-        lines = [
-            texts("Your Telegram ID: <code>{user_id}</code>", user_id=user.id),
-            texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
-        ]
-        if member is not None:
-            lines.append(
-                texts("Language: {language}", language=texts.language_name(member.language))
-            )
-            lines.append(
-                texts("Subscribed: yes") if member.subscribed else texts("Subscribed: no")
-            )
-        await reply(update, Html("\n".join(lines)))
 
     async def cancel(self, update: Update, context: Context) -> None:
         """/cancel: leave whatever flow the member is in; what was already saved stays."""
@@ -155,5 +119,5 @@ class General:
         if change is None or change.chat.type != "private":
             return
         blocked = change.new_chat_member.status in _GONE
-        await self.runtime.members.bot_blocked(change.from_user.id, blocked)
+        await self.runtime.members.bot_blocked(change.from_user.id, blocked=blocked)
         log.info("event=bot_%s", "blocked" if blocked else "unblocked")
