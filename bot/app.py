@@ -25,7 +25,7 @@ from bot.handlers.context import CONTEXT_TYPES, Context, Feature
 from bot.handlers.context import RUNTIME_KEY as RUNTIME_KEY  # harness, demo, benchmarks
 from bot.handlers.digests import Digests
 from bot.handlers.fallbacks import Fallbacks
-from bot.handlers.flows import DeepLinks, Flows
+from bot.handlers.flows import DeepLinks, FlowRouter
 from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
 from bot.handlers.help import Help
 from bot.handlers.letters import Letters
@@ -127,23 +127,23 @@ def build_application(
 
 def register_features(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
     """Every feature, in the order a member meets them; the catch-alls come last."""
-    flows, deep_links = Flows(), DeepLinks()
+    router, deep_links = FlowRouter(), DeepLinks()
     # /start /language /subscribe /unsubscribe, and typing at the consent step
-    subscriptions = Subscriptions(runtime, deep_links, flows)
-    settings = Settings(runtime, flows)  # /settings, and typing a time zone
-    announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
-    fallbacks = Fallbacks(runtime, flows)  # /cancel, blocking the bot, the catch-alls
-    letters = Letters(runtime, flows)  # /write /letters, and the writing steps
+    subscriptions = Subscriptions(runtime, deep_links, router)
+    settings = Settings(runtime, router)  # /settings, and typing a time zone
+    announcements = Announcements(runtime, router)  # /announce /stats, progress messages
+    fallbacks = Fallbacks(runtime, router)  # /cancel, blocking the bot, the catch-alls
+    letters = Letters(runtime, router)  # /write /letters, and the writing steps
     features: list[Feature] = [
         subscriptions,
         settings,
-        Posts(runtime, flows),  # /post /latest
+        Posts(runtime, router),  # /post /latest
         announcements,
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,
-        Review(runtime, flows),  # /review, and typing a reason
-        Translations(runtime, flows),  # /translate, and typing a Korean translation
-        Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
+        Review(runtime, router),  # /review, and typing a reason
+        Translations(runtime, router),  # /translate, and typing a Korean translation
+        Bundles(runtime, router),  # /bundle /bundles, and typing a hand-over day
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
         Help(runtime),  # /help /whoami
@@ -185,7 +185,7 @@ def _tidy(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
     async def tidy(context: Context) -> None:
         """Every half minute: finish erasures a reader held up; expire abandoned drafts."""
         await runtime.privacy.finish_erasures()
-        await runtime.conversations.expire_drafts()
+        await runtime.flows.expire_drafts()
 
     return tidy
 

@@ -58,22 +58,24 @@ class AuditEntry:
     detail: str
 
 
-DRAFT_KEY = "draft"
+# Where a draft keeps its step's token (see FlowService.enter). The key is "draft" in rows
+# written before flows and drafts had one name each; it stays so those rows still load.
+TOKEN_KEY = "draft"  # noqa: S105 (a JSON key, not a password)
 
 
 @dataclass(frozen=True)
-class Conversation:
-    """Where a member is in a multi-step flow, with the values gathered so far."""
+class Flow:
+    """Where a member is in a multi-step flow (`name`, `step`), with the draft gathered so far."""
 
-    flow: str
+    name: str
     step: str
-    data: dict[str, object]
+    draft: dict[str, object]
     updated_at: int = 0  # epoch seconds of the last step: a draft left too long expires
 
     @property
-    def draft(self) -> int | None:
+    def token(self) -> int | None:
         """The token of this step of the draft; buttons shown for it carry the same token."""
-        token = self.data.get(DRAFT_KEY)
+        token = self.draft.get(TOKEN_KEY)
         return token if isinstance(token, int) else None
 
 

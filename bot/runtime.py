@@ -16,8 +16,8 @@ from bot.handlers.buttons import approval_buttons
 from bot.i18n import Translator
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
-from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
+from bot.services.flows import FlowService
 from bot.services.letters import LetterService
 from bot.services.members import MemberService
 from bot.services.privacy import PrivacyService
@@ -25,9 +25,9 @@ from bot.services.retention import RetentionService
 from bot.services.roles import RoleService
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
-from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.digests import DigestRepository
+from bot.storage.flows import FlowRepository
 from bot.storage.letters import LetterRepository
 from bot.storage.members import MemberRepository
 from bot.storage.outbox import OutboxRepository
@@ -47,7 +47,7 @@ class Runtime:
     translator: Translator
     members: MemberService
     roles: RoleService
-    conversations: ConversationService
+    flows: FlowService
     broadcasts: BroadcastService
     sender: OutboxSender
     privacy: PrivacyService
@@ -97,9 +97,7 @@ def build_runtime(
             MemberRepository(db), clock, config.default_timezone, digests.reschedule
         ),
         roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
-        conversations=ConversationService(
-            ConversationRepository(db), clock, timedelta(hours=config.draft_expiry_hours)
-        ),
+        flows=FlowService(FlowRepository(db), clock, timedelta(hours=config.draft_expiry_hours)),
         broadcasts=broadcasts,
         sender=sender,
         privacy=PrivacyService(PrivacyRepository(db), clock),

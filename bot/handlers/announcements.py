@@ -18,7 +18,7 @@ from bot.handlers.buttons import (
 )
 from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows
+from bot.handlers.flows import FlowRouter
 from bot.handlers.posts import approval_requested_text
 from bot.handlers.presses import on_press
 from bot.handlers.replies import (
@@ -57,12 +57,12 @@ _MODE_NAMES = {
 class Announcements:
     """Broadcasting an announcement to subscribers and following it as it goes out."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.composer = BilingualComposer(
             runtime, FLOW, with_photo=False, finish=self.ask_audience
         )
-        flows.register(FLOW, self.composer.on_step)
+        router.register(FLOW, self.composer.on_step)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.ANNOUNCE)
@@ -125,7 +125,7 @@ class Announcements:
     ) -> None:
         """Cancel, under the audience question or the preview: nothing is sent."""
         if await self.composer.pressed_draft(context, query, button.draft) is not None:
-            await self.runtime.conversations.leave(query.from_user.id)
+            await self.runtime.flows.leave(query.from_user.id)
             await reply(update, context.texts("Cancelled. Nothing was sent."))
             await answer_and_close(query)
 
@@ -177,7 +177,7 @@ class Announcements:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         if self.runtime.approvals.needs_second_person:
             asked = await self.runtime.approvals.request(
                 KIND_ANNOUNCEMENT, user.id, draft.text_ko, draft.text_en, audience=audience

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 
 from telegram import CallbackQuery, Chat, Update
 from telegram.error import TelegramError, TimedOut
@@ -18,12 +19,12 @@ from bot.handlers.buttons import (
     BundleTypeDay,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.flows import FlowRouter, enter_flow, leave_flow
 from bot.handlers.presses import on_press
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
 from bot.i18n import N_, Html, Texts, unescape
-from bot.models import Conversation, StoredBundle
+from bot.models import Flow, StoredBundle
 from bot.runtime import Runtime
 from bot.services.letters import (
     BundleReady,
@@ -35,6 +36,12 @@ from bot.services.letters import (
 from bot.services.roles import Permission
 
 DELIVERY_DAY = "delivery-day"
+
+
+class BundleStep(StrEnum):
+    DAY = "day"  # typing the hand-over day
+
+
 BUNDLES_SHOWN = 10
 _SEND_BUNDLES = N_("This button has expired. Please send /bundles.")
 _ALREADY_HANDED_OVER = N_("This bundle is already marked as handed over.")
@@ -43,10 +50,10 @@ _ALREADY_HANDED_OVER = N_("This bundle is already marked as handed over.")
 class Bundles:
     """The courier's bundles: make one, and confirm the day it was handed over."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(DELIVERY_DAY, self.on_typed_day)
+        router.register(DELIVERY_DAY, self.on_typed_day)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.MAKE_BUNDLES)
@@ -243,7 +250,7 @@ class Bundles:
         texts = context.texts
         if not await has_consented(update, context):
             return
-        await enter_flow(self.runtime, update, DELIVERY_DAY, "day", {"bundle": bundle.id})
+        await enter_flow(self.runtime, update, DELIVERY_DAY, BundleStep.DAY, {"bundle": bundle.id})
         await answer(query)
         await close_buttons(query)
         today = self.letters.today(context.timezone)
@@ -256,15 +263,13 @@ class Bundles:
             ),
         )
 
-    async def on_typed_day(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_day(self, update: Update, context: Context, flow: Flow) -> None:
         """The courier typed the hand-over day; ask to confirm it with a button."""
         message = update.effective_message
         if message is None or not await still_may(update, context, Permission.MAKE_BUNDLES):
             return
         texts = context.texts
-        bundle_id = conversation.data.get("bundle")
+        bundle_id = flow.draft.get("bundle")
         bundle = await self.letters.bundle(bundle_id) if isinstance(bundle_id, int) else None
         if bundle is None or bundle.delivered_on is not None:
             await leave_flow(self.runtime, update)

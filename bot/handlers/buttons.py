@@ -106,8 +106,8 @@ def _parse(kind: Any, text: str) -> Any:
 
 
 # -- the button kinds -----------------------------------------------------------------------
-# `draft` is the token of the conversation row the button was shown for (see
-# ConversationService.enter): any later step, a new draft or leaving the flow makes it stale.
+# `draft` is the token of the flow row the button was shown for (see
+# FlowService.enter): any later step, a new draft or leaving the flow makes it stale.
 
 
 @dataclasses.dataclass(frozen=True)

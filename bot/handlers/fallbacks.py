@@ -15,11 +15,11 @@ from telegram.ext import (
 )
 
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows, draft_expired
+from bot.handlers.flows import FlowRouter, draft_expired
 from bot.handlers.letters import WRITE
 from bot.handlers.replies import answer, reply
 from bot.runtime import Runtime
-from bot.services.conversations import EXPIRED
+from bot.services.flows import EXPIRED
 
 log = logging.getLogger(__name__)
 _GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED in PTB
@@ -28,9 +28,9 @@ _GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED i
 class Fallbacks:
     """Leaving a flow, the member blocking the bot, and whatever no feature takes."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
-        self.flows = flows
+        self.router = router
 
     def handlers(self) -> list[Handler]:
         """Command handlers first; the catch-alls must be registered after every feature."""
@@ -53,9 +53,9 @@ class Fallbacks:
         if user is None:
             return
         texts = context.texts
-        current = await self.runtime.conversations.current(user.id)
-        if await self.runtime.conversations.leave(user.id):
-            if current is not None and current.flow == WRITE:
+        current = await self.runtime.flows.current(user.id)
+        if await self.runtime.flows.leave(user.id):
+            if current is not None and current.name == WRITE:
                 # Someone who stops mid-letter must not wonder whether it went out.
                 await reply(update, texts("Cancelled. Your letter was not sent."))
                 return
@@ -70,13 +70,13 @@ class Fallbacks:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        conversation = await self.runtime.conversations.current(user.id)
-        step = self.flows.step_for(conversation.flow) if conversation is not None else None
-        if conversation is not None and step is not None:
-            await step(update, context, conversation)
-        elif conversation is not None and conversation.flow == EXPIRED:
+        flow = await self.runtime.flows.current(user.id)
+        step = self.router.step_for(flow.name) if flow is not None else None
+        if flow is not None and step is not None:
+            await step(update, context, flow)
+        elif flow is not None and flow.name == EXPIRED:
             texts = context.texts
-            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
+            await reply(update, draft_expired(texts, self.runtime.flows.draft_expiry))
         elif message.text is None:
             await self.not_text(update, context)
         elif message.text.startswith("/"):

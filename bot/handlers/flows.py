@@ -10,13 +10,13 @@ from telegram import Update
 
 from bot.handlers.context import Callback, Context
 from bot.i18n import Html, Texts
-from bot.models import Conversation
+from bot.models import Flow
 from bot.runtime import Runtime
 
-FlowStep: TypeAlias = Callable[[Update, Context, Conversation], Awaitable[None]]
+FlowStep: TypeAlias = Callable[[Update, Context, Flow], Awaitable[None]]
 
 
-class Flows:
+class FlowRouter:
     """Routes a member's free text to the feature whose multi-step flow they are in."""
 
     def __init__(self) -> None:
@@ -57,16 +57,16 @@ def draft_expired(texts: Texts, expiry: timedelta) -> Html:
 
 
 async def enter_flow(
-    runtime: Runtime, update: Update, flow: str, step: str, data: dict[str, object]
+    runtime: Runtime, update: Update, name: str, step: str, draft: dict[str, object]
 ) -> int:
     """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
     user = update.effective_user
     if user is None:
         return 0
-    return await runtime.conversations.enter(user.id, flow, step, data)
+    return await runtime.flows.enter(user.id, name, step, draft)
 
 
 async def leave_flow(runtime: Runtime, update: Update) -> None:
     user = update.effective_user
     if user is not None:
-        await runtime.conversations.leave(user.id)
+        await runtime.flows.leave(user.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -19,7 +20,7 @@ from bot.handlers.buttons import (
     WritePreview,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows, draft_expired, enter_flow
+from bot.handlers.flows import FlowRouter, draft_expired, enter_flow
 from bot.handlers.presses import on_member_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import (
@@ -34,9 +35,9 @@ from bot.handlers.replies import (
     swap_buttons,
 )
 from bot.i18n import N_, Html, Texts, escape, unescape
-from bot.models import Conversation, Member, StoredLetter
+from bot.models import Flow, Member, StoredLetter
 from bot.runtime import Runtime
-from bot.services.conversations import EXPIRED
+from bot.services.flows import EXPIRED
 from bot.services.letter_rules import (
     LETTER_MAX_CHARS,
     LETTER_MAX_LINES,
@@ -58,6 +59,16 @@ from bot.services.letters import (
 log = logging.getLogger(__name__)
 
 WRITE = "write"
+
+
+class WriteStep(StrEnum):
+    """The steps of /write: the text, the pen name, the preview."""
+
+    TEXT = "text"
+    PEN = "pen"
+    PREVIEW = "preview"
+
+
 # Where the pen name suggestions were sent (a message id in the draft), to remove them.
 PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
@@ -77,10 +88,10 @@ PEN_NAME_SUGGESTIONS = (
 class Letters:
     """A member writes letters, follows them and may withdraw a pending one."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(WRITE, self.on_write_step)
+        router.register(WRITE, self.on_write_step)
 
     def handlers(self) -> list[Handler]:
         return [
@@ -105,7 +116,7 @@ class Letters:
         texts = context.texts
         if not await self._may_write(update, member, texts):
             return
-        await self.runtime.conversations.enter(member.user_id, WRITE, "text")
+        await self.runtime.flows.enter(member.user_id, WRITE, WriteStep.TEXT)
         await reply(update, self._rules(texts))
 
     async def _may_write(self, update: Update, member: Member, texts: Texts) -> bool:
@@ -163,9 +174,7 @@ class Letters:
         ask = texts("Now send your letter as one message. Send /cancel to stop.")
         return Html("\n\n".join([title, "\n".join(rules), pen_name, ask]))
 
-    async def on_write_step(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_write_step(self, update: Update, context: Context, flow: Flow) -> None:
         """A message while writing: the text, then the pen name; only text is taken."""
         message = update.effective_message
         if message is None:
@@ -181,10 +190,10 @@ class Letters:
             )
         elif message.text.startswith("/"):
             await reply(update, texts("Please send text for your letter, or /cancel to stop."))
-        elif conversation.step == "text":
-            await self._take_text(update, texts, message.text, dict(conversation.data))
-        elif conversation.step == "pen":
-            await self._take_pen_name(update, texts, message.text, dict(conversation.data))
+        elif flow.step == WriteStep.TEXT:
+            await self._take_text(update, texts, message.text, dict(flow.draft))
+        elif flow.step == WriteStep.PEN:
+            await self._take_pen_name(update, texts, message.text, dict(flow.draft))
         else:
             await reply(update, texts("Please use the buttons under the preview, or /cancel."))
 
@@ -230,7 +239,7 @@ class Letters:
         The buttons work while the pen name is asked for; once one is typed they are removed,
         so no button is left on screen that only answers "expired".
         """
-        token = await enter_flow(self.runtime, update, WRITE, "pen", data)
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PEN, data)
         sent = await reply(
             update,
             ask,
@@ -243,7 +252,7 @@ class Letters:
         )
         if sent is not None and update.effective_user is not None:
             # Noted in the same step: the buttons just sent keep their token.
-            await self.runtime.conversations.note(
+            await self.runtime.flows.note(
                 update.effective_user.id, token, PEN_BUTTONS, sent.message_id
             )
 
@@ -272,7 +281,7 @@ class Letters:
         await self._preview(update, texts, data)
 
     async def _preview(self, update: Update, texts: Texts, data: dict[str, object]) -> None:
-        token = await enter_flow(self.runtime, update, WRITE, "preview", data)
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PREVIEW, data)
         await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
 
     async def on_pen_name(
@@ -284,14 +293,14 @@ class Letters:
         member: Member,
     ) -> None:
         """A pen name suggestion, for the draft it was shown under."""
-        conversation, step, data = await self._write_step(member, button.draft)
-        if step == "pen" and 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
+        flow, step, data = await self._write_step(member, button.draft)
+        if step == WriteStep.PEN and 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
             data.pop(PEN_BUTTONS, None)
             data["pen"] = self._suggestions(data)[button.suggestion]
             await self._preview(update, context.texts, data)
             await answer_and_close(query)
             return
-        await self._stale_press(update, context, query, conversation)
+        await self._stale_press(update, context, query, flow)
 
     async def on_preview_action(
         self,
@@ -302,33 +311,33 @@ class Letters:
         member: Member,
     ) -> None:
         """Send / Edit / Cancel under the preview, for the draft it was shown under."""
-        conversation, step, data = await self._write_step(member, button.draft)
-        if step == "preview":
+        flow, step, data = await self._write_step(member, button.draft)
+        if step == WriteStep.PREVIEW:
             await self._on_preview_button(update, query, context.texts, member, button, data)
             await answer(query)
             return
-        await self._stale_press(update, context, query, conversation)
+        await self._stale_press(update, context, query, flow)
 
     async def _write_step(
         self, member: Member, draft: int
-    ) -> tuple[Conversation | None, str | None, dict[str, object]]:
-        """The member's conversation, and its step and data if `draft` is their current one."""
-        conversation = await self.runtime.conversations.current(member.user_id)
-        if conversation is None or conversation.flow != WRITE or conversation.draft != draft:
-            return conversation, None, {}
-        return conversation, conversation.step, dict(conversation.data)
+    ) -> tuple[Flow | None, str | None, dict[str, object]]:
+        """The member's flow, and its step and data if `draft` is their current one."""
+        flow = await self.runtime.flows.current(member.user_id)
+        if flow is None or flow.name != WRITE or flow.token != draft:
+            return flow, None, {}
+        return flow, flow.step, dict(flow.draft)
 
     async def _stale_press(
         self,
         update: Update,
         context: Context,
         query: CallbackQuery,
-        conversation: Conversation | None,
+        flow: Flow | None,
     ) -> None:
         """A press under an old draft: say so (an expired draft in its own words)."""
         texts = context.texts
-        if conversation is not None and conversation.flow == EXPIRED:
-            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
+        if flow is not None and flow.name == EXPIRED:
+            await reply(update, draft_expired(texts, self.runtime.flows.draft_expiry))
             await answer_and_close(query)
             return
         await answer(query, texts.plain(_SEND_WRITE))
@@ -344,7 +353,7 @@ class Letters:
     ) -> None:
         action = button.action
         if action is PreviewAction.EDIT_TEXT:
-            await enter_flow(self.runtime, update, WRITE, "text", data)
+            await enter_flow(self.runtime, update, WRITE, WriteStep.TEXT, data)
             # The current text comes back as its own message, in a block a tap copies, so
             # the writer changes it instead of typing the whole letter again.
             await reply(
@@ -372,7 +381,7 @@ class Letters:
         elif action is PreviewAction.BACK:
             await swap_buttons(query, _preview_keyboard(texts, button.draft))
         elif action is PreviewAction.CANCEL:
-            await self.runtime.conversations.leave(member.user_id)
+            await self.runtime.flows.leave(member.user_id)
             await reply(update, texts("Cancelled. Your letter was not sent."))
             await close_buttons(query)
         else:
@@ -383,7 +392,7 @@ class Letters:
         self, update: Update, texts: Texts, member: Member, data: dict[str, object]
     ) -> None:
         text, pen = data.get("text"), data.get("pen")
-        await self.runtime.conversations.leave(member.user_id)
+        await self.runtime.flows.leave(member.user_id)
         if not isinstance(text, str) or not isinstance(pen, str):
             await reply(update, texts("This draft has expired. Please send /write."))
             return

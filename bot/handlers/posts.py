@@ -9,7 +9,7 @@ from bot.handlers.access import requires
 from bot.handlers.buttons import PostCancel, PostPublish
 from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows
+from bot.handlers.flows import FlowRouter
 from bot.handlers.presses import on_press
 from bot.handlers.replies import answer_and_close, keyboard, reply
 from bot.i18n import Html, Texts
@@ -25,10 +25,10 @@ FLOW = "post"
 class Posts:
     """Publishing posts on the case, and reading the latest ones."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.composer = BilingualComposer(runtime, FLOW, with_photo=True, finish=self.preview)
-        flows.register(FLOW, self.composer.on_step)
+        router.register(FLOW, self.composer.on_step)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.PUBLISH_POSTS)
@@ -85,7 +85,7 @@ class Posts:
         """Publish, under the preview (the role is checked again by the guard)."""
         draft = await self.composer.pressed_draft(context, query, button.draft)
         if draft is not None:
-            await self.runtime.conversations.leave(query.from_user.id)
+            await self.runtime.flows.leave(query.from_user.id)
             await self._publish(update, context.texts, query.from_user.id, draft)
             await answer_and_close(query)
 
@@ -94,7 +94,7 @@ class Posts:
     ) -> None:
         """Cancel, under the preview: nothing is published."""
         if await self.composer.pressed_draft(context, query, button.draft) is not None:
-            await self.runtime.conversations.leave(query.from_user.id)
+            await self.runtime.flows.leave(query.from_user.id)
             await reply(update, context.texts("Cancelled. Nothing was published."))
             await answer_and_close(query)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
@@ -16,13 +18,13 @@ from bot.handlers.buttons import (
     ReviewSkip,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows, enter_flow
+from bot.handlers.flows import FlowRouter, enter_flow
 from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, swap_buttons
 from bot.handlers.translations import to_translate_line
 from bot.i18n import N_, Html, Texts, escape, unescape
-from bot.models import Conversation
+from bot.models import Flow
 from bot.runtime import Runtime
 from bot.services.letters import (
     REJECT_NOTE_MAX_CHARS,
@@ -35,6 +37,12 @@ from bot.services.letters import (
 from bot.services.roles import Permission
 
 REVIEW_NOTE = "review-note"
+
+
+class ReviewStep(StrEnum):
+    NOTE = "note"  # typing a reason for rejecting
+
+
 _SEND_REVIEW = N_("This button has expired. Please send /review.")
 _REASON_LABELS = {
     RejectReason.IDENTIFYING: N_("Names or places"),
@@ -47,10 +55,10 @@ _REASON_LABELS = {
 class Review:
     """Coordinators approve or reject pending letters; every button checks the role again."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(REVIEW_NOTE, self.on_typed_note)
+        router.register(REVIEW_NOTE, self.on_typed_note)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.REVIEW_LETTERS)
@@ -168,7 +176,7 @@ class Review:
         self, update: Update, context: Context, query: CallbackQuery, letter_id: int
     ) -> None:
         texts = context.texts
-        # The typed reason waits in the conversation table, which only members have.
+        # The typed reason waits in the flow table, which only members have.
         if not await has_consented(update, context):
             return
         letter = await self.letters.get(letter_id)
@@ -177,7 +185,7 @@ class Review:
             decision = Decision.GONE if gone else Decision.ALREADY_DECIDED
             await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             return
-        await enter_flow(self.runtime, update, REVIEW_NOTE, "note", {"letter": letter_id})
+        await enter_flow(self.runtime, update, REVIEW_NOTE, ReviewStep.NOTE, {"letter": letter_id})
         # The writer reads the bot in their own language, whatever the letter is written in.
         writer_reads = await self.letters.writer_language(letter_id)
         await answer(query)
@@ -193,9 +201,7 @@ class Review:
             ),
         )
 
-    async def on_typed_note(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_note(self, update: Update, context: Context, flow: Flow) -> None:
         """The coordinator's own reason after "Other"; the role is checked again."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
@@ -207,7 +213,7 @@ class Review:
             await reply(update, texts("Please type the reason as text, or /cancel."))
             return
         check = check_reject_note(message.text)
-        letter_id = conversation.data.get("letter")
+        letter_id = flow.draft.get("letter")
         if check.text is None:
             await reply(
                 update,
@@ -219,7 +225,7 @@ class Review:
                 ),
             )
             return
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         if not isinstance(letter_id, int):
             return
         decision = await self.letters.reject(user.id, letter_id, RejectReason.OTHER, check.text)

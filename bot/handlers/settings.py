@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -17,16 +18,22 @@ from bot.handlers.buttons import (
     SettingsZone,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows
+from bot.handlers.flows import FlowRouter
 from bot.handlers.presses import on_member_press
 from bot.handlers.replies import Button, answer, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
-from bot.models import Conversation, DeliveryMode, Member
+from bot.models import DeliveryMode, Flow, Member
 from bot.runtime import Runtime
 from bot.services.members import COMMON_TIMEZONES, SettingResult
 from bot.services.zones import zone_label
 
 FLOW = "settings"
+
+
+class SettingsStep(StrEnum):
+    TIMEZONE = "timezone"  # typing a city
+
+
 _SEND_SETTINGS = N_("This button has expired. Please send /settings.")
 _MODE_LABELS = {
     DeliveryMode.INSTANT: N_("At once"),
@@ -39,9 +46,9 @@ _MODE_LABELS = {
 class Settings:
     """Shows the member's settings and changes one value per button press."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
-        flows.register(FLOW, self.on_typed_timezone)
+        router.register(FLOW, self.on_typed_timezone)
 
     def handlers(self) -> list[Handler]:
         return [
@@ -118,7 +125,7 @@ class Settings:
         """Pickers, Back, Done and "type a time zone": nothing is saved here."""
         screen, view = button.screen, button.view
         if screen is SettingsScreen.TYPE_ZONE:
-            await self.runtime.conversations.enter(member.user_id, FLOW, "timezone")
+            await self.runtime.flows.enter(member.user_id, FLOW, SettingsStep.TIMEZONE)
             await reply(
                 update,
                 texts(
@@ -136,9 +143,7 @@ class Settings:
             )
         await answer(query)
 
-    async def on_typed_timezone(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_timezone(self, update: Update, context: Context, flow: Flow) -> None:
         """The member typed a time zone name after pressing 'Other'."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
@@ -155,7 +160,7 @@ class Settings:
                 ),
             )
             return
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         await self._show_new(update, result.member, texts)
 
     async def _apply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -10,12 +11,12 @@ from telegram.ext import CommandHandler
 from bot.handlers.access import consented
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import DeepLinks, Flows
+from bot.handlers.flows import DeepLinks, FlowRouter
 from bot.handlers.menus import set_personal_menu
 from bot.handlers.presses import on_member_press, on_press
 from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
-from bot.models import Conversation, Member
+from bot.models import Flow, Member
 from bot.runtime import Runtime
 
 # Language names are always shown in their own language, so anyone can find theirs.
@@ -23,16 +24,22 @@ LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}  # on buttons, each in its
 LANGUAGE_QUESTION = N_("Which language would you like?")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 ONBOARDING = "onboarding"
+
+
+class OnboardingStep(StrEnum):
+    CONSENT = "consent"  # the privacy notice, then the language
+
+
 _SEND_START = N_("This button has expired. Please send /start.")
 
 
 class Subscriptions:
     """The first steps of every member, and turning updates on and off."""
 
-    def __init__(self, runtime: Runtime, deep_links: DeepLinks, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, deep_links: DeepLinks, router: FlowRouter) -> None:
         self.runtime = runtime
         self.deep_links = deep_links
-        flows.register(ONBOARDING, self.on_typed_during_onboarding)
+        router.register(ONBOARDING, self.on_typed_during_onboarding)
 
     def handlers(self) -> list[Handler]:
         return [
@@ -57,8 +64,8 @@ class Subscriptions:
         texts = self.runtime.translator.texts(member.language)
         await self._refresh_menu(context.bot, member)
         if not member.has_consented:
-            await self.runtime.conversations.enter(
-                user.id, ONBOARDING, "consent", {"next": payload} if payload else {}
+            await self.runtime.flows.enter(
+                user.id, ONBOARDING, OnboardingStep.CONSENT, {"next": payload} if payload else {}
             )
             await reply(update, self._welcome(texts), self._consent_keyboard(texts))
             return
@@ -99,7 +106,7 @@ class Subscriptions:
         )
 
     async def on_typed_during_onboarding(
-        self, update: Update, context: Context, conversation: Conversation
+        self, update: Update, context: Context, flow: Flow
     ) -> None:
         """Typing instead of pressing a button at the consent or language step: point to them."""
         user = update.effective_user
@@ -162,9 +169,9 @@ class Subscriptions:
         self, update: Update, context: Context, member: Member, texts: Texts
     ) -> None:
         """End of onboarding: follow a pending deep link, or offer to subscribe."""
-        conversation = await self.runtime.conversations.current(member.user_id)
-        await self.runtime.conversations.leave(member.user_id)
-        payload = conversation.data.get("next") if conversation is not None else None
+        flow = await self.runtime.flows.current(member.user_id)
+        await self.runtime.flows.leave(member.user_id)
+        payload = flow.draft.get("next") if flow is not None else None
         entry = self.deep_links.entry_for(payload) if isinstance(payload, str) else None
         if entry is not None:
             await entry(update, context)

@@ -3,6 +3,8 @@ typed, previewed and saved, and the writer is told."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import CallbackQuery, Update
 from telegram.ext import CommandHandler
 
@@ -10,27 +12,34 @@ from bot.clock import from_epoch
 from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import TranslateCancel, TranslateSave, TranslateSkip
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import Flows, enter_flow, leave_flow
+from bot.handlers.flows import FlowRouter, enter_flow, leave_flow
 from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import answer, answer_and_close, keyboard, reply
 from bot.i18n import N_, Html, Texts, escape
-from bot.models import Conversation, StoredLetter
+from bot.models import Flow, StoredLetter
 from bot.runtime import Runtime
 from bot.services.letters import Translation, check_translation
 from bot.services.roles import Permission
 
 TRANSLATE = "translate"
+
+
+class TranslateStep(StrEnum):
+    TEXT = "text"
+    PREVIEW = "preview"
+
+
 _SEND_TRANSLATE = N_("This button has expired. Please send /translate.")
 
 
 class Translations:
     """Translators and coordinators attach a Korean translation; every step checks the role."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(TRANSLATE, self.on_typed_translation)
+        router.register(TRANSLATE, self.on_typed_translation)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.TRANSLATE_LETTERS)
@@ -54,21 +63,21 @@ class Translations:
             await leave_flow(self.runtime, update)
             await reply(update, texts("No letters are waiting for a translation."))
             return
-        # The typed translation waits in the conversation table, which only members have.
+        # The typed translation waits in the flow table, which only members have.
         if not await has_consented(update, context):
             return
         waiting = await self.letters.to_translate_count()
         zone = context.timezone
-        await enter_flow(self.runtime, update, TRANSLATE, "text", {"letter": letter.id})
+        await enter_flow(
+            self.runtime, update, TRANSLATE, TranslateStep.TEXT, {"letter": letter.id}
+        )
         await reply(
             update,
             _letter_text(texts, letter, waiting, zone),
             keyboard([[(texts.plain("Skip"), TranslateSkip(letter.id).pack())]]),
         )
 
-    async def on_typed_translation(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_translation(self, update: Update, context: Context, flow: Flow) -> None:
         """The typed Korean text: checked like a letter, then shown back to confirm."""
         message = update.effective_message
         if message is None:
@@ -76,8 +85,8 @@ class Translations:
         if not await still_may(update, context, Permission.TRANSLATE_LETTERS):
             return
         texts = context.texts
-        letter_id = conversation.data.get("letter")
-        if message.text is None or message.text.startswith("/") or conversation.step != "text":
+        letter_id = flow.draft.get("letter")
+        if message.text is None or message.text.startswith("/") or flow.step != TranslateStep.TEXT:
             await reply(update, texts("Please type the Korean translation as text, or /cancel."))
             return
         check = check_translation(message.text)
@@ -93,7 +102,7 @@ class Translations:
             )
             return
         data = {"letter": letter_id, "text": check.text}
-        await enter_flow(self.runtime, update, TRANSLATE, "preview", data)
+        await enter_flow(self.runtime, update, TRANSLATE, TranslateStep.PREVIEW, data)
         await reply(
             update,
             Html(
@@ -135,8 +144,8 @@ class Translations:
         self, update: Update, context: Context, query: CallbackQuery, button: TranslateSave
     ) -> None:
         """Save the previewed translation, if the preview is still the current one."""
-        conversation = await self.runtime.conversations.current(query.from_user.id)
-        data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
+        flow = await self.runtime.flows.current(query.from_user.id)
+        data = flow.draft if flow and flow.name == TRANSLATE else {}
         if data.get("letter") != button.letter:
             await answer(query, context.texts.plain(_SEND_TRANSLATE))
             return
