@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bot.handlers.subscriptions import OnboardingDraft
+from bot.handlers.translations import TranslationDraft
+from bot.models import Flow
 from bot.sandbox.server import FakeBotApi
 from tests.support.harness import RunningBot
 from tests.support.people import member_who_joined
@@ -45,3 +48,13 @@ async def test_a_new_language_answers_at_once_and_a_deep_link_after_it_sees_it(
     await person.click(await person.expect("Which language"), "한국어")
     await person.expect("한국어")  # the confirmation, in the language just chosen
     await person.expect("편지")  # /write's rules, opened by the deep link, also in Korean
+
+
+def test_a_flows_draft_loads_from_the_json_rows_always_held_and_refuses_other_types() -> None:
+    stored = {"letter": 5, "draft": 123}  # a row as the translate flow wrote it before
+    assert TranslationDraft.of(Flow("translate", "text", stored)) == TranslationDraft(5)
+    assert TranslationDraft(5).as_draft() == {"letter": 5}  # the same JSON as before
+    assert TranslationDraft(5, "번역").as_draft() == {"letter": 5, "text": "번역"}
+    for forged in ({}, {"letter": "5"}, {"letter": True}, {"letter": 5, "text": 7}):
+        assert TranslationDraft.of(Flow("translate", "text", forged)) is None, forged
+    assert OnboardingDraft.of(Flow("onboarding", "consent", {})) == OnboardingDraft(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from bot.handlers.buttons import (
     BundleTypeDay,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import FlowRouter, enter_flow, leave_flow
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow, leave_flow
 from bot.handlers.presses import on_press
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
@@ -40,6 +41,11 @@ DELIVERY_DAY = "delivery-day"
 
 class BundleStep(StrEnum):
     DAY = "day"  # typing the hand-over day
+
+
+@dataclass(frozen=True)
+class DeliveryDayDraft(FlowDraft):
+    bundle: int  # the bundle whose hand-over day is typed
 
 
 BUNDLES_SHOWN = 10
@@ -250,7 +256,9 @@ class Bundles:
         texts = context.texts
         if not await has_consented(update, context):
             return
-        await enter_flow(self.runtime, update, DELIVERY_DAY, BundleStep.DAY, {"bundle": bundle.id})
+        await enter_flow(
+            self.runtime, update, DELIVERY_DAY, BundleStep.DAY, DeliveryDayDraft(bundle.id)
+        )
         await answer(query)
         await close_buttons(query)
         today = self.letters.today(context.timezone)
@@ -269,8 +277,8 @@ class Bundles:
         if message is None or not await still_may(update, context, Permission.MAKE_BUNDLES):
             return
         texts = context.texts
-        bundle_id = flow.draft.get("bundle")
-        bundle = await self.letters.bundle(bundle_id) if isinstance(bundle_id, int) else None
+        draft = DeliveryDayDraft.of(flow)
+        bundle = await self.letters.bundle(draft.bundle) if draft is not None else None
         if bundle is None or bundle.delivered_on is not None:
             await leave_flow(self.runtime, update)
             await reply(update, texts("This bundle is already marked as handed over."))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeAlias
+from typing import Self, TypeAlias
 
 from telegram import Update
 
@@ -12,6 +14,33 @@ from bot.handlers.context import Callback, Context
 from bot.i18n import Html, Texts
 from bot.models import Flow
 from bot.runtime import Runtime
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowDraft:
+    """Base of a flow's draft: a dataclass of int/str fields, stored as the same JSON object the
+    flow always wrote (None values are left out), so rows written before still load."""
+
+    @classmethod
+    def of(cls, flow: Flow) -> Self | None:
+        """The draft kept in `flow`; None if a value is missing or of another type."""
+        hints = typing.get_type_hints(cls)
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            missing = field.default if field.default is not dataclasses.MISSING else _ABSENT
+            value = flow.draft.get(field.name, missing)
+            allowed = typing.get_args(hints[field.name]) or (hints[field.name],)
+            if not isinstance(value, allowed) or isinstance(value, bool):
+                return None
+            values[field.name] = value
+        return cls(**values)
+
+    def as_draft(self) -> dict[str, object]:
+        """The JSON object to store (see FlowService.enter)."""
+        return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
+
+
+_ABSENT = object()  # a required value that is not there: never an instance of a field's type
 
 FlowStep: TypeAlias = Callable[[Update, Context, Flow], Awaitable[None]]
 
@@ -57,13 +86,14 @@ def draft_expired(texts: Texts, expiry: timedelta) -> Html:
 
 
 async def enter_flow(
-    runtime: Runtime, update: Update, name: str, step: str, draft: dict[str, object]
+    runtime: Runtime, update: Update, name: str, step: str, draft: FlowDraft | dict[str, object]
 ) -> int:
     """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
     user = update.effective_user
     if user is None:
         return 0
-    return await runtime.flows.enter(user.id, name, step, draft)
+    values = draft.as_draft() if isinstance(draft, FlowDraft) else draft
+    return await runtime.flows.enter(user.id, name, step, values)
 
 
 async def leave_flow(runtime: Runtime, update: Update) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date
 from enum import StrEnum
@@ -20,7 +21,7 @@ from bot.handlers.buttons import (
     WritePreview,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import FlowRouter, draft_expired, enter_flow
+from bot.handlers.flows import FlowDraft, FlowRouter, draft_expired, enter_flow
 from bot.handlers.presses import on_member_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import (
@@ -67,6 +68,16 @@ class WriteStep(StrEnum):
     TEXT = "text"
     PEN = "pen"
     PREVIEW = "preview"
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteDraft(FlowDraft):
+    """A letter being written; its JSON keys are the ones /write always stored."""
+
+    text: str | None = None
+    lang: str | None = None  # the language its letters are in: pen names are suggested in it
+    pen: str | None = None
+    pen_buttons: int | None = None  # the message with the pen name suggestions (PEN_BUTTONS)
 
 
 # Where the pen name suggestions were sent (a message id in the draft), to remove them.
@@ -191,15 +202,15 @@ class Letters:
         elif message.text.startswith("/"):
             await reply(update, texts("Please send text for your letter, or /cancel to stop."))
         elif flow.step == WriteStep.TEXT:
-            await self._take_text(update, texts, message.text, dict(flow.draft))
+            await self._take_text(update, texts, message.text, WriteDraft.of(flow) or WriteDraft())
         elif flow.step == WriteStep.PEN:
-            await self._take_pen_name(update, texts, message.text, dict(flow.draft))
+            await self._take_pen_name(
+                update, texts, message.text, WriteDraft.of(flow) or WriteDraft()
+            )
         else:
             await reply(update, texts("Please use the buttons under the preview, or /cancel."))
 
-    async def _take_text(
-        self, update: Update, texts: Texts, raw: str, data: dict[str, object]
-    ) -> None:
+    async def _take_text(self, update: Update, texts: Texts, raw: str, draft: WriteDraft) -> None:
         check = check_letter(raw)
         if check.text is None:
             await reply(
@@ -212,17 +223,17 @@ class Letters:
                 ),
             )
             return
-        data["text"] = check.text
         # Pen names are suggested in the letter's language, which its letters decide.
-        data["lang"] = written_language(check.text, texts.language)
-        if isinstance(data.get("pen"), str):  # editing the text of a finished draft
-            await self._preview(update, texts, data)
+        language = written_language(check.text, texts.language)
+        draft = dataclasses.replace(draft, text=check.text, lang=language)
+        if draft.pen is not None:  # editing the text of a finished draft
+            await self._preview(update, texts, draft)
             return
-        suggested = self._suggestions(data)
+        suggested = self._suggestions(draft)
         await self._ask_pen_name(
             update,
             texts,
-            data,
+            draft,
             texts(
                 "Thank you. Now a pen name to sign it with, like “{example}”: up to {limit} "
                 "characters, nothing that tells who you are. Type one, or choose below.",
@@ -232,21 +243,21 @@ class Letters:
         )
 
     async def _ask_pen_name(
-        self, update: Update, texts: Texts, data: dict[str, object], ask: Html
+        self, update: Update, texts: Texts, draft: WriteDraft, ask: Html
     ) -> None:
         """Ask for a pen name with the suggestions as buttons, remembering where they are.
 
         The buttons work while the pen name is asked for; once one is typed they are removed,
         so no button is left on screen that only answers "expired".
         """
-        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PEN, data)
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PEN, draft)
         sent = await reply(
             update,
             ask,
             keyboard(
                 [
                     [(name, WritePenName(token, i).pack())]
-                    for i, name in enumerate(self._suggestions(data))
+                    for i, name in enumerate(self._suggestions(draft))
                 ]
             ),
         )
@@ -256,13 +267,12 @@ class Letters:
                 update.effective_user.id, token, PEN_BUTTONS, sent.message_id
             )
 
-    def _suggestions(self, data: dict[str, object]) -> list[str]:
-        language = data.get("lang")
-        texts = self.runtime.translator.texts(language if isinstance(language, str) else None)
+    def _suggestions(self, draft: WriteDraft) -> list[str]:
+        texts = self.runtime.translator.texts(draft.lang)
         return [texts.plain(name) for name in PEN_NAME_SUGGESTIONS]
 
     async def _take_pen_name(
-        self, update: Update, texts: Texts, raw: str, data: dict[str, object]
+        self, update: Update, texts: Texts, raw: str, draft: WriteDraft
     ) -> None:
         check = check_pen_name(raw)
         if check.text is None:
@@ -276,13 +286,13 @@ class Letters:
                 ),
             )
             return
-        data["pen"] = check.text
-        await _remove_pen_buttons(update, data)
-        await self._preview(update, texts, data)
+        await _remove_pen_buttons(update, draft)
+        draft = dataclasses.replace(draft, pen=check.text, pen_buttons=None)
+        await self._preview(update, texts, draft)
 
-    async def _preview(self, update: Update, texts: Texts, data: dict[str, object]) -> None:
-        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PREVIEW, data)
-        await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
+    async def _preview(self, update: Update, texts: Texts, draft: WriteDraft) -> None:
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PREVIEW, draft)
+        await reply(update, _letter_preview(texts, draft), _preview_keyboard(texts, token))
 
     async def on_pen_name(
         self,
@@ -293,11 +303,11 @@ class Letters:
         member: Member,
     ) -> None:
         """A pen name suggestion, for the draft it was shown under."""
-        flow, step, data = await self._write_step(member, button.draft)
+        flow, step, draft = await self._write_step(member, button.draft)
         if step == WriteStep.PEN and 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
-            data.pop(PEN_BUTTONS, None)
-            data["pen"] = self._suggestions(data)[button.suggestion]
-            await self._preview(update, context.texts, data)
+            pen = self._suggestions(draft)[button.suggestion]
+            draft = dataclasses.replace(draft, pen=pen, pen_buttons=None)
+            await self._preview(update, context.texts, draft)
             await answer_and_close(query)
             return
         await self._stale_press(update, context, query, flow)
@@ -311,21 +321,21 @@ class Letters:
         member: Member,
     ) -> None:
         """Send / Edit / Cancel under the preview, for the draft it was shown under."""
-        flow, step, data = await self._write_step(member, button.draft)
+        flow, step, draft = await self._write_step(member, button.draft)
         if step == WriteStep.PREVIEW:
-            await self._on_preview_button(update, query, context.texts, member, button, data)
+            await self._on_preview_button(update, query, context.texts, member, button, draft)
             await answer(query)
             return
         await self._stale_press(update, context, query, flow)
 
     async def _write_step(
         self, member: Member, draft: int
-    ) -> tuple[Flow | None, str | None, dict[str, object]]:
-        """The member's flow, and its step and data if `draft` is their current one."""
+    ) -> tuple[Flow | None, str | None, WriteDraft]:
+        """The member's flow, and its step and draft if `draft` is their current one's token."""
         flow = await self.runtime.flows.current(member.user_id)
         if flow is None or flow.name != WRITE or flow.token != draft:
-            return flow, None, {}
-        return flow, flow.step, dict(flow.draft)
+            return flow, None, WriteDraft()
+        return flow, flow.step, WriteDraft.of(flow) or WriteDraft()
 
     async def _stale_press(
         self,
@@ -349,11 +359,11 @@ class Letters:
         texts: Texts,
         member: Member,
         button: WritePreview,
-        data: dict[str, object],
+        draft: WriteDraft,
     ) -> None:
         action = button.action
         if action is PreviewAction.EDIT_TEXT:
-            await enter_flow(self.runtime, update, WRITE, WriteStep.TEXT, data)
+            await enter_flow(self.runtime, update, WRITE, WriteStep.TEXT, draft)
             # The current text comes back as its own message, in a block a tap copies, so
             # the writer changes it instead of typing the whole letter again.
             await reply(
@@ -363,17 +373,17 @@ class Letters:
                     "copy it, then change it and send it back."
                 ),
             )
-            await reply(update, Html(f"<code>{escape(str(data.get('text', '')))}</code>"))
+            await reply(update, Html(f"<code>{escape(draft.text or '')}</code>"))
             await close_buttons(query)
         elif action is PreviewAction.EDIT_PEN:
             await close_buttons(query)
             await self._ask_pen_name(
                 update,
                 texts,
-                data,
+                draft,
                 texts(
                     "Send the new pen name, or choose one below. Now it is “{pen_name}”.",
-                    pen_name=data.get("pen", ""),
+                    pen_name=draft.pen or "",
                 ),
             )
         elif action is PreviewAction.EDIT:
@@ -385,15 +395,13 @@ class Letters:
             await reply(update, texts("Cancelled. Your letter was not sent."))
             await close_buttons(query)
         else:
-            await self._send(update, texts, member, data)
+            await self._send(update, texts, member, draft)
             await close_buttons(query)
 
-    async def _send(
-        self, update: Update, texts: Texts, member: Member, data: dict[str, object]
-    ) -> None:
-        text, pen = data.get("text"), data.get("pen")
+    async def _send(self, update: Update, texts: Texts, member: Member, draft: WriteDraft) -> None:
+        text, pen = draft.text, draft.pen
         await self.runtime.flows.leave(member.user_id)
-        if not isinstance(text, str) or not isinstance(pen, str):
+        if text is None or pen is None:
             await reply(update, texts("This draft has expired. Please send /write."))
             return
         submission = await self.letters.submit(member, text, pen)
@@ -499,10 +507,10 @@ class Letters:
             await show(query, texts(_NOT_WITHDRAWABLE))
 
 
-async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
+async def _remove_pen_buttons(update: Update, draft: WriteDraft) -> None:
     """Take the suggestions away once a pen name was typed: they no longer apply."""
-    message_id, chat = data.pop(PEN_BUTTONS, None), update.effective_chat
-    if not isinstance(message_id, int) or chat is None:
+    message_id, chat = draft.pen_buttons, update.effective_chat
+    if message_id is None or chat is None:
         return
     # Already without buttons, or too old to edit: either way nothing stale is pressable.
     await cosmetic(
@@ -510,12 +518,12 @@ async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
     )
 
 
-def _letter_preview(texts: Texts, data: dict[str, object]) -> Html:
+def _letter_preview(texts: Texts, draft: WriteDraft) -> Html:
     return Html(
         "\n\n".join(
             [
-                texts("<b>Your letter</b>, signed “{pen_name}”:", pen_name=data.get("pen", "")),
-                escape(data.get("text", "")),
+                texts("<b>Your letter</b>, signed “{pen_name}”:", pen_name=draft.pen or ""),
+                escape(draft.text or ""),
                 texts("Send it for review?"),
             ]
         )

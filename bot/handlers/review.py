@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -18,7 +19,7 @@ from bot.handlers.buttons import (
     ReviewSkip,
 )
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import FlowRouter, enter_flow
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow
 from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, swap_buttons
@@ -41,6 +42,11 @@ REVIEW_NOTE = "review-note"
 
 class ReviewStep(StrEnum):
     NOTE = "note"  # typing a reason for rejecting
+
+
+@dataclass(frozen=True)
+class ReviewNoteDraft(FlowDraft):
+    letter: int  # the letter the typed reason rejects
 
 
 _SEND_REVIEW = N_("This button has expired. Please send /review.")
@@ -185,7 +191,9 @@ class Review:
             decision = Decision.GONE if gone else Decision.ALREADY_DECIDED
             await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             return
-        await enter_flow(self.runtime, update, REVIEW_NOTE, ReviewStep.NOTE, {"letter": letter_id})
+        await enter_flow(
+            self.runtime, update, REVIEW_NOTE, ReviewStep.NOTE, ReviewNoteDraft(letter_id)
+        )
         # The writer reads the bot in their own language, whatever the letter is written in.
         writer_reads = await self.letters.writer_language(letter_id)
         await answer(query)
@@ -213,7 +221,7 @@ class Review:
             await reply(update, texts("Please type the reason as text, or /cancel."))
             return
         check = check_reject_note(message.text)
-        letter_id = flow.draft.get("letter")
+        draft = ReviewNoteDraft.of(flow)
         if check.text is None:
             await reply(
                 update,
@@ -226,9 +234,9 @@ class Review:
             )
             return
         await self.runtime.flows.leave(user.id)
-        if not isinstance(letter_id, int):
+        if draft is None:
             return
-        decision = await self.letters.reject(user.id, letter_id, RejectReason.OTHER, check.text)
+        decision = await self.letters.reject(user.id, draft.letter, RejectReason.OTHER, check.text)
         if decision is Decision.DONE:
             await reply(update, texts("Rejected. The writer will be told why."))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
@@ -11,7 +12,7 @@ from telegram.ext import CommandHandler
 from bot.handlers.access import consented
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import DeepLinks, FlowRouter
+from bot.handlers.flows import DeepLinks, FlowDraft, FlowRouter
 from bot.handlers.menus import set_personal_menu
 from bot.handlers.presses import on_member_press, on_press
 from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
@@ -28,6 +29,11 @@ ONBOARDING = "onboarding"
 
 class OnboardingStep(StrEnum):
     CONSENT = "consent"  # the privacy notice, then the language
+
+
+@dataclass(frozen=True)
+class OnboardingDraft(FlowDraft):
+    next: str | None = None  # a deep link's payload, followed once the language is chosen
 
 
 _SEND_START = N_("This button has expired. Please send /start.")
@@ -61,11 +67,11 @@ class Subscriptions:
         language = self.runtime.translator.pick_language(user.language_code)
         member = await self.runtime.members.join(user.id, chat.id, language)
         context.remember(member)  # a deep link's entry reads the member who just joined
-        texts = self.runtime.translator.texts(member.language)
+        texts = context.texts
         await self._refresh_menu(context.bot, member)
         if not member.has_consented:
             await self.runtime.flows.enter(
-                user.id, ONBOARDING, OnboardingStep.CONSENT, {"next": payload} if payload else {}
+                user.id, ONBOARDING, OnboardingStep.CONSENT, OnboardingDraft(payload).as_draft()
             )
             await reply(update, self._welcome(texts), self._consent_keyboard(texts))
             return
@@ -171,8 +177,9 @@ class Subscriptions:
         """End of onboarding: follow a pending deep link, or offer to subscribe."""
         flow = await self.runtime.flows.current(member.user_id)
         await self.runtime.flows.leave(member.user_id)
-        payload = flow.draft.get("next") if flow is not None else None
-        entry = self.deep_links.entry_for(payload) if isinstance(payload, str) else None
+        draft = OnboardingDraft.of(flow) if flow is not None else None
+        payload = draft.next if draft is not None else None
+        entry = self.deep_links.entry_for(payload) if payload is not None else None
         if entry is not None:
             await entry(update, context)
             return

@@ -3,6 +3,7 @@ typed, previewed and saved, and the writer is told."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from telegram import CallbackQuery, Update
@@ -12,7 +13,7 @@ from bot.clock import from_epoch
 from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import TranslateCancel, TranslateSave, TranslateSkip
 from bot.handlers.context import Context, Handler
-from bot.handlers.flows import FlowRouter, enter_flow, leave_flow
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow, leave_flow
 from bot.handlers.presses import on_press
 from bot.handlers.problems import problem_report
 from bot.handlers.replies import answer, answer_and_close, keyboard, reply
@@ -28,6 +29,12 @@ TRANSLATE = "translate"
 class TranslateStep(StrEnum):
     TEXT = "text"
     PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class TranslationDraft(FlowDraft):
+    letter: int
+    text: str | None = None  # the typed Korean text, once it passed the checks
 
 
 _SEND_TRANSLATE = N_("This button has expired. Please send /translate.")
@@ -69,7 +76,7 @@ class Translations:
         waiting = await self.letters.to_translate_count()
         zone = context.timezone
         await enter_flow(
-            self.runtime, update, TRANSLATE, TranslateStep.TEXT, {"letter": letter.id}
+            self.runtime, update, TRANSLATE, TranslateStep.TEXT, TranslationDraft(letter.id)
         )
         await reply(
             update,
@@ -85,12 +92,12 @@ class Translations:
         if not await still_may(update, context, Permission.TRANSLATE_LETTERS):
             return
         texts = context.texts
-        letter_id = flow.draft.get("letter")
+        draft = TranslationDraft.of(flow)
         if message.text is None or message.text.startswith("/") or flow.step != TranslateStep.TEXT:
             await reply(update, texts("Please type the Korean translation as text, or /cancel."))
             return
         check = check_translation(message.text)
-        if check.text is None or not isinstance(letter_id, int):
+        if check.text is None or draft is None:
             await reply(
                 update,
                 problem_report(
@@ -101,8 +108,8 @@ class Translations:
                 ),
             )
             return
-        data = {"letter": letter_id, "text": check.text}
-        await enter_flow(self.runtime, update, TRANSLATE, TranslateStep.PREVIEW, data)
+        typed = TranslationDraft(draft.letter, check.text)
+        await enter_flow(self.runtime, update, TRANSLATE, TranslateStep.PREVIEW, typed)
         await reply(
             update,
             Html(
@@ -119,7 +126,7 @@ class Translations:
             ),
             keyboard(
                 [
-                    [(texts.plain("Save"), TranslateSave(letter_id).pack())],
+                    [(texts.plain("Save"), TranslateSave(draft.letter).pack())],
                     [(texts.plain("Cancel"), TranslateCancel().pack())],
                 ]
             ),
@@ -145,11 +152,11 @@ class Translations:
     ) -> None:
         """Save the previewed translation, if the preview is still the current one."""
         flow = await self.runtime.flows.current(query.from_user.id)
-        data = flow.draft if flow and flow.name == TRANSLATE else {}
-        if data.get("letter") != button.letter:
+        draft = TranslationDraft.of(flow) if flow and flow.name == TRANSLATE else None
+        if draft is None or draft.letter != button.letter:
             await answer(query, context.texts.plain(_SEND_TRANSLATE))
             return
-        await self._save(update, context, query, button.letter, data.get("text"))
+        await self._save(update, context, query, button.letter, draft.text)
 
     async def _save(
         self, update: Update, context: Context, query: CallbackQuery, letter_id: int, text: object
