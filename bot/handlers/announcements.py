@@ -124,10 +124,8 @@ class Announcements:
         self, update: Update, context: Context, query: CallbackQuery, button: AnnounceCancel
     ) -> None:
         """Cancel, under the audience question or the preview: nothing is sent."""
-        if await self.composer.pressed_draft(context, query, button.draft) is not None:
-            await self.runtime.flows.leave(query.from_user.id)
-            await reply(update, context.texts("Cancelled. Nothing was sent."))
-            await answer_and_close(query)
+        said = context.texts("Cancelled. Nothing was sent.")
+        await self.composer.cancel(update, context, query, button.draft, said)
 
     async def on_stop(
         self, update: Update, context: Context, query: CallbackQuery, button: StopBroadcast

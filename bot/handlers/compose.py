@@ -9,7 +9,7 @@ from enum import StrEnum
 from telegram import CallbackQuery, Message, Update
 
 from bot.handlers.context import Context
-from bot.handlers.replies import answer, reply
+from bot.handlers.replies import answer, answer_and_close, reply
 from bot.i18n import N_, Html, Texts
 from bot.models import TOKEN_KEY, Flow
 from bot.runtime import Runtime
@@ -196,6 +196,15 @@ class BilingualComposer:
         if flow.step != ComposeStep.READY or flow.token != token:
             return None
         return Draft.from_data(flow.draft)
+
+    async def cancel(
+        self, update: Update, context: Context, query: CallbackQuery, token: int, said: Html
+    ) -> None:
+        """Cancel under a preview: leave the flow and say `said` (if the button is current)."""
+        if await self.pressed_draft(context, query, token) is not None:
+            await self.runtime.flows.leave(query.from_user.id)
+            await reply(update, said)
+            await answer_and_close(query)
 
     async def pressed_draft(
         self, context: Context, query: CallbackQuery, token: int

@@ -93,10 +93,8 @@ class Posts:
         self, update: Update, context: Context, query: CallbackQuery, button: PostCancel
     ) -> None:
         """Cancel, under the preview: nothing is published."""
-        if await self.composer.pressed_draft(context, query, button.draft) is not None:
-            await self.runtime.flows.leave(query.from_user.id)
-            await reply(update, context.texts("Cancelled. Nothing was published."))
-            await answer_and_close(query)
+        said = context.texts("Cancelled. Nothing was published.")
+        await self.composer.cancel(update, context, query, button.draft, said)
 
     async def _publish(self, update: Update, texts: Texts, user_id: int, draft: Draft) -> None:
         """Publish the confirmed draft, or hold it for a second coordinator."""
