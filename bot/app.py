@@ -24,19 +24,23 @@ from bot.handlers.announcements import Announcements
 from bot.handlers.answers import Answers
 from bot.handlers.approvals import Approvals
 from bot.handlers.bundles import Bundles
-from bot.handlers.common import Context, DeepLinks, Feature, Flows, cosmetic, texts_for
+from bot.handlers.context import CONTEXT_TYPES, Context, Feature
+from bot.handlers.context import RUNTIME_KEY as RUNTIME_KEY  # harness, demo, benchmarks
 from bot.handlers.digests import Digests
+from bot.handlers.fallbacks import Fallbacks
+from bot.handlers.flows import DeepLinks, FlowRouter
 from bot.handlers.gatekeeper import Gatekeeper, PerMemberOrder
-from bot.handlers.general import General
+from bot.handlers.help import Help
 from bot.handlers.letters import Letters
 from bot.handlers.menus import set_default_menus
 from bot.handlers.news import News, schedule_news_watch
+from bot.handlers.posts import Posts
 from bot.handlers.privacy import Privacy
+from bot.handlers.replies import cosmetic
 from bot.handlers.review import Review
 from bot.handlers.settings import Settings
 from bot.handlers.subscriptions import Subscriptions
 from bot.handlers.translations import Translations
-from bot.handlers.updates import Updates
 from bot.i18n import Translator
 from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
@@ -46,7 +50,6 @@ from bot.webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
 
-RUNTIME_KEY = "runtime"
 # Set in bot_data when Telegram answered 409 Conflict: another process polls with our token.
 CONFLICT_KEY = "stopped_by_conflict"
 CONFLICT_SENTENCE = (
@@ -114,6 +117,7 @@ def build_application(
         .token(config.bot_token)
         .base_url(config.bot_api_url)
         .base_file_url(config.bot_api_file_url)
+        .context_types(CONTEXT_TYPES)  # context.member and context.texts, read once per update
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -139,35 +143,36 @@ def build_application(
 
 def register_features(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
     """Every feature, in the order a member meets them; the catch-alls come last."""
-    flows, deep_links = Flows(), DeepLinks()
+    router, deep_links = FlowRouter(), DeepLinks()
     # /start /language /subscribe /unsubscribe, and typing at the consent step
-    subscriptions = Subscriptions(runtime, deep_links, flows)
-    settings = Settings(runtime, flows)  # /settings, and typing a time zone
-    announcements = Announcements(runtime, flows)  # /announce /stats, progress messages
-    general = General(runtime, flows)  # /help /whoami /cancel, blocking the bot
-    letters = Letters(runtime, flows)  # /write /letters, and the writing steps
-    updates = Updates(runtime, flows)  # /post /latest
+    subscriptions = Subscriptions(runtime, deep_links, router)
+    settings = Settings(runtime, router)  # /settings, and typing a time zone
+    announcements = Announcements(runtime, router)  # /announce /stats, progress messages
+    fallbacks = Fallbacks(runtime, router)  # /cancel, blocking the bot, the catch-alls
+    letters = Letters(runtime, router)  # /write /letters, and the writing steps
+    posts = Posts(runtime, router)  # /post /latest
     features: list[Feature] = [
         subscriptions,
         settings,
-        updates,
-        News(runtime, flows, updates.composer),  # /feeds /news; "Draft update" opens /post
+        posts,
+        News(runtime, router, posts.composer),  # /feeds /news; "Draft update" opens /post
         announcements,
         Approvals(runtime, announcements),  # the second coordinator's buttons
         letters,
-        Review(runtime, flows),  # /review, and typing a reason
-        Translations(runtime, flows),  # /translate, and typing a Korean translation
-        Bundles(runtime, flows),  # /bundle /bundles, and typing a hand-over day
-        Answers(runtime, flows),  # /answer: the soldiers' answer reaches the writers
+        Review(runtime, router),  # /review, and typing a reason
+        Translations(runtime, router),  # /translate, and typing a Korean translation
+        Bundles(runtime, router),  # /bundle /bundles, and typing a hand-over day
+        Answers(runtime, router),  # /answer: the soldiers' answer reaches the writers
         Privacy(runtime),  # /privacy /mydata /forget
         Admin(runtime),  # /grant /revoke /roles /audit /block /unblock
         Alerts(runtime),  # /alerts: which privileged actions admins are told of
-        general,
+        Help(runtime),  # /help /whoami
+        fallbacks,
     ]
     application.add_handlers(Gatekeeper(runtime).handlers(), group=-1)  # floods, blocks
     for feature in features:
         application.add_handlers(feature.handlers())
-    application.add_handlers(general.fallbacks())  # free text, unknown commands, photos, ...
+    application.add_handlers(fallbacks.fallbacks())  # free text, unknown commands, photos, ...
     deep_links.register("subscribe", subscriptions.subscribe)
     deep_links.register("settings", settings.open)
     deep_links.register("write", letters.start_writing)
@@ -233,7 +238,7 @@ def _tidy(runtime: Runtime) -> Callable[[Context], Coroutine[Any, Any, None]]:
     async def tidy(context: Context) -> None:
         """Every half minute: finish erasures a reader held up; expire abandoned drafts."""
         await runtime.privacy.finish_erasures()
-        await runtime.conversations.expire_drafts()
+        await runtime.flows.expire_drafts()
 
     return tidy
 
@@ -265,7 +270,7 @@ def _make_error_handler(
             # The member blocked the bot while we were answering: they left, nothing broke.
             # (Only their private chat says so: a group that removed the bot is not them.)
             if user is not None and private:
-                await runtime.members.bot_blocked(user.id, True)
+                await runtime.members.bot_blocked(user.id, blocked=True)
             log.info("event=reply_forbidden")
             return
         frames = traceback.extract_tb(error.__traceback__) if error is not None else []
@@ -278,7 +283,8 @@ def _make_error_handler(
                 # Stop the button's spinner (the handler failed before it could); a press it
                 # had answered already is refused by Telegram, harmlessly.
                 await cosmetic(update.callback_query.answer())
-            texts = await texts_for(runtime, update)
+            await context.load(update)  # a new context: the update's own was not kept
+            texts = context.texts
             await update.effective_chat.send_message(
                 texts("Sorry, something went wrong on our side. Please try again in a moment.")
             )

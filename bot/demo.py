@@ -183,7 +183,7 @@ async def seed(runtime: Runtime, sandbox: FakeBotApi) -> None:
     await runtime.roles.grant(COORDINATOR.user_id, COURIER.user_id, Role.COURIER)
     if not await runtime.broadcasts.latest("en"):
         for text_ko, text_en in DEMO_UPDATES:
-            await runtime.broadcasts.publish_update(COORDINATOR.user_id, text_ko, text_en, None)
+            await runtime.broadcasts.publish_post(COORDINATOR.user_id, text_ko, text_en, None)
 
 
 async def serve(database: Path, port: int) -> None:

@@ -33,6 +33,11 @@ def escape(value: object) -> Html:
     return Html(html.escape(str(value), quote=False))
 
 
+def unescape(text: Html) -> str:
+    """Plain text from Html, for what is not HTML (button labels, a printed page)."""
+    return html.unescape(text)
+
+
 def N_(msgid: str) -> str:
     """Mark a string for extraction where it is defined; it is translated where it is shown."""
     return msgid

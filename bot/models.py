@@ -1,7 +1,8 @@
-"""Plain values shared by storage and services: members, roles, delivery settings."""
+"""Plain values shared by storage, services and handlers: members, roles, posts, letters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -57,20 +58,79 @@ class AuditEntry:
     detail: str
 
 
-DRAFT_KEY = "draft"
+# Where a draft keeps its step's token (see FlowService.enter). The key is "draft" in rows
+# written before flows and drafts had one name each; it stays so those rows still load.
+TOKEN_KEY = "draft"  # noqa: S105 (a JSON key, not a password)
 
 
 @dataclass(frozen=True)
-class Conversation:
-    """Where a member is in a multi-step flow, with the values gathered so far."""
+class Flow:
+    """Where a member is in a multi-step flow (`name`, `step`), with the draft gathered so far."""
 
-    flow: str
+    name: str
     step: str
-    data: dict[str, object]
+    draft: dict[str, object]
     updated_at: int = 0  # epoch seconds of the last step: a draft left too long expires
 
     @property
-    def draft(self) -> int | None:
+    def token(self) -> int | None:
         """The token of this step of the draft; buttons shown for it carry the same token."""
-        token = self.data.get(DRAFT_KEY)
+        token = self.draft.get(TOKEN_KEY)
         return token if isinstance(token, int) else None
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    """A published campaign post; either text may be missing."""
+
+    id: int
+    text_ko: str | None
+    text_en: str | None
+    photo_file_id: str | None
+    published_at: int
+
+
+@dataclass(frozen=True)
+class BroadcastSummary:
+    """A broadcast and how far it got."""
+
+    id: int
+    kind: str
+    audience: str
+    state: str
+    recipients: int
+    created_at: int
+    finished_at: int | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    counts: Mapping[str, int]
+    digest_recipients: int = 0  # a post's readers who get it in their next summary
+
+
+@dataclass(frozen=True)
+class StoredLetter:
+    """A letter as anyone may see it: no writer identity."""
+
+    id: int
+    language: str
+    pen_name: str
+    text: str
+    state: str
+    created_at: int
+    decided_at: int | None
+    reject_reason: str | None
+    reject_note: str | None
+    bundle_id: int | None
+    bundled_at: int | None  # when its bundle reached the courier
+    delivered_on: str | None  # YYYY-MM-DD
+    translation: str | None = None  # Korean, for a letter not written in Korean
+
+
+@dataclass(frozen=True)
+class StoredBundle:
+    id: int
+    created_at: int
+    letter_count: int
+    sent_at: int | None
+    delivered_on: str | None
+    delivered_at: int | None

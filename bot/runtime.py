@@ -13,14 +13,15 @@ from bot.config import Config
 from bot.delivery import OutboxSender, SendBudget
 from bot.delivery.budget import Timer
 from bot.delivery.sender import MAX_IN_FLIGHT, SEND_READ_TIMEOUT
+from bot.handlers.buttons import approval_buttons
 from bot.i18n import Translator
 from bot.services.alerts import AlertService
 from bot.services.answers import AnswerService
 from bot.services.approvals import ApprovalService
 from bot.services.broadcasts import BroadcastService
 from bot.services.charts import StatsChart
-from bot.services.conversations import ConversationService
 from bot.services.digests import DigestService
+from bot.services.flows import FlowService
 from bot.services.letters import LetterService
 from bot.services.links import LinkChecker
 from bot.services.members import MemberService
@@ -33,10 +34,10 @@ from bot.storage.alerts import AlertRepository
 from bot.storage.answers import AnswerRepository
 from bot.storage.approvals import ApprovalRepository
 from bot.storage.broadcasts import BroadcastRepository
-from bot.storage.conversations import ConversationRepository
 from bot.storage.database import Database
 from bot.storage.digests import DigestRepository
 from bot.storage.feeds import FeedRepository
+from bot.storage.flows import FlowRepository
 from bot.storage.letters import LetterRepository
 from bot.storage.members import MemberRepository
 from bot.storage.outbox import OutboxRepository
@@ -58,7 +59,7 @@ class Runtime:
     translator: Translator
     members: MemberService
     roles: RoleService
-    conversations: ConversationService
+    flows: FlowService
     broadcasts: BroadcastService
     sender: OutboxSender
     privacy: PrivacyService
@@ -124,6 +125,7 @@ def build_runtime(
         LinkChecker(config.link_domains),
         schedules,
         answers,
+        approval_buttons,
     )
     digests = DigestService(DigestRepository(db), translator, clock, sender.wake)
     return Runtime(
@@ -135,9 +137,7 @@ def build_runtime(
             MemberRepository(db), clock, config.default_timezone, digests.reschedule
         ),
         roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
-        conversations=ConversationService(
-            ConversationRepository(db), clock, timedelta(hours=config.draft_expiry_hours)
-        ),
+        flows=FlowService(FlowRepository(db), clock, timedelta(hours=config.draft_expiry_hours)),
         broadcasts=broadcasts,
         sender=sender,
         privacy=PrivacyService(PrivacyRepository(db), clock),

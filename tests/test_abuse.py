@@ -134,7 +134,7 @@ async def test_an_admin_who_blocks_themself_is_told_why_not_shown_the_usage(
     assert "Usage" in (await admin.expect()).text
 
 
-async def test_an_approved_update_says_how_many_get_it_in_their_next_summary(
+async def test_an_approved_post_says_how_many_get_it_in_their_next_summary(
     make_bot: StartBot, sandbox: FakeBotApi
 ) -> None:
     bot = await make_bot(BROADCAST_APPROVALS="2")

@@ -52,12 +52,12 @@ async def test_send_under_an_old_announcement_sends_nothing_and_leaves_the_new_d
     await coordinator.send("/skip")
     await coordinator.send("Draft B: a text nobody confirmed.")
     audience_b = await coordinator.expect(lambda m: "Who should receive" in m.text and m.buttons)
-    draft_b = await bot.runtime.conversations.current(COORDINATOR_ID)
+    draft_b = await bot.runtime.flows.current(COORDINATOR_ID)
 
     query = await coordinator.click(confirm_a, "Send")
     assert EXPIRED in (await sandbox.wait_for_callback_answer(query)).get("text", "")
     await settled(coordinator)
-    assert await bot.runtime.conversations.current(COORDINATOR_ID) == draft_b
+    assert await bot.runtime.flows.current(COORDINATOR_ID) == draft_b
     assert await bot.runtime.broadcasts.recent(5) == []
     assert not [m for m in reader.messages if "Draft" in m.text]
 
@@ -84,13 +84,13 @@ async def test_publish_under_an_old_post_publishes_nothing_and_leaves_the_new_dr
     confirm_a = await coordinator.expect("Publish it?")
     await compose("Post B, previewed later.")
     confirm_b = await coordinator.expect("Publish it?")
-    draft_b = await bot.runtime.conversations.current(COORDINATOR_ID)
+    draft_b = await bot.runtime.flows.current(COORDINATOR_ID)
 
     query = await coordinator.click(confirm_a, "Publish")
     assert EXPIRED in (await sandbox.wait_for_callback_answer(query)).get("text", "")
     await settled(coordinator)
     assert await bot.runtime.broadcasts.latest("en") == []
-    assert await bot.runtime.conversations.current(COORDINATOR_ID) == draft_b
+    assert await bot.runtime.flows.current(COORDINATOR_ID) == draft_b
 
     await coordinator.click(confirm_b, "Publish")
     await coordinator.expect("Published.")

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Translator
-from bot.models import DeliveryMode, Role
+from bot.models import DeliveryMode, Role, StoredPost
 from bot.services.digests import MAX_LENGTH, DigestComposer, DigestService, next_digest_time
-from bot.storage.broadcasts import StoredUpdate
 from bot.storage.database import Database
-from bot.storage.digests import DigestRepository, PendingUpdates
+from bot.storage.digests import DigestRepository, PendingPosts
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
@@ -60,7 +59,7 @@ async def digest_member(
 async def publish(bot: RunningBot, clock: FrozenClock, when: datetime, text: str) -> None:
     """A coordinator publishes an update at `when` (Korean and English)."""
     clock.set(when)
-    await bot.runtime.broadcasts.publish_update(COORDINATOR_ID, f"소식: {text}", text, None)
+    await bot.runtime.broadcasts.publish_post(COORDINATOR_ID, f"소식: {text}", text, None)
 
 
 def digests_in(member: FakeUser) -> list[str]:
@@ -124,7 +123,7 @@ def test_skipped_and_repeated_local_hours() -> None:
 # -- end to end, through the fake Bot API --------------------------------------------------
 
 
-async def test_a_daily_seoul_member_gets_one_digest_at_8am_with_the_two_new_updates(
+async def test_a_daily_seoul_member_gets_one_digest_at_8am_with_the_two_new_posts(
     bot: RunningBot, sandbox: FakeBotApi, clock: FrozenClock, database: Path
 ) -> None:
     job_queue = bot.application.job_queue
@@ -191,15 +190,15 @@ async def test_paused_instant_and_unsubscribed_members_get_no_digest(
     assert queued_digests(database) == 0
 
 
-async def test_a_member_who_blocked_the_bot_gets_the_missed_updates_after_coming_back(
+async def test_a_member_who_blocked_the_bot_gets_the_missed_posts_after_coming_back(
     bot: RunningBot, sandbox: FakeBotApi, clock: FrozenClock
 ) -> None:
     member = await digest_member(bot, sandbox, 715, "en")
     await publish(bot, clock, utc(2026, 11, 22, 5), "while away")
-    await bot.runtime.members.bot_blocked(715, True)
+    await bot.runtime.members.bot_blocked(715, blocked=True)
     report = await bot.runtime.digests.tick(utc(2026, 11, 22, 23))
     assert (report.due, report.queued) == (1, 0)
-    await bot.runtime.members.bot_blocked(715, False)
+    await bot.runtime.members.bot_blocked(715, blocked=False)
     assert (await bot.runtime.digests.tick(utc(2026, 11, 23, 23))).queued == 1
     digest = await member.expect("Your daily summary: 1 new update")
     assert "while away" in digest.text
@@ -236,7 +235,7 @@ async def test_a_restart_at_08_00_30_sends_nothing_twice(
     assert queued_digests(database) == 1
 
 
-async def test_after_a_three_day_outage_one_digest_holds_every_missed_update(
+async def test_after_a_three_day_outage_one_digest_holds_every_missed_post(
     make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock, database: Path
 ) -> None:
     first = await make_bot(clock)
@@ -338,13 +337,13 @@ async def test_a_digest_too_long_for_one_message_is_shortened_with_a_pointer_to_
     assert rejected_calls(sandbox) == []
 
 
-def test_a_digest_of_very_many_updates_leaves_out_the_oldest() -> None:
+def test_a_digest_of_very_many_posts_leaves_out_the_oldest() -> None:
     texts = Translator().texts("en")
     updates = [
-        StoredUpdate(n, None, f"Update {n}: " + "news & more " * 300, None, 1_790_000_000 + n)
+        StoredPost(n, None, f"Update {n}: " + "news & more " * 300, None, 1_790_000_000 + n)
         for n in range(100, 70, -1)
     ]
-    pending = PendingUpdates(total=45, newest=updates, newest_id=100)
+    pending = PendingPosts(total=45, newest=updates, newest_id=100)
     text = DigestComposer(Translator()).compose("en", "Europe/Kyiv", DAILY, pending)
     assert len(text.encode("utf-16-le")) // 2 <= MAX_LENGTH
     assert text.startswith("<b>Your daily summary: 45 new updates</b>")
@@ -437,13 +436,13 @@ async def test_a_pause_keeps_what_was_due_for_when_the_member_resumes(
     assert rejected_calls(sandbox) == []
 
 
-async def test_summaries_and_latest_show_an_updates_photo(
+async def test_summaries_and_latest_show_a_posts_photo(
     bot: RunningBot, sandbox: FakeBotApi, clock: FrozenClock
 ) -> None:
     member = await digest_member(bot, sandbox, 724, "en")
     clock.set(utc(2026, 11, 22, 3))
     file_id = await photo_file_id(bot, sandbox)
-    await bot.runtime.broadcasts.publish_update(
+    await bot.runtime.broadcasts.publish_post(
         COORDINATOR_ID, "병사들이 쓴 편지", "The letter the soldiers wrote", file_id
     )
     assert (await bot.runtime.digests.tick(utc(2026, 11, 22, 23))).queued == 1

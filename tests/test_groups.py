@@ -207,6 +207,9 @@ async def test_every_button_pressed_in_a_group_gets_the_sentence_as_its_answer_o
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(d, callback_data=d)] for d in kinds])
     sent = await bot.application.bot.send_message(group.id, "An old menu", reply_markup=markup)
     message = sandbox.message(group.id, sent.message_id)
+    # The roles the cast was granted are alerted to the admins: let that settle first.
+    await bot.runtime.alerts.flush()
+    assert await bot.runtime.sender.drained(timeout=10)
     before, private_before = dump(database), private_messages(sandbox)
     for data in kinds:
         query_id = await group.press(cast[sender], message, data)

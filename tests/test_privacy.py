@@ -362,9 +362,9 @@ async def test_an_abandoned_draft_expires_and_the_member_is_told_nothing_was_sen
     await draft_saved(database, "pen_buttons")  # the handler stores the buttons' message last
 
     clock.advance(hours=23)
-    assert await bot.runtime.conversations.expire_drafts() == 0  # not yet
+    assert await bot.runtime.flows.expire_drafts() == 0  # not yet
     clock.advance(hours=2)
-    assert await bot.runtime.conversations.expire_drafts() == 1  # the background job
+    assert await bot.runtime.flows.expire_drafts() == 1  # the background job
     with sqlite3.connect(database) as connection:  # the draft's content is gone at once
         assert connection.execute("SELECT flow, data FROM conversations").fetchall() == [
             ("expired", "{}")
@@ -393,4 +393,4 @@ async def test_a_draft_past_its_time_is_gone_even_before_the_background_job(
     await member.click(ask, "A mother who prays for you")  # a button of the expired draft
     told = await member.expect("Nothing was sent")
     assert "2 hours" in told.text
-    assert await bot.runtime.conversations.current(8302) is None
+    assert await bot.runtime.flows.current(8302) is None

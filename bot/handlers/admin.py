@@ -10,17 +10,10 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
-from bot.handlers.common import (
-    ROLE_NAMES,
-    Context,
-    Handler,
-    command_args,
-    reply,
-    requires,
-    texts_for,
-    timezone_of,
-)
+from bot.handlers.access import ROLE_NAMES, requires
+from bot.handlers.context import Context, Handler, command_args
 from bot.handlers.menus import set_personal_menu
+from bot.handlers.replies import reply
 from bot.i18n import N_, Html, Texts
 from bot.models import AuditEntry, Role
 from bot.runtime import Runtime
@@ -61,7 +54,7 @@ class Admin:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         args = command_args(context)
         if len(args) != 1 or not _USER_ID.match(args[0]):
             await reply(update, texts("Usage: /block USER_ID or /unblock USER_ID."))
@@ -70,7 +63,7 @@ class Admin:
             await reply(update, texts("You cannot block or unblock yourself."))
             return
         target = int(args[0])
-        changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked)
+        changed = await self.runtime.members.set_blocked_by_admin(user.id, target, blocked=blocked)
         if not changed:
             await reply(
                 update,
@@ -99,7 +92,7 @@ class Admin:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         parsed = _parse(command_args(context))
         if parsed is None:
             await reply(update, _usage(texts, "grant" if grant else "revoke"))
@@ -116,7 +109,7 @@ class Admin:
 
     async def list_roles(self, update: Update, context: Context) -> None:
         """/roles: admins from configuration, then every granted role."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         lines = [texts("<b>Roles</b>")]
         lines += [
             texts("{user_id}: admin", user_id=admin_id)
@@ -130,11 +123,8 @@ class Admin:
 
     async def audit(self, update: Update, context: Context) -> None:
         """/audit: the most recent privileged actions."""
-        user = update.effective_user
-        if user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        zone = await timezone_of(self.runtime, user.id)
+        texts = context.texts
+        zone = context.timezone
         entries = await self.runtime.roles.recent_audit(20)
         if not entries:
             await reply(update, texts("The audit log is empty."))
@@ -198,7 +188,7 @@ _AUDIT_SENTENCES = {
     "approval_refused": N_("{when}: {actor} refused {what} by {target}"),
 }
 _PERMISSION_NAMES = {
-    Permission.POST_UPDATES.value: N_("posting an update"),
+    Permission.PUBLISH_POSTS.value: N_("posting an update"),
     Permission.ANNOUNCE.value: N_("sending an announcement"),
     Permission.REVIEW_LETTERS.value: N_("reviewing letters"),
     Permission.SEE_STATS.value: N_("reading statistics"),

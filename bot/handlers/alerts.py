@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
+from bot.handlers.access import requires
 from bot.handlers.buttons import AlertMute
-from bot.handlers.common import (
-    Context,
-    Handler,
-    answer,
-    keyboard,
-    reply,
-    requires,
-    show,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer, keyboard, reply, show
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 from bot.services.alerts import ALERT_KIND_NAMES, AlertKind
@@ -32,7 +26,7 @@ class Alerts:
         guard = requires(self.runtime, Permission.READ_AUDIT)
         return [
             CommandHandler("alerts", guard(self.open)),
-            CallbackQueryHandler(guard(self.on_button), pattern=AlertMute.pattern),
+            on_press(AlertMute, self.on_mute, guard=guard),
         ]
 
     async def open(self, update: Update, context: Context) -> None:
@@ -40,20 +34,15 @@ class Alerts:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         muted = await self.runtime.alerts.muted(user.id)
         await reply(update, _screen(texts), _buttons(texts, muted))
 
-    async def on_button(self, update: Update, context: Context) -> None:
+    async def on_mute(
+        self, update: Update, context: Context, query: CallbackQuery, button: AlertMute
+    ) -> None:
         """Mute or unmute one kind, then redraw the screen (the role is checked by the guard)."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = AlertMute.unpack(query.data)
-        if button is None:
-            await answer(query, texts.plain("This button has expired. Please try again."))
-            return
+        user, texts = query.from_user, context.texts
         await self.runtime.alerts.set_muted(user.id, button.kind, bool(button.mute))
         await answer(query, texts.plain("Muted.") if button.mute else texts.plain("Alerts on."))
         muted = await self.runtime.alerts.muted(user.id)

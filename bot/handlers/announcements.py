@@ -6,11 +6,12 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Chat, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.clock import from_epoch, to_epoch
+from bot.handlers.access import requires
 from bot.handlers.buttons import (
     AnnounceAudience,
     AnnounceCancel,
@@ -21,35 +22,29 @@ from bot.handlers.buttons import (
     ScheduledCancel,
     ScheduledSend,
     StopBroadcast,
-    unpack_any,
 )
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
+from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter
+from bot.handlers.posts import approval_requested_text
+from bot.handlers.presses import on_press
+from bot.handlers.replies import (
     answer,
-    close_buttons,
+    answer_and_close,
     is_cosmetic,
     keyboard,
     reply,
-    requires,
     show,
-    texts_for,
-    timezone_of,
 )
-from bot.handlers.compose import BilingualComposer, Draft
-from bot.handlers.letters import plain_label
 from bot.handlers.translations import to_translate_line
-from bot.handlers.updates import approval_requested_text
-from bot.i18n import N_, Html, Texts, escape
-from bot.models import Conversation
+from bot.i18n import N_, Html, Texts, escape, unescape
+from bot.models import BroadcastSummary, Flow
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT
 from bot.services.broadcasts import Audience
 from bot.services.links import render_link_report
 from bot.services.roles import Permission
 from bot.services.schedules import SEOUL, SendNow, TimeProblem, first_words, parse_send_time
-from bot.storage.broadcasts import BroadcastSummary
 from bot.storage.schedules import ScheduledAnnouncement
 from bot.supervision import run_repeating
 
@@ -74,8 +69,10 @@ _MODE_NAMES = {
 class Announcements:
     """Broadcasting an announcement to subscribers and following it as it goes out."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
+        # What each progress message shows now: an unchanged report is not edited again.
+        self._progress_shown: dict[int, tuple[str, str]] = {}
         self.composer = BilingualComposer(
             runtime,
             FLOW,
@@ -83,24 +80,33 @@ class Announcements:
             finish=self.ask_audience,
             permission=Permission.ANNOUNCE,
         )
-        flows.register(FLOW, self._on_step)
+        router.register(FLOW, self._on_step)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.ANNOUNCE)
         return [
             CommandHandler("announce", guard(self.composer.begin)),
             CommandHandler("stats", requires(self.runtime, Permission.SEE_STATS)(self.stats)),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^ann:"),
+            on_press(StopBroadcast, self.on_stop, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceAudience, self.on_audience, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceWritersOf, self.on_writers_of, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceSend, self.on_send, guard=guard, expired=START_AGAIN),
+            on_press(AnnounceSchedule, self.on_schedule, guard=guard, expired=START_AGAIN),
+            on_press(
+                AnnounceScheduleConfirm, self.on_schedule_confirm, guard=guard, expired=START_AGAIN
+            ),
+            on_press(AnnounceCancel, self.on_cancel, guard=guard, expired=START_AGAIN),
             CommandHandler("scheduled", guard(self.scheduled)),
-            CallbackQueryHandler(guard(self.on_scheduled_button), pattern=r"^sched:"),
+            on_press(ScheduledSend, self.on_scheduled_send, guard=guard),
+            on_press(ScheduledCancel, self.on_scheduled_cancel, guard=guard),
         ]
 
-    async def _on_step(self, update: Update, context: Context, conversation: Conversation) -> None:
+    async def _on_step(self, update: Update, context: Context, flow: Flow) -> None:
         """Typing while composing: the texts (the composer), or the time to send at."""
-        if conversation.step == "when":
-            await self._take_time(update, conversation)
+        if flow.step == "when":
+            await self._take_time(update, context, flow)
         else:
-            await self.composer.on_step(update, context, conversation)
+            await self.composer.on_step(update, context, flow)
 
     def schedule_progress(self, application: Application) -> None:  # type: ignore[type-arg]
         """One repeating job follows every broadcast still going, including after a restart."""
@@ -116,7 +122,7 @@ class Announcements:
 
     async def ask_audience(self, update: Update, context: Context, draft: Draft) -> None:
         """After the texts: who should receive it?"""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         bundles = await self.runtime.answers.delivered_bundles()
         await reply(
             update,
@@ -129,7 +135,7 @@ class Announcements:
                 + [
                     [
                         (
-                            plain_label(texts("Writers of bundle {number}", number=bundle.id)),
+                            unescape(texts("Writers of bundle {number}", number=bundle.id)),
                             AnnounceWritersOf(draft.token, bundle.id).pack(),
                         )
                     ]
@@ -139,70 +145,85 @@ class Announcements:
             ),
         )
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Audience, Send, Cancel and Stop buttons; the guard re-checks the role."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(
-            query.data,
-            StopBroadcast,
-            AnnounceAudience,
-            AnnounceSend,
-            AnnounceCancel,
-            AnnounceSchedule,
-            AnnounceScheduleConfirm,
-            AnnounceWritersOf,
-        )
-        if isinstance(button, StopBroadcast):
-            await self._stop(update, texts, button.broadcast)
-            return
-        draft = None
-        if isinstance(
-            button,
-            AnnounceAudience
-            | AnnounceSend
-            | AnnounceCancel
-            | AnnounceSchedule
-            | AnnounceScheduleConfirm
-            | AnnounceWritersOf,
-        ):
-            draft = await self.composer.draft_of(user.id, button.draft)
+    async def on_audience(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceAudience
+    ) -> None:
+        """An audience button: preview for that audience and ask to confirm."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:  # nothing to record: tidy first
+            await answer_and_close(query)
+            await self._confirm(update, context.texts, draft, button.audience)
+
+    async def on_send(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceSend
+    ) -> None:
+        """Send (or, with two approvals, ask a second coordinator); the guard checked the role."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self._send(update, context, context.texts, draft, button.audience)
+            await answer_and_close(query)
+
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceCancel
+    ) -> None:
+        """Cancel, under the audience question or the preview: nothing is sent."""
+        said = context.texts("Cancelled. Nothing was sent.")
+        await self.composer.cancel(update, context, query, button.draft, said)
+
+    async def on_stop(
+        self, update: Update, context: Context, query: CallbackQuery, button: StopBroadcast
+    ) -> None:
+        """The Stop button under a progress message: the rest is not sent."""
+        texts, broadcast_id = context.texts, button.broadcast
+        cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
+        await answer(query, texts.plain("Stopped. The rest will not be sent."))
+        summary = await self.runtime.broadcasts.summary(broadcast_id)
+        if summary is not None:
+            await show(query, self._progress_text(texts, summary))
+        log.info("event=announcement_stopped broadcast=%d cancelled=%d", broadcast_id, cancelled)
+
+    async def on_writers_of(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceWritersOf
+    ) -> None:
+        """The writers of one bundle as the audience: preview for them and ask to confirm."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
         if draft is None:
-            await answer(query, texts.plain("This button has expired. Please start again."))
             return
-        if isinstance(button, AnnounceAudience):  # nothing to record: tidy first
-            await answer(query)
-            await close_buttons(query)
-            await self._confirm(update, texts, draft, button.audience)
-            return
-        if isinstance(button, AnnounceWritersOf):
-            # The bundle goes into the draft: its new token makes older buttons stale.
-            data = await self._data(user.id)
-            token = await self.runtime.conversations.enter(
-                user.id, FLOW, "ready", {**data, "bundle": button.bundle}
-            )
-            await answer(query)
-            await close_buttons(query)
-            draft = Draft(draft.text_ko, draft.text_en, draft.photo_file_id, token)
-            await self._confirm(update, texts, draft, Audience.WRITERS, button.bundle)
-            return
-        if isinstance(button, AnnounceSchedule):
-            await self._ask_time(update, texts, draft, button.audience)
-        elif isinstance(button, AnnounceScheduleConfirm):
-            await self._schedule(update, texts, draft, button)
-        elif isinstance(button, AnnounceSend):
-            await self._send(update, context, texts, draft, button.audience)
-        else:
-            await self.runtime.conversations.leave(user.id)
-            await reply(update, texts("Cancelled. Nothing was sent."))
-        await answer(query)
-        await close_buttons(query)
+        # The bundle goes into the draft: its new token makes older buttons stale.
+        user_id = query.from_user.id
+        data = await self._data(user_id)
+        token = await self.runtime.flows.enter(
+            user_id, FLOW, "ready", {**data, "bundle": button.bundle}
+        )
+        await answer_and_close(query)
+        draft = Draft(draft.text_ko, draft.text_en, draft.photo_file_id, token)
+        await self._confirm(update, context.texts, draft, Audience.WRITERS, button.bundle)
+
+    async def on_schedule(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnnounceSchedule
+    ) -> None:
+        """Schedule…: ask for the time to send the draft at."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self._ask_time(update, context, draft, button.audience)
+            await answer_and_close(query)
+
+    async def on_schedule_confirm(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: AnnounceScheduleConfirm,
+    ) -> None:
+        """Schedule: the draft goes out at the time shown (or waits for approval first)."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self._schedule(update, context, draft, button)
+            await answer_and_close(query)
 
     async def _data(self, user_id: int) -> dict[str, object]:
-        conversation = await self.runtime.conversations.current(user_id)
-        return dict(conversation.data) if conversation is not None else {}
+        flow = await self.runtime.flows.current(user_id)
+        return dict(flow.draft) if flow is not None else {}
 
     async def _bundle(self, user_id: int) -> int | None:
         bundle = (await self._data(user_id)).get("bundle")
@@ -257,7 +278,7 @@ class Announcements:
         if user is None or chat is None:
             return
         bundle = await self._bundle(user.id)
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
                 KIND_ANNOUNCEMENT,
@@ -275,19 +296,19 @@ class Announcements:
         await self.show_progress(chat, texts, broadcast_id)
 
     async def _ask_time(
-        self, update: Update, texts: Texts, draft: Draft, audience: Audience
+        self, update: Update, context: Context, draft: Draft, audience: Audience
     ) -> None:
         """Schedule…: ask for the minute, in the coordinator's own time zone."""
         user = update.effective_user
         assert user is not None
-        zone = await timezone_of(self.runtime, user.id)
+        texts, zone = context.texts, context.timezone
         data: dict[str, object] = {
             "ko": draft.text_ko,
             "en": draft.text_en,
             "audience": audience.value,
             "bundle": await self._bundle(user.id),
         }
-        await self.runtime.conversations.enter(user.id, FLOW, "when", data)
+        await self.runtime.flows.enter(user.id, FLOW, "when", data)
         now = self.runtime.clock.now()
         await reply(
             update,
@@ -302,13 +323,12 @@ class Announcements:
             ),
         )
 
-    async def _take_time(self, update: Update, conversation: Conversation) -> None:
+    async def _take_time(self, update: Update, context: Context, flow: Flow) -> None:
         """The typed time: read it in the coordinator's zone and show it back to confirm."""
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        texts = await texts_for(self.runtime, update)
-        zone = await timezone_of(self.runtime, user.id)
+        texts, zone = context.texts, context.timezone
         moment = parse_send_time(message.text or "", zone, self.runtime.clock.now())
         if moment is TimeProblem.PAST:
             await reply(update, texts("That time has passed. Please send a time to come."))
@@ -325,9 +345,9 @@ class Announcements:
                 ),
             )
             return
-        data = dict(conversation.data)
+        data = dict(flow.draft)
         audience = Audience(str(data.get("audience", Audience.ALL.value)))
-        token = await self.runtime.conversations.enter(user.id, FLOW, "ready", data)
+        token = await self.runtime.flows.enter(user.id, FLOW, "ready", data)
         bundle = data.get("bundle")
         count = await self.runtime.broadcasts.audience_size(
             audience, bundle if isinstance(bundle, int) else None
@@ -359,12 +379,12 @@ class Announcements:
         )
 
     async def _schedule(
-        self, update: Update, texts: Texts, draft: Draft, button: AnnounceScheduleConfirm
+        self, update: Update, context: Context, draft: Draft, button: AnnounceScheduleConfirm
     ) -> None:
-        user = update.effective_user
+        user, texts = update.effective_user, context.texts
         assert user is not None
         bundle = await self._bundle(user.id)
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         moment = from_epoch(button.minute * 60)
         if moment <= self.runtime.clock.now():
             await reply(update, texts("That time has passed. Nothing was scheduled."))
@@ -372,7 +392,7 @@ class Announcements:
         scheduled = await self.runtime.schedules.schedule(
             user.id, button.audience, draft.text_ko, draft.text_en, moment, bundle
         )
-        zone = await timezone_of(self.runtime, user.id)
+        zone = context.timezone
         lines = [
             texts(
                 "Scheduled for {when} ({seoul} in Seoul). /scheduled lists it, with Cancel.",
@@ -389,12 +409,12 @@ class Announcements:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         waiting = await self.runtime.schedules.waiting()
         if not waiting:
             await reply(update, texts("No announcement is scheduled."))
             return
-        zone = await timezone_of(self.runtime, user.id)
+        zone = context.timezone
         await reply(update, texts("<b>Scheduled announcements</b>"))
         for item in waiting:
             await reply(
@@ -431,33 +451,33 @@ class Announcements:
         words = words or first_words(item.text_ko or item.text_en, 120) or ""
         return Html(f"{head}\n{escape(words)}")
 
-    async def on_scheduled_button(self, update: Update, context: Context) -> None:
-        """Send now or Cancel under a scheduled announcement (the guard re-checks the role)."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(query.data, ScheduledSend, ScheduledCancel)
-        if isinstance(button, ScheduledCancel):
-            done = await self.runtime.schedules.cancel(button.schedule, user.id)
-            text = (
-                texts("Cancelled. It will not be sent.")
-                if done
-                else texts("It was already sent or cancelled.")
-            )
-        elif isinstance(button, ScheduledSend):
-            outcome = await self.runtime.schedules.send_now(button.schedule, user.id)
-            text = {
-                SendNow.SENT: texts("Sent now. It is on its way."),
-                SendNow.WAITS_FOR_APPROVAL: texts(
-                    "It still waits for a second coordinator's approval, so it cannot be sent yet."
-                ),
-            }.get(outcome, texts("It was already sent or cancelled."))
-        else:
-            await answer(query, texts.plain("This button has expired. Please try again."))
-            return
-        await answer(query)
-        await close_buttons(query)
+    async def on_scheduled_send(
+        self, update: Update, context: Context, query: CallbackQuery, button: ScheduledSend
+    ) -> None:
+        """Send now under a scheduled announcement (the guard re-checks the role)."""
+        texts = context.texts
+        outcome = await self.runtime.schedules.send_now(button.schedule, query.from_user.id)
+        text = {
+            SendNow.SENT: texts("Sent now. It is on its way."),
+            SendNow.WAITS_FOR_APPROVAL: texts(
+                "It still waits for a second coordinator's approval, so it cannot be sent yet."
+            ),
+        }.get(outcome, texts("It was already sent or cancelled."))
+        await answer_and_close(query)
+        await reply(update, text)
+
+    async def on_scheduled_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: ScheduledCancel
+    ) -> None:
+        """Cancel under a scheduled announcement (the guard re-checks the role)."""
+        texts = context.texts
+        done = await self.runtime.schedules.cancel(button.schedule, query.from_user.id)
+        text = (
+            texts("Cancelled. It will not be sent.")
+            if done
+            else texts("It was already sent or cancelled.")
+        )
+        await answer_and_close(query)
         await reply(update, text)
 
     async def show_progress(self, chat: Chat, texts: Texts, broadcast_id: int) -> None:
@@ -477,16 +497,6 @@ class Announcements:
             summary.recipients,
         )
 
-    async def _stop(self, update: Update, texts: Texts, broadcast_id: int) -> None:
-        query = update.callback_query
-        assert query is not None
-        cancelled = await self.runtime.broadcasts.cancel(broadcast_id)
-        await answer(query, texts.plain("Stopped. The rest will not be sent."))
-        summary = await self.runtime.broadcasts.summary(broadcast_id)
-        if summary is not None:
-            await show(query, self._progress_text(texts, summary))
-        log.info("event=announcement_stopped broadcast=%d cancelled=%d", broadcast_id, cancelled)
-
     async def report_progress(self, context: Context) -> None:
         """Every few seconds: edit each running broadcast's progress message."""
         for summary in await self.runtime.broadcasts.settle_unfinished():
@@ -495,9 +505,14 @@ class Announcements:
             member = await self.runtime.members.get(summary.progress_chat_id)
             texts = self.runtime.translator.texts(member.language if member else None)
             markup = self._stop_keyboard(texts, summary) if summary.state == "sending" else None
+            text = self._progress_text(texts, summary)
+            shown = (text, summary.state)
+            if self._progress_shown.get(summary.id) == shown:
+                continue  # nothing new: an edit would only cost a message and draw a refusal
+            self._progress_shown[summary.id] = shown  # one small entry per broadcast
             try:
                 await context.bot.edit_message_text(
-                    self._progress_text(texts, summary),
+                    text,
                     summary.progress_chat_id,
                     summary.progress_message_id,
                     reply_markup=markup,
@@ -542,11 +557,8 @@ class Announcements:
 
     async def stats(self, update: Update, context: Context) -> None:
         """/stats: subscribers by language and delivery mode, and recent broadcasts."""
-        user = update.effective_user
-        if user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        zone = await timezone_of(self.runtime, user.id)
+        texts = context.texts
+        zone = context.timezone
         lines: list[str] = [texts("<b>Subscribers</b>")]
         counts = await self.runtime.broadcasts.subscriber_counts()
         lines += [

@@ -5,25 +5,19 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, Update
+from telegram.ext import CommandHandler
 
-from bot.handlers.buttons import AnswerCancel, AnswerPublish, unpack_any
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    keyboard,
-    reply,
-    requires,
-    texts_for,
-)
-from bot.handlers.compose import BilingualComposer, Draft
-from bot.handlers.updates import approval_requested_text
+from bot.handlers.access import requires
+from bot.handlers.buttons import AnswerCancel, AnswerPublish
+from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter
+from bot.handlers.posts import approval_requested_text
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer_and_close, keyboard, reply
 from bot.i18n import Html, Texts
-from bot.models import Conversation
+from bot.models import Flow
 from bot.runtime import Runtime
 from bot.services.answers import AnswerOutcome, AnswerResult
 from bot.services.broadcasts import LANGUAGES, MAX_CAPTION_TEXT
@@ -37,22 +31,23 @@ _NUMBER = re.compile(r"\d{1,9}")
 class Answers:
     """Posting an answer: which bundles, the transcription(s), the scan, a preview, publish."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.composer = BilingualComposer(
             runtime,
             FLOW,
             with_photo=True,
             finish=self.preview,
-            permission=Permission.POST_UPDATES,
+            permission=Permission.PUBLISH_POSTS,
         )
-        flows.register(FLOW, self._on_step)
+        router.register(FLOW, self._on_step)
 
     def handlers(self) -> list[Handler]:
-        guard = requires(self.runtime, Permission.POST_UPDATES)
+        guard = requires(self.runtime, Permission.PUBLISH_POSTS)
         return [
             CommandHandler("answer", guard(self.begin)),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^answer:"),
+            on_press(AnswerPublish, self.on_publish, guard=guard, expired=START_AGAIN),
+            on_press(AnswerCancel, self.on_cancel, guard=guard, expired=START_AGAIN),
         ]
 
     async def begin(self, update: Update, context: Context) -> None:
@@ -60,12 +55,12 @@ class Answers:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         bundles = await self.runtime.answers.delivered_bundles()
         if not bundles:
             await reply(update, texts("No bundle has been handed over yet."))
             return
-        await self.runtime.conversations.enter(user.id, FLOW, "bundles")
+        await self.runtime.flows.enter(user.id, FLOW, "bundles")
         lines = [
             texts(
                 "Which bundles does the soldiers' answer reply to? Send their numbers, for "
@@ -85,17 +80,17 @@ class Answers:
         ]
         await reply(update, Html("\n".join(lines)))
 
-    async def _on_step(self, update: Update, context: Context, conversation: Conversation) -> None:
-        if conversation.step == "bundles":
-            await self._take_bundles(update)
+    async def _on_step(self, update: Update, context: Context, flow: Flow) -> None:
+        if flow.step == "bundles":
+            await self._take_bundles(update, context)
         else:
-            await self.composer.on_step(update, context, conversation)
+            await self.composer.on_step(update, context, flow)
 
-    async def _take_bundles(self, update: Update) -> None:
+    async def _take_bundles(self, update: Update, context: Context) -> None:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         delivered = {b.id for b in await self.runtime.answers.delivered_bundles()}
         chosen = sorted({int(n) for n in _NUMBER.findall(message.text or "")})
         if not chosen or any(n not in delivered for n in chosen):
@@ -104,7 +99,7 @@ class Answers:
                 texts("Please send numbers of bundles from the list above, or /cancel."),
             )
             return
-        await self.runtime.conversations.enter(user.id, FLOW, "ko", {"bundles": chosen})
+        await self.runtime.flows.enter(user.id, FLOW, "ko", {"bundles": chosen})
         await reply(
             update,
             texts(
@@ -118,9 +113,8 @@ class Answers:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        conversation = await self.runtime.conversations.current(user.id)
-        bundles = _bundles_of(conversation)
+        texts = context.texts
+        bundles = _bundles_of(await self.runtime.flows.current(user.id))
         delivered = {b.id: b.delivered_on for b in await self.runtime.answers.delivered_bundles()}
         day = max((delivered.get(n, "") for n in bundles), default="")
         await reply(update, texts("<b>Preview.</b> This is what the writers will get:"))
@@ -150,30 +144,28 @@ class Answers:
             ),
         )
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Publish or Cancel under the preview (the role is checked again by the guard)."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(query.data, AnswerPublish, AnswerCancel)
-        draft = None
-        if isinstance(button, AnswerPublish | AnswerCancel):
-            draft = await self.composer.draft_of(user.id, button.draft)
+    async def on_publish(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnswerPublish
+    ) -> None:
+        """Publish under the preview (the role is checked again by the guard)."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
         if draft is None:
-            await answer(query, texts.plain("This button has expired. Please start again."))
             return
-        bundles = _bundles_of(await self.runtime.conversations.current(user.id))
-        await self.runtime.conversations.leave(user.id)
-        if isinstance(button, AnswerPublish):
-            result = await self.runtime.answers.post(
-                user.id, bundles, draft.text_ko, draft.text_en, draft.photo_file_id
-            )
-            await reply(update, answer_result_text(texts, result))
-        else:
-            await reply(update, texts("Cancelled. Nothing was published."))
-        await answer(query)
-        await close_buttons(query)
+        user_id = query.from_user.id
+        bundles = _bundles_of(await self.runtime.flows.current(user_id))
+        await self.runtime.flows.leave(user_id)
+        result = await self.runtime.answers.post(
+            user_id, bundles, draft.text_ko, draft.text_en, draft.photo_file_id
+        )
+        await reply(update, answer_result_text(context.texts, result))
+        await answer_and_close(query)
+
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: AnswerCancel
+    ) -> None:
+        """Cancel under the preview: nothing is published."""
+        said = context.texts("Cancelled. Nothing was published.")
+        await self.composer.cancel(update, context, query, button.draft, said)
 
 
 def answer_result_text(texts: Texts, result: AnswerResult) -> Html:
@@ -195,8 +187,8 @@ def answer_result_text(texts: Texts, result: AnswerResult) -> Html:
     )
 
 
-def _bundles_of(conversation: Conversation | None) -> list[int]:
-    value = conversation.data.get("bundles") if conversation is not None else None
+def _bundles_of(flow: Flow | None) -> list[int]:
+    value = flow.draft.get("bundles") if flow is not None else None
     return [n for n in value if isinstance(n, int)] if isinstance(value, list) else []
 
 

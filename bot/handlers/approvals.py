@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler
+from telegram import CallbackQuery, Update
 
 from bot.clock import from_epoch
+from bot.handlers.access import requires
 from bot.handlers.announcements import Announcements
 from bot.handlers.answers import answer_result_text
-from bot.handlers.buttons import ApprovalApprove, ApprovalReject, unpack_any
-from bot.handlers.common import (
-    Context,
-    Handler,
-    answer,
-    close_buttons,
-    reply,
-    requires,
-    texts_for,
-)
-from bot.handlers.updates import summary_readers_text
+from bot.handlers.buttons import ApprovalApprove, ApprovalReject
+from bot.handlers.context import Context, Handler
+from bot.handlers.posts import summary_readers_text
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer, close_buttons, reply
 from bot.i18n import Html
 from bot.runtime import Runtime
 from bot.services.approvals import KIND_ANNOUNCEMENT, DecisionOutcome
@@ -34,20 +28,36 @@ class Approvals:
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.ANNOUNCE)
-        return [CallbackQueryHandler(guard(self.on_button), pattern=r"^appr:")]
+        return [
+            on_press(ApprovalApprove, self.on_approve, guard=guard),
+            on_press(ApprovalReject, self.on_reject, guard=guard),
+        ]
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """`appr:yes:<id>` or `appr:no:<id>`; the role is checked again by the guard."""
-        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-        if query is None or user is None or chat is None:
+    async def on_approve(
+        self, update: Update, context: Context, query: CallbackQuery, button: ApprovalApprove
+    ) -> None:
+        """Approve a held-back post or announcement; the role is checked again by the guard."""
+        await self._decide(update, context, query, button.request, approve=True)
+
+    async def on_reject(
+        self, update: Update, context: Context, query: CallbackQuery, button: ApprovalReject
+    ) -> None:
+        """Reject a held-back post or announcement; the role is checked again by the guard."""
+        await self._decide(update, context, query, button.request, approve=False)
+
+    async def _decide(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        request_id: int,
+        *,
+        approve: bool,
+    ) -> None:
+        user, chat, texts = query.from_user, update.effective_chat, context.texts
+        if chat is None:
             return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(query.data, ApprovalApprove, ApprovalReject)
-        if not isinstance(button, ApprovalApprove | ApprovalReject):
-            await answer(query, texts.plain("This button has expired. Please try again."))
-            return
-        approve = isinstance(button, ApprovalApprove)
-        decision = await self.runtime.approvals.decide(button.request, user.id, approve)
+        decision = await self.runtime.approvals.decide(request_id, user.id, approve=approve)
         if decision.outcome is DecisionOutcome.UNAVAILABLE:
             await answer(
                 query,

@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from telegram import CallbackQuery, Chat, Update
 from telegram.error import TelegramError, TimedOut
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import (
     BundleAgain,
     BundleCancel,
     BundleDelivered,
     BundlePick,
     BundleTypeDay,
-    unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    show,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    leave_flow,
-    member_timezone,
-    plain_label,
-    still_may,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow, leave_flow
+from bot.handlers.presses import on_press
+from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, show
 from bot.handlers.translations import to_translate_line
-from bot.i18n import Html, Texts
-from bot.models import Conversation
+from bot.i18n import N_, Html, Texts, unescape
+from bot.models import Flow, StoredBundle
 from bot.runtime import Runtime
 from bot.services.letters import (
     BundleReady,
@@ -50,26 +35,42 @@ from bot.services.letters import (
     parse_day,
 )
 from bot.services.roles import Permission
-from bot.storage.letters import StoredBundle
 
 DELIVERY_DAY = "delivery-day"
+
+
+class BundleStep(StrEnum):
+    DAY = "day"  # typing the hand-over day
+
+
+@dataclass(frozen=True)
+class DeliveryDayDraft(FlowDraft):
+    bundle: int  # the bundle whose hand-over day is typed
+
+
 BUNDLES_SHOWN = 10
+_SEND_BUNDLES = N_("This button has expired. Please send /bundles.")
+_ALREADY_HANDED_OVER = N_("This bundle is already marked as handed over.")
 
 
 class Bundles:
     """The courier's bundles: make one, and confirm the day it was handed over."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(DELIVERY_DAY, self.on_typed_day)
+        router.register(DELIVERY_DAY, self.on_typed_day)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.MAKE_BUNDLES)
         return [
             CommandHandler("bundle", guard(self.make_bundle)),
             CommandHandler("bundles", guard(self.list_bundles)),
-            CallbackQueryHandler(guard(self.on_bundle_button), pattern=r"^bun:"),
+            on_press(BundlePick, self.on_pick, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleAgain, self.on_again, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleTypeDay, self.on_type_day, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleDelivered, self.on_delivered, guard=guard, expired=_SEND_BUNDLES),
+            on_press(BundleCancel, self.on_cancel, guard=guard, expired=_SEND_BUNDLES),
         ]
 
     async def make_bundle(self, update: Update, context: Context) -> None:
@@ -77,7 +78,7 @@ class Bundles:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         made = await self.letters.make_bundle(user.id)
         if made is BundleRefusal.NO_FONT:
             await reply(update, _no_font(texts))
@@ -149,67 +150,94 @@ class Bundles:
 
     async def list_bundles(self, update: Update, context: Context) -> None:
         """/bundles: bundles with their hand-over day, and a button for those not handed over."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         bundles = await self.letters.bundles(BUNDLES_SHOWN)
         if not bundles:
             await reply(
                 update, texts("There are no bundles yet. /bundle makes one from approved letters.")
             )
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         lines = [texts("<b>Bundles</b>")]
         buttons: list[list[Button]] = []
         for bundle in bundles:
             lines.append(_bundle_line(texts, bundle, zone))
             if bundle.delivered_on is None:
-                label = plain_label(texts("Mark bundle {number} handed over", number=bundle.id))
+                label = unescape(texts("Mark bundle {number} handed over", number=bundle.id))
                 buttons.append([(label, BundlePick(bundle.id).pack())])
-                again = plain_label(texts("Send bundle {number} again", number=bundle.id))
+                again = unescape(texts("Send bundle {number} again", number=bundle.id))
                 buttons.append([(again, BundleAgain(bundle.id).pack())])
         await reply(update, Html("\n".join(lines)), keyboard(buttons) if buttons else None)
 
-    async def on_bundle_button(self, update: Update, context: Context) -> None:
-        """Mark delivered → pick the day (today, yesterday, typed) → writers are told."""
-        query = update.callback_query
-        if query is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(
-            query.data, BundlePick, BundleAgain, BundleTypeDay, BundleDelivered, BundleCancel
-        )
-        if isinstance(button, BundleCancel):
-            await show(query, texts("Nothing was changed."))
-            await answer(query)
-            return
-        bundle = None
-        if isinstance(button, BundlePick | BundleAgain | BundleTypeDay | BundleDelivered):
-            bundle = await self.letters.bundle(button.bundle)
-        if bundle is None:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
-        elif bundle.delivered_on is not None:
-            await answer(
-                query, texts.plain("This bundle is already marked as handed over."), alert=True
-            )
-        elif isinstance(button, BundleAgain):
-            await self._send_again(update, query, texts, bundle.id)
-        elif isinstance(button, BundlePick):
-            await self._ask_day(update, texts, bundle)
-            await answer(query)
-        elif isinstance(button, BundleTypeDay):
-            await self._ask_typed_day(update, query, texts, bundle)
-        elif isinstance(button, BundleDelivered) and (day := parse_day(button.day)) is not None:
-            await self._deliver(update, query, texts, bundle, day)
-        else:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleCancel
+    ) -> None:
+        """Cancel under the hand-over question: nothing changes."""
+        await show(query, context.texts("Nothing was changed."))
+        await answer(query)
 
-    async def _ask_day(self, update: Update, texts: Texts, bundle: StoredBundle) -> None:
-        zone = await member_timezone(self.runtime, update)
+    async def on_again(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleAgain
+    ) -> None:
+        """Send bundle N again: the same letters, printed again."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
+            await self._send_again(update, query, context.texts, bundle.id)
+
+    async def on_pick(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundlePick
+    ) -> None:
+        """Mark delivered: ask for the day (today, yesterday, or typed)."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
+            await self._ask_day(update, context, bundle)
+            await answer(query)
+
+    async def on_type_day(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleTypeDay
+    ) -> None:
+        """Another day: the courier types it."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is not None:
+            await self._ask_typed_day(update, context, query, bundle)
+
+    async def on_delivered(
+        self, update: Update, context: Context, query: CallbackQuery, button: BundleDelivered
+    ) -> None:
+        """The day is chosen: the bundle is marked and every writer is told."""
+        bundle = await self._undelivered(context, query, button.bundle)
+        if bundle is None:
+            return
+        day = parse_day(button.day)
+        if day is None:
+            await answer(query, context.texts.plain(_SEND_BUNDLES))
+            return
+        await self._deliver(update, context, query, bundle, day)
+
+    async def _undelivered(
+        self, context: Context, query: CallbackQuery, bundle_id: int
+    ) -> StoredBundle | None:
+        """The bundle a button was shown for, if it is not handed over yet (else the courier is
+        told why nothing happens)."""
+        texts = context.texts
+        bundle = await self.letters.bundle(bundle_id)
+        if bundle is None:
+            await answer(query, texts.plain(_SEND_BUNDLES))
+            return None
+        if bundle.delivered_on is not None:
+            await answer(query, texts.plain(_ALREADY_HANDED_OVER), alert=True)
+            return None
+        return bundle
+
+    async def _ask_day(self, update: Update, context: Context, bundle: StoredBundle) -> None:
+        texts = context.texts
+        zone = context.timezone
         today = self.letters.today(zone)
         yesterday = today - timedelta(days=1)
-        label = plain_label(texts("Today, {date}", date=format_day(texts, today)))
+        label = unescape(texts("Today, {date}", date=format_day(texts, today)))
         rows: list[list[Button]] = [[(label, _on(bundle, today))]]
         if self.letters.delivery_day_allowed(bundle, yesterday, zone):
-            label = plain_label(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
+            label = unescape(texts("Yesterday, {date}", date=format_day(texts, yesterday)))
             rows.append([(label, _on(bundle, yesterday))])
         rows.append([(texts.plain("Another day: type it"), BundleTypeDay(bundle.id).pack())])
         rows.append([(texts.plain("Cancel"), BundleCancel().pack())])
@@ -227,14 +255,17 @@ class Bundles:
         )
 
     async def _ask_typed_day(
-        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle
+        self, update: Update, context: Context, query: CallbackQuery, bundle: StoredBundle
     ) -> None:
-        if await consented_member(self.runtime, update, texts) is None:
+        texts = context.texts
+        if not await has_consented(update, context):
             return
-        await enter_flow(self.runtime, update, DELIVERY_DAY, "day", {"bundle": bundle.id})
+        await enter_flow(
+            self.runtime, update, DELIVERY_DAY, BundleStep.DAY, DeliveryDayDraft(bundle.id)
+        )
         await answer(query)
         await close_buttons(query)
-        today = self.letters.today(await member_timezone(self.runtime, update))
+        today = self.letters.today(context.timezone)
         await reply(
             update,
             texts(
@@ -244,21 +275,19 @@ class Bundles:
             ),
         )
 
-    async def on_typed_day(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_day(self, update: Update, context: Context, flow: Flow) -> None:
         """The courier typed the hand-over day; ask to confirm it with a button."""
         message = update.effective_message
-        if message is None or not await still_may(self.runtime, update, Permission.MAKE_BUNDLES):
+        if message is None or not await still_may(update, context, Permission.MAKE_BUNDLES):
             return
-        texts = await texts_for(self.runtime, update)
-        bundle_id = conversation.data.get("bundle")
-        bundle = await self.letters.bundle(bundle_id) if isinstance(bundle_id, int) else None
+        texts = context.texts
+        draft = DeliveryDayDraft.of(flow)
+        bundle = await self.letters.bundle(draft.bundle) if draft is not None else None
         if bundle is None or bundle.delivered_on is not None:
             await leave_flow(self.runtime, update)
             await reply(update, texts("This bundle is already marked as handed over."))
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         day = parse_day(message.text or "")
         if day is None or not self.letters.delivery_day_allowed(bundle, day, zone):
             await reply(update, self._day_range(texts, bundle, zone))
@@ -295,20 +324,23 @@ class Bundles:
         )
 
     async def _deliver(
-        self, update: Update, query: CallbackQuery, texts: Texts, bundle: StoredBundle, day: date
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        bundle: StoredBundle,
+        day: date,
     ) -> None:
-        user = update.effective_user
+        user, texts = update.effective_user, context.texts
         if user is None:
             return
-        zone = await member_timezone(self.runtime, update)
+        zone = context.timezone
         delivery = await self.letters.mark_delivered(user.id, bundle.id, day, zone)
         if delivery.outcome is DeliveryOutcome.BAD_DATE:
-            await answer(query, texts.plain("This button has expired. Please send /bundles."))
+            await answer(query, texts.plain(_SEND_BUNDLES))
             return
         if delivery.outcome is not DeliveryOutcome.DONE:
-            await answer(
-                query, texts.plain("This bundle is already marked as handed over."), alert=True
-            )
+            await answer(query, texts.plain(_ALREADY_HANDED_OVER), alert=True)
             return
         await answer(query)
         handed_over = format_day(texts, day)

@@ -21,7 +21,7 @@ from bot.services.letters import RejectReason
 MAX_BYTES = 64  # Telegram's limit on callback_data
 _SEPARATOR = ":"
 _TEXT = re.compile(r"[A-Za-z0-9_/+.-]{1,40}")  # e.g. a time zone name; never the separator
-_PREFIX = re.compile(r"[a-z]+(:[a-z]+)?")
+_PREFIX = re.compile(r"[a-z]+(:[a-z]+(-[a-z]+)?)?")  # e.g. news:notify-on
 _PREFIXES: set[str] = set()
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,17}")  # non-negative, no sign, no leading zeros
 
@@ -106,18 +106,9 @@ def _parse(kind: Any, text: str) -> Any:
     raise TypeError(f"button fields are int, str or an Enum, not {kind!r}")
 
 
-def unpack_any(data: object, *kinds: type[ButtonData]) -> ButtonData | None:
-    """The first kind that accepts `data` (for a feature whose buttons share one handler)."""
-    for kind in kinds:
-        value = kind.unpack(data)
-        if value is not None:
-            return value
-    return None
-
-
 # -- the button kinds -----------------------------------------------------------------------
-# `draft` is the token of the conversation row the button was shown for (see
-# ConversationService.enter): any later step, a new draft or leaving the flow makes it stale.
+# `draft` is the token of the flow row the button was shown for (see
+# FlowService.enter): any later step, a new draft or leaving the flow makes it stale.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,6 +264,25 @@ class ReviewSkip(ButtonData, prefix="rev:skip"):
 
 
 @dataclasses.dataclass(frozen=True)
+class TranslateSave(ButtonData, prefix="tr:save"):
+    """Saves the translation previewed above it: `draft` (the preview step's token) tells it
+    from a later preview's text, `letter` from another letter's."""
+
+    draft: int
+    letter: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateSkip(ButtonData, prefix="tr:skip"):
+    letter: int  # the next letter after this one
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslateCancel(ButtonData, prefix="tr:cancel"):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
 class BundlePick(ButtonData, prefix="bun:pick"):
     bundle: int
 
@@ -301,16 +311,6 @@ class BundleCancel(ButtonData, prefix="bun:cancel"):
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslationSave(ButtonData, prefix="tr:save"):
-    """Save the translation previewed above it: `draft` tells it from a later preview's text."""
-
-    draft: int
-    letter: int
-
-
-# The approval request's buttons are built by bot/services/approvals.py (it queues the message
-# in the outbox and may not import handlers); these decode exactly what it writes.
-@dataclasses.dataclass(frozen=True)
 class ApprovalApprove(ButtonData, prefix="appr:yes"):
     request: int
 
@@ -318,6 +318,12 @@ class ApprovalApprove(ButtonData, prefix="appr:yes"):
 @dataclasses.dataclass(frozen=True)
 class ApprovalReject(ButtonData, prefix="appr:no"):
     request: int
+
+
+def approval_buttons(request: int, approve: str, reject: str) -> list[list[tuple[str, str]]]:
+    """The approval request's buttons, given to ApprovalService (which queues the request in
+    the outbox and may not import handlers) by the composition root."""
+    return [[(approve, ApprovalApprove(request).pack()), (reject, ApprovalReject(request).pack())]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -391,3 +397,55 @@ class AnnounceWritersOf(ButtonData, prefix="ann:bundle"):
 
     draft: int
     bundle: int
+
+
+# The news watch's buttons (bot/handlers/news.py writes and reads them with NewsButton, which
+# also refuses an id of 0); a kind each, so each has its own handler.
+@dataclasses.dataclass(frozen=True)
+class NewsAdd(ButtonData, prefix="news:add"):
+    """Asks for the address of a feed to follow."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsNotifyOn(ButtonData, prefix="news:notify-on"):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsNotifyOff(ButtonData, prefix="news:notify-off"):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsPause(ButtonData, prefix="news:pause"):
+    feed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsResume(ButtonData, prefix="news:resume"):
+    feed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsKeywords(ButtonData, prefix="news:keywords"):
+    feed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsRemove(ButtonData, prefix="news:remove"):
+    feed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsDraft(ButtonData, prefix="news:draft"):
+    item: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsDismiss(ButtonData, prefix="news:dismiss"):
+    item: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewsLater(ButtonData, prefix="news:later"):
+    item: int

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from telegram import Message, MessageEntity, Update
+from telegram import CallbackQuery, Message, MessageEntity, Update
 
-from bot.handlers.common import Context, reply, texts_for
-from bot.handlers.letters import still_may
-from bot.i18n import Html, Texts
-from bot.models import DRAFT_KEY, Conversation
+from bot.handlers.access import still_may
+from bot.handlers.context import Context
+from bot.handlers.replies import answer, answer_and_close, reply
+from bot.i18n import N_, Html, Texts
+from bot.models import TOKEN_KEY, Flow
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
 from bot.services.links import reveal_hidden_links
 from bot.services.roles import Permission
+
+# What a stale or forged press under a preview is told.
+START_AGAIN = N_("This button has expired. Please start again.")
+
+
+class ComposeStep(StrEnum):
+    """The steps of /post and /announce; the Korean and English steps name the draft's keys."""
+
+    KO = "ko"
+    EN = "en"
+    PHOTO = "photo"
+    READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class Draft:
             value = data.get(key)
             return value if isinstance(value, str) else None
 
-        token = data.get(DRAFT_KEY)
+        token = data.get(TOKEN_KEY)
         return cls(text("ko"), text("en"), text("photo"), token if isinstance(token, int) else 0)
 
 
@@ -40,7 +54,7 @@ Finish = Callable[[Update, Context, Draft], Awaitable[None]]
 
 
 class BilingualComposer:
-    """The steps `ko` → `en` → (`photo`) → `ready`, kept in the member's conversation row."""
+    """The steps `ko` → `en` → (`photo`) → `ready`, kept in the member's flow row."""
 
     def __init__(
         self,
@@ -63,23 +77,23 @@ class BilingualComposer:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        await self.runtime.conversations.enter(user.id, self.flow, "ko")
+        texts = context.texts
+        await self.runtime.flows.enter(user.id, self.flow, ComposeStep.KO)
         await reply(update, self._ask_korean(texts))
 
-    async def on_step(self, update: Update, context: Context, conversation: Conversation) -> None:
+    async def on_step(self, update: Update, context: Context, flow: Flow) -> None:
         """Any message while composing: text, /skip or (at the photo step) a photo."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        if not await still_may(self.runtime, update, self.permission):
+        if not await still_may(update, context, self.permission):
             return
-        texts = await texts_for(self.runtime, update)
-        data = dict(conversation.data)
-        step = conversation.step
-        if step in {"ko", "en"}:
+        texts = context.texts
+        data = dict(flow.draft)
+        step = flow.step
+        if step in {ComposeStep.KO, ComposeStep.EN}:
             await self._take_text(update, context, texts, message, data, step)
-        elif step == "photo":
+        elif step == ComposeStep.PHOTO:
             await self._take_photo(update, context, texts, message, data)
         else:
             await reply(update, texts("Please use the buttons above, or send /cancel."))
@@ -123,8 +137,8 @@ class BilingualComposer:
                 )
                 return
             data[step] = text or None
-        if step == "ko":
-            await self.runtime.conversations.enter(user_id, self.flow, "en", data)
+        if step == ComposeStep.KO:
+            await self.runtime.flows.enter(user_id, self.flow, ComposeStep.EN, data)
             await reply(
                 update,
                 texts(
@@ -140,7 +154,7 @@ class BilingualComposer:
             )
             return
         if self.with_photo:
-            await self.runtime.conversations.enter(user_id, self.flow, "photo", data)
+            await self.runtime.flows.enter(user_id, self.flow, ComposeStep.PHOTO, data)
             await reply(
                 update,
                 texts(
@@ -182,8 +196,8 @@ class BilingualComposer:
         user = update.effective_user
         if user is None:
             return
-        token = await self.runtime.conversations.enter(user.id, self.flow, "ready", data)
-        await self.finish(update, context, Draft.from_data({**data, DRAFT_KEY: token}))
+        token = await self.runtime.flows.enter(user.id, self.flow, ComposeStep.READY, data)
+        await self.finish(update, context, Draft.from_data({**data, TOKEN_KEY: token}))
 
     def _ask_korean(self, texts: Texts) -> Html:
         return texts(
@@ -197,12 +211,30 @@ class BilingualComposer:
         None when it expired, was sent or cancelled, or a newer draft replaced it: a button
         acts only on the draft it was shown under, never on whatever the presser has now.
         """
-        conversation = await self.runtime.conversations.current(user_id)
-        if conversation is None or conversation.flow != self.flow:
+        flow = await self.runtime.flows.current(user_id)
+        if flow is None or flow.name != self.flow:
             return None
-        if conversation.step != "ready" or conversation.draft != token:
+        if flow.step != ComposeStep.READY or flow.token != token:
             return None
-        return Draft.from_data(conversation.data)
+        return Draft.from_data(flow.draft)
+
+    async def cancel(
+        self, update: Update, context: Context, query: CallbackQuery, token: int, said: Html
+    ) -> None:
+        """Cancel under a preview: leave the flow and say `said` (if the button is current)."""
+        if await self.pressed_draft(context, query, token) is not None:
+            await self.runtime.flows.leave(query.from_user.id)
+            await reply(update, said)
+            await answer_and_close(query)
+
+    async def pressed_draft(
+        self, context: Context, query: CallbackQuery, token: int
+    ) -> Draft | None:
+        """`draft_of` for a press: None, and the presser told the button expired, if stale."""
+        draft = await self.draft_of(query.from_user.id, token)
+        if draft is None:
+            await answer(query, context.texts.plain(START_AGAIN))
+        return draft
 
 
 def _is_skip(message: Message) -> bool:

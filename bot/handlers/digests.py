@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers.common import Context, Handler
+from bot.handlers.context import Context, Handler
 from bot.runtime import Runtime
 from bot.supervision import run_repeating
 

@@ -13,7 +13,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, TypeHandler
 
-from bot.handlers.common import Context, Handler, reply, texts_for
+from bot.handlers.context import Context, Handler
+from bot.handlers.replies import reply
 from bot.i18n import N_, Texts
 from bot.runtime import Runtime
 from bot.services.members import SHARED_SENDER_IDS
@@ -49,15 +50,18 @@ class Gatekeeper:
             await self._outside_private_chat(update, context)
             raise ApplicationHandlerStop
         user = update.effective_user
-        if user is None or user.id in self.runtime.config.admin_ids:
+        if user is None:
+            return
+        if user.id in self.runtime.config.admin_ids:
+            await context.load(update)  # the one read of the member for this update
             return
         verdict = self.guard.check(user.id, time.monotonic())
         if verdict is Verdict.THROTTLE_NOW:
             log.warning("event=member_throttled")
-            texts = await texts_for(self.runtime, update)
+            await context.load(update)
             await reply(
                 update,
-                texts(
+                context.texts(
                     "You are sending messages very fast, so we will not "
                     "answer for a minute. Please wait a little."
                 ),
@@ -66,7 +70,7 @@ class Gatekeeper:
             if update.callback_query is not None:
                 await update.callback_query.answer()  # no spinner left turning
             raise ApplicationHandlerStop
-        member = await self.runtime.members.get(user.id)
+        member = await context.load(update)  # the one read of the member for this update
         privacy_rights = _uses_privacy_rights(update, context.bot.username)
         if member is not None and member.blocked and not privacy_rights:
             # No answer at all: a blocked account learns nothing from the bot.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import html
+import dataclasses
 import logging
 from datetime import date
+from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import consented
 from bot.handlers.buttons import (
     LetterConfirm,
     LetterKeep,
@@ -17,38 +19,32 @@ from bot.handlers.buttons import (
     PreviewAction,
     WritePenName,
     WritePreview,
-    unpack_any,
 )
-from bot.handlers.common import (
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowDraft, FlowRouter, draft_expired, enter_flow
+from bot.handlers.presses import on_member_press
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import (
     Button,
-    Context,
-    Flows,
-    Handler,
     answer,
+    answer_and_close,
     close_buttons,
-    consented_member,
     cosmetic,
-    draft_expired,
     keyboard,
-    refuse,
     reply,
     show,
-    standing_of,
     swap_buttons,
-    texts_for,
 )
-from bot.i18n import N_, Html, Texts, escape
-from bot.models import Conversation, Member
+from bot.i18n import N_, Html, Texts, escape, unescape
+from bot.models import Flow, Member, StoredLetter
 from bot.runtime import Runtime
-from bot.services.conversations import EXPIRED
+from bot.services.flows import EXPIRED
 from bot.services.letter_rules import (
     LETTER_MAX_CHARS,
     LETTER_MAX_LINES,
     LETTER_MAX_WORDS,
     LETTER_MIN_CHARS,
     PEN_NAME_MAX_CHARS,
-    LetterProblem,
-    Problem,
     check_letter,
     check_pen_name,
     written_language,
@@ -60,15 +56,35 @@ from bot.services.letters import (
     WriteRefusal,
     format_day,
 )
-from bot.services.roles import Permission
-from bot.storage.letters import StoredLetter
 
 log = logging.getLogger(__name__)
 
 WRITE = "write"
+
+
+class WriteStep(StrEnum):
+    """The steps of /write: the text, the pen name, the preview."""
+
+    TEXT = "text"
+    PEN = "pen"
+    PREVIEW = "preview"
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteDraft(FlowDraft):
+    """A letter being written; its JSON keys are the ones /write always stored."""
+
+    text: str | None = None
+    lang: str | None = None  # the language its letters are in: pen names are suggested in it
+    pen: str | None = None
+    pen_buttons: int | None = None  # the message with the pen name suggestions (PEN_BUTTONS)
+
+
 # Where the pen name suggestions were sent (a message id in the draft), to remove them.
 PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
+_SEND_WRITE = N_("This button has expired. Please send /write.")
+_NOT_WITHDRAWABLE = N_("This letter can no longer be withdrawn: it was already reviewed.")
 EXCERPT_CHARS = 60
 
 # Offered in the language the letter is written in (it is printed with it), and none names a
@@ -78,63 +94,40 @@ PEN_NAME_SUGGESTIONS = (
     N_("Someone who misses home"),
     N_("A friend who came before you"),
 )
-_PROBLEMS = {
-    LetterProblem.EMPTY: N_("There is no text in it."),
-    LetterProblem.LINK: N_("It contains a link: “{fragment}”. Links are not allowed."),
-    LetterProblem.MENTION: N_(
-        "It contains a Telegram username: “{fragment}”. Usernames are not allowed."
-    ),
-    LetterProblem.EMAIL: N_(
-        "It contains an e-mail address: “{fragment}”. Contact details are not allowed."
-    ),
-    LetterProblem.PHONE: N_(
-        "It contains what looks like a phone number: “{fragment}”. Contact details are not "
-        "allowed."
-    ),
-    LetterProblem.PEN_NAME_MULTILINE: N_("A pen name must fit on one line."),
-    LetterProblem.PEN_NAME_INVISIBLE: N_(
-        "It has no letter that can be read: a pen name needs at least one letter or digit."
-    ),
-    LetterProblem.PEN_NAME_IMPERSONATES: N_(
-        "It names a role or an organization: “{fragment}”. Readers could take the letter for "
-        "an official one, so please choose a personal pen name."
-    ),
-    LetterProblem.MESSENGER: N_(
-        "It names a messenger account: “{fragment}”. Contact details are not allowed."
-    ),
-    LetterProblem.NOT_KOREAN: N_("A translation for the soldiers must be written in Korean."),
-    LetterProblem.UNPRINTABLE: N_(
-        "It contains characters the printer's fonts cannot draw, so they would print as empty "
-        "boxes: {fragment}. Please leave them out or use other characters."
-    ),
-}
 
 
 class Letters:
     """A member writes letters, follows them and may withdraw a pending one."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(WRITE, self.on_write_step)
+        router.register(WRITE, self.on_write_step)
 
     def handlers(self) -> list[Handler]:
         return [
             CommandHandler("write", self.start_writing),
             CommandHandler("letters", self.my_letters),
-            CallbackQueryHandler(self.on_write_button, pattern=r"^write:"),
-            CallbackQueryHandler(self.on_letters_button, pattern=r"^letters:"),
+            on_member_press(WritePenName, self.on_pen_name, expired=_SEND_WRITE),
+            on_member_press(WritePreview, self.on_preview_action, expired=_SEND_WRITE),
+            on_member_press(
+                LetterWithdraw, self.on_withdraw, expired=_NOT_WITHDRAWABLE, alert=True
+            ),
+            on_member_press(
+                LetterConfirm, self.on_withdraw, expired=_NOT_WITHDRAWABLE, alert=True
+            ),
+            on_member_press(LetterKeep, self.on_keep, expired=_NOT_WITHDRAWABLE, alert=True),
         ]
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def start_writing(self, update: Update, context: Context) -> None:
+    @consented
+    async def start_writing(self, update: Update, context: Context, member: Member) -> None:
         """/write (and /start write): the rules, then wait for the letter's text."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None or not await self._may_write(update, member, texts):
+        texts = context.texts
+        if not await self._may_write(update, member, texts):
             return
-        await self.runtime.conversations.enter(member.user_id, WRITE, "text")
+        await self.runtime.flows.enter(member.user_id, WRITE, WriteStep.TEXT)
         await reply(update, self._rules(texts))
 
     async def _may_write(self, update: Update, member: Member, texts: Texts) -> bool:
@@ -192,14 +185,12 @@ class Letters:
         ask = texts("Now send your letter as one message. Send /cancel to stop.")
         return Html("\n\n".join([title, "\n".join(rules), pen_name, ask]))
 
-    async def on_write_step(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_write_step(self, update: Update, context: Context, flow: Flow) -> None:
         """A message while writing: the text, then the pen name; only text is taken."""
         message = update.effective_message
         if message is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         if message.text is None:
             await reply(
                 update,
@@ -210,16 +201,16 @@ class Letters:
             )
         elif message.text.startswith("/"):
             await reply(update, texts("Please send text for your letter, or /cancel to stop."))
-        elif conversation.step == "text":
-            await self._take_text(update, texts, message.text, dict(conversation.data))
-        elif conversation.step == "pen":
-            await self._take_pen_name(update, texts, message.text, dict(conversation.data))
+        elif flow.step == WriteStep.TEXT:
+            await self._take_text(update, texts, message.text, WriteDraft.of(flow) or WriteDraft())
+        elif flow.step == WriteStep.PEN:
+            await self._take_pen_name(
+                update, texts, message.text, WriteDraft.of(flow) or WriteDraft()
+            )
         else:
             await reply(update, texts("Please use the buttons under the preview, or /cancel."))
 
-    async def _take_text(
-        self, update: Update, texts: Texts, raw: str, data: dict[str, object]
-    ) -> None:
+    async def _take_text(self, update: Update, texts: Texts, raw: str, draft: WriteDraft) -> None:
         check = check_letter(raw)
         if check.text is None:
             await reply(
@@ -232,17 +223,17 @@ class Letters:
                 ),
             )
             return
-        data["text"] = check.text
         # Pen names are suggested in the letter's language, which its letters decide.
-        data["lang"] = written_language(check.text, texts.language)
-        if isinstance(data.get("pen"), str):  # editing the text of a finished draft
-            await self._preview(update, texts, data)
+        language = written_language(check.text, texts.language)
+        draft = dataclasses.replace(draft, text=check.text, lang=language)
+        if draft.pen is not None:  # editing the text of a finished draft
+            await self._preview(update, texts, draft)
             return
-        suggested = self._suggestions(data)
+        suggested = self._suggestions(draft)
         await self._ask_pen_name(
             update,
             texts,
-            data,
+            draft,
             texts(
                 "Thank you. Now a pen name to sign it with, like “{example}”: up to {limit} "
                 "characters, nothing that tells who you are. Type one, or choose below.",
@@ -252,37 +243,36 @@ class Letters:
         )
 
     async def _ask_pen_name(
-        self, update: Update, texts: Texts, data: dict[str, object], ask: Html
+        self, update: Update, texts: Texts, draft: WriteDraft, ask: Html
     ) -> None:
         """Ask for a pen name with the suggestions as buttons, remembering where they are.
 
         The buttons work while the pen name is asked for; once one is typed they are removed,
         so no button is left on screen that only answers "expired".
         """
-        token = await enter_flow(self.runtime, update, WRITE, "pen", data)
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PEN, draft)
         sent = await reply(
             update,
             ask,
             keyboard(
                 [
                     [(name, WritePenName(token, i).pack())]
-                    for i, name in enumerate(self._suggestions(data))
+                    for i, name in enumerate(self._suggestions(draft))
                 ]
             ),
         )
         if sent is not None and update.effective_user is not None:
             # Noted in the same step: the buttons just sent keep their token.
-            await self.runtime.conversations.note(
+            await self.runtime.flows.note(
                 update.effective_user.id, token, PEN_BUTTONS, sent.message_id
             )
 
-    def _suggestions(self, data: dict[str, object]) -> list[str]:
-        language = data.get("lang")
-        texts = self.runtime.translator.texts(language if isinstance(language, str) else None)
+    def _suggestions(self, draft: WriteDraft) -> list[str]:
+        texts = self.runtime.translator.texts(draft.lang)
         return [texts.plain(name) for name in PEN_NAME_SUGGESTIONS]
 
     async def _take_pen_name(
-        self, update: Update, texts: Texts, raw: str, data: dict[str, object]
+        self, update: Update, texts: Texts, raw: str, draft: WriteDraft
     ) -> None:
         check = check_pen_name(raw)
         if check.text is None:
@@ -296,51 +286,71 @@ class Letters:
                 ),
             )
             return
-        data["pen"] = check.text
-        await _remove_pen_buttons(update, data)
-        await self._preview(update, texts, data)
+        await _remove_pen_buttons(update, draft)
+        draft = dataclasses.replace(draft, pen=check.text, pen_buttons=None)
+        await self._preview(update, texts, draft)
 
-    async def _preview(self, update: Update, texts: Texts, data: dict[str, object]) -> None:
-        token = await enter_flow(self.runtime, update, WRITE, "preview", data)
-        await reply(update, _letter_preview(texts, data), _preview_keyboard(texts, token))
+    async def _preview(self, update: Update, texts: Texts, draft: WriteDraft) -> None:
+        token = await enter_flow(self.runtime, update, WRITE, WriteStep.PREVIEW, draft)
+        await reply(update, _letter_preview(texts, draft), _preview_keyboard(texts, token))
 
-    async def on_write_button(self, update: Update, context: Context) -> None:
-        """Pen name suggestions and Send / Edit / Cancel, for the draft they were shown under."""
-        query = update.callback_query
-        if query is None:
+    async def on_pen_name(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: WritePenName,
+        member: Member,
+    ) -> None:
+        """A pen name suggestion, for the draft it was shown under."""
+        flow, step, draft = await self._write_step(member, button.draft)
+        if step == WriteStep.PEN and 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
+            pen = self._suggestions(draft)[button.suggestion]
+            draft = dataclasses.replace(draft, pen=pen, pen_buttons=None)
+            await self._preview(update, context.texts, draft)
+            await answer_and_close(query)
             return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
-        conversation = await self.runtime.conversations.current(member.user_id)
-        button = unpack_any(query.data, WritePenName, WritePreview)
-        current = (
-            conversation is not None
-            and conversation.flow == WRITE
-            and isinstance(button, WritePenName | WritePreview)
-            and conversation.draft == button.draft
-        )
-        step = conversation.step if conversation is not None and current else None
-        data = dict(conversation.data) if conversation is not None else {}
-        if isinstance(button, WritePenName) and step == "pen":
-            if 0 <= button.suggestion < len(PEN_NAME_SUGGESTIONS):
-                data.pop(PEN_BUTTONS, None)
-                data["pen"] = self._suggestions(data)[button.suggestion]
-                await self._preview(update, texts, data)
-                await answer(query)
-                await close_buttons(query)
-                return
-        elif isinstance(button, WritePreview) and step == "preview":
-            await self._on_preview_button(update, query, texts, member, button, data)
+        await self._stale_press(update, context, query, flow)
+
+    async def on_preview_action(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: WritePreview,
+        member: Member,
+    ) -> None:
+        """Send / Edit / Cancel under the preview, for the draft it was shown under."""
+        flow, step, draft = await self._write_step(member, button.draft)
+        if step == WriteStep.PREVIEW:
+            await self._on_preview_button(update, query, context.texts, member, button, draft)
             await answer(query)
             return
-        elif conversation is not None and conversation.flow == EXPIRED:
-            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
-            await answer(query)
-            await close_buttons(query)
+        await self._stale_press(update, context, query, flow)
+
+    async def _write_step(
+        self, member: Member, draft: int
+    ) -> tuple[Flow | None, str | None, WriteDraft]:
+        """The member's flow, and its step and draft if `draft` is their current one's token."""
+        flow = await self.runtime.flows.current(member.user_id)
+        if flow is None or flow.name != WRITE or flow.token != draft:
+            return flow, None, WriteDraft()
+        return flow, flow.step, WriteDraft.of(flow) or WriteDraft()
+
+    async def _stale_press(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        flow: Flow | None,
+    ) -> None:
+        """A press under an old draft: say so (an expired draft in its own words)."""
+        texts = context.texts
+        if flow is not None and flow.name == EXPIRED:
+            await reply(update, draft_expired(texts, self.runtime.flows.draft_expiry))
+            await answer_and_close(query)
             return
-        await answer(query, texts.plain("This button has expired. Please send /write."))
+        await answer(query, texts.plain(_SEND_WRITE))
 
     async def _on_preview_button(
         self,
@@ -349,11 +359,11 @@ class Letters:
         texts: Texts,
         member: Member,
         button: WritePreview,
-        data: dict[str, object],
+        draft: WriteDraft,
     ) -> None:
         action = button.action
         if action is PreviewAction.EDIT_TEXT:
-            await enter_flow(self.runtime, update, WRITE, "text", data)
+            await enter_flow(self.runtime, update, WRITE, WriteStep.TEXT, draft)
             # The current text comes back as its own message, in a block a tap copies, so
             # the writer changes it instead of typing the whole letter again.
             await reply(
@@ -363,17 +373,17 @@ class Letters:
                     "copy it, then change it and send it back."
                 ),
             )
-            await reply(update, Html(f"<code>{escape(str(data.get('text', '')))}</code>"))
+            await reply(update, Html(f"<code>{escape(draft.text or '')}</code>"))
             await close_buttons(query)
         elif action is PreviewAction.EDIT_PEN:
             await close_buttons(query)
             await self._ask_pen_name(
                 update,
                 texts,
-                data,
+                draft,
                 texts(
                     "Send the new pen name, or choose one below. Now it is “{pen_name}”.",
-                    pen_name=data.get("pen", ""),
+                    pen_name=draft.pen or "",
                 ),
             )
         elif action is PreviewAction.EDIT:
@@ -381,19 +391,17 @@ class Letters:
         elif action is PreviewAction.BACK:
             await swap_buttons(query, _preview_keyboard(texts, button.draft))
         elif action is PreviewAction.CANCEL:
-            await self.runtime.conversations.leave(member.user_id)
+            await self.runtime.flows.leave(member.user_id)
             await reply(update, texts("Cancelled. Your letter was not sent."))
             await close_buttons(query)
         else:
-            await self._send(update, texts, member, data)
+            await self._send(update, texts, member, draft)
             await close_buttons(query)
 
-    async def _send(
-        self, update: Update, texts: Texts, member: Member, data: dict[str, object]
-    ) -> None:
-        text, pen = data.get("text"), data.get("pen")
-        await self.runtime.conversations.leave(member.user_id)
-        if not isinstance(text, str) or not isinstance(pen, str):
+    async def _send(self, update: Update, texts: Texts, member: Member, draft: WriteDraft) -> None:
+        text, pen = draft.text, draft.pen
+        await self.runtime.flows.leave(member.user_id)
+        if text is None or pen is None:
             await reply(update, texts("This draft has expired. Please send /write."))
             return
         submission = await self.letters.submit(member, text, pen)
@@ -412,12 +420,10 @@ class Letters:
 
     # -- the member's letters ------------------------------------------------------------------
 
-    async def my_letters(self, update: Update, context: Context) -> None:
+    @consented
+    async def my_letters(self, update: Update, context: Context, member: Member) -> None:
         """/letters: the member's newest letters with their status; pending ones can go."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         letters, total = await self.letters.letters_of(member.user_id, LETTERS_SHOWN)
         if not letters:
             await reply(
@@ -437,34 +443,36 @@ class Letters:
                 line = Html(line + "\n" + texts("💌 The soldiers answered these letters."))
             lines.append(line)
             if letter.state == LetterState.PENDING:
-                label = plain_label(texts("Withdraw letter {number}", number=number))
+                label = unescape(texts("Withdraw letter {number}", number=number))
                 buttons.append([(label, LetterWithdraw(letter.id).pack())])
         await reply(update, Html("\n\n".join(lines)), keyboard(buttons) if buttons else None)
 
-    async def on_letters_button(self, update: Update, context: Context) -> None:
-        """Withdraw (asks first), then Yes / No; only the writer's own pending letter changes."""
-        query = update.callback_query
-        if query is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
-        button = unpack_any(query.data, LetterWithdraw, LetterConfirm, LetterKeep)
-        if isinstance(button, LetterKeep):
-            await show(query, texts("All right: your letter stays in the queue."))
-            await answer(query)
-            return
-        letter = None
-        if isinstance(button, LetterWithdraw | LetterConfirm):
-            # Only the presser's own pending letter: anyone else's id finds nothing.
-            letter = await self.letters.pending_letter_of(member.user_id, button.letter)
+    async def on_keep(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LetterKeep,
+        member: Member,
+    ) -> None:
+        """No, keep it: the letter stays in the queue."""
+        await show(query, context.texts("All right: your letter stays in the queue."))
+        await answer(query)
+
+    async def on_withdraw(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LetterWithdraw | LetterConfirm,
+        member: Member,
+    ) -> None:
+        """Withdraw (asks first), then Yes; only the writer's own pending letter changes."""
+        texts = context.texts
+        # Only the presser's own pending letter: anyone else's id finds nothing.
+        letter = await self.letters.pending_letter_of(member.user_id, button.letter)
         if letter is None:
-            await answer(
-                query,
-                texts.plain("This letter can no longer be withdrawn: it was already reviewed."),
-                alert=True,
-            )
+            await answer(query, texts.plain(_NOT_WITHDRAWABLE), alert=True)
             return
         await self._withdraw_step(
             update, query, texts, member, letter, confirmed=isinstance(button, LetterConfirm)
@@ -500,15 +508,13 @@ class Letters:
         elif await self.letters.withdraw(member.user_id, letter.id):
             await show(query, texts("Your letter was withdrawn and its text erased."))
         else:
-            await show(
-                query, texts("This letter can no longer be withdrawn: it was already reviewed.")
-            )
+            await show(query, texts(_NOT_WITHDRAWABLE))
 
 
-async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
+async def _remove_pen_buttons(update: Update, draft: WriteDraft) -> None:
     """Take the suggestions away once a pen name was typed: they no longer apply."""
-    message_id, chat = data.pop(PEN_BUTTONS, None), update.effective_chat
-    if not isinstance(message_id, int) or chat is None:
+    message_id, chat = draft.pen_buttons, update.effective_chat
+    if message_id is None or chat is None:
         return
     # Already without buttons, or too old to edit: either way nothing stale is pressable.
     await cosmetic(
@@ -516,117 +522,12 @@ async def _remove_pen_buttons(update: Update, data: dict[str, object]) -> None:
     )
 
 
-async def member_timezone(runtime: Runtime, update: Update) -> str:
-    """The user's own time zone, for the dates they read and the days they type."""
-    user = update.effective_user
-    member = await runtime.members.get(user.id) if user is not None else None
-    return member.timezone if member is not None else runtime.config.default_timezone
-
-
-async def enter_flow(
-    runtime: Runtime, update: Update, flow: str, step: str, data: dict[str, object]
-) -> int:
-    """Move the sender to `step`; returns the step's draft token for its buttons (0: no sender)."""
-    user = update.effective_user
-    if user is None:
-        return 0
-    return await runtime.conversations.enter(user.id, flow, step, data)
-
-
-async def leave_flow(runtime: Runtime, update: Update) -> None:
-    user = update.effective_user
-    if user is not None:
-        await runtime.conversations.leave(user.id)
-
-
-async def still_may(runtime: Runtime, update: Update, permission: Permission) -> bool:
-    """A typed step of a privileged flow: the role may have been revoked since it began."""
-    standing = await standing_of(runtime, update)
-    if standing is not None and standing.may(permission):
-        return True
-    await leave_flow(runtime, update)
-    user = update.effective_user
-    if user is not None:
-        await runtime.roles.record_refusal(user.id, permission.value)
-    await refuse(runtime, update, permission)
-    return False
-
-
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def plain_label(text: Html) -> str:
-    """Button labels are plain text: undo the escaping of the values filled in."""
-    return html.unescape(text)
-
-
-def problem_report(
-    texts: Texts, header: Html, problems: tuple[Problem, ...], footer: Html
-) -> Html:
-    lines = [header]
-    for problem in problems:
-        reason = _counted_problem(texts, problem) or texts(
-            _PROBLEMS[problem.code], fragment=problem.fragment or ""
-        )
-        lines.append(Html(f"• {reason}"))
-    return Html("\n".join([*lines, footer]))
-
-
-def _counted_problem(texts: Texts, problem: Problem) -> Html | None:
-    """A problem with a count, worded for that count ("1 character", "2 characters")."""
-    count, limit = problem.actual or 0, texts.number(problem.limit or 0)
-    code = problem.code
-    if code is LetterProblem.TOO_SHORT:
-        return texts.ngettext(
-            "It has {count} character; the minimum is {limit}.",
-            "It has {count} characters; the minimum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_LONG:
-        return texts.ngettext(
-            "It has {count} character; the maximum is {limit}.",
-            "It has {count} characters; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_MANY_WORDS:
-        return texts.ngettext(
-            "It has {count} word; the maximum is {limit}.",
-            "It has {count} words; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.TOO_MANY_LINES:
-        return texts.ngettext(
-            "It has {count} line; the maximum is {limit}.",
-            "It has {count} lines; the maximum is {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.PEN_NAME_TOO_SHORT:
-        return texts.ngettext(
-            "It has {count} character; a pen name needs at least {limit}.",
-            "It has {count} characters; a pen name needs at least {limit}.",
-            count,
-            limit=limit,
-        )
-    if code is LetterProblem.PEN_NAME_TOO_LONG:
-        return texts.ngettext(
-            "It has {count} character; a pen name can have at most {limit}.",
-            "It has {count} characters; a pen name can have at most {limit}.",
-            count,
-            limit=limit,
-        )
-    return None
-
-
-def _letter_preview(texts: Texts, data: dict[str, object]) -> Html:
+def _letter_preview(texts: Texts, draft: WriteDraft) -> Html:
     return Html(
         "\n\n".join(
             [
-                texts("<b>Your letter</b>, signed “{pen_name}”:", pen_name=data.get("pen", "")),
-                escape(data.get("text", "")),
+                texts("<b>Your letter</b>, signed “{pen_name}”:", pen_name=draft.pen or ""),
+                escape(draft.text or ""),
                 texts("Send it for review?"),
             ]
         )

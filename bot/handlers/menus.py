@@ -61,7 +61,7 @@ def commands_for(standing: Standing | None) -> tuple[tuple[str, str], ...]:
     commands = MEMBER_COMMANDS
     if standing is None:
         return commands
-    if standing.may(Permission.POST_UPDATES):
+    if standing.may(Permission.PUBLISH_POSTS):
         commands += COORDINATOR_COMMANDS
     if standing.may(Permission.TRANSLATE_LETTERS):
         commands += TRANSLATOR_COMMANDS

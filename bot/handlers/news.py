@@ -8,26 +8,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.clock import from_epoch
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    keyboard,
-    refuse,
-    reply,
-    requires,
-    texts_for,
-    timezone_of,
+from bot.handlers.access import refuse, requires
+from bot.handlers.buttons import (
+    ButtonData,
+    NewsAdd,
+    NewsDismiss,
+    NewsDraft,
+    NewsKeywords,
+    NewsLater,
+    NewsNotifyOff,
+    NewsNotifyOn,
+    NewsPause,
+    NewsRemove,
+    NewsResume,
 )
 from bot.handlers.compose import BilingualComposer
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter
+from bot.handlers.presses import EXPIRED, on_press
+from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply
 from bot.i18n import Html, Texts, escape
-from bot.models import Conversation
+from bot.models import Flow
 from bot.runtime import Runtime
 from bot.services.news import FetchError, display_domain
 from bot.services.roles import Permission
@@ -69,6 +73,20 @@ class NewsButton:
         return None
 
 
+_KINDS: tuple[type[ButtonData], ...] = (
+    NewsAdd,
+    NewsNotifyOn,
+    NewsNotifyOff,
+    NewsPause,
+    NewsResume,
+    NewsKeywords,
+    NewsRemove,
+    NewsDraft,
+    NewsDismiss,
+    NewsLater,
+)
+
+
 def _button(label: str, action: str, target: int | None = None) -> Button:
     return (label, NewsButton(action, target).encode())
 
@@ -76,29 +94,27 @@ def _button(label: str, action: str, target: int | None = None) -> Button:
 class News:
     """Feeds coordinators follow and the queue of items found in them."""
 
-    def __init__(self, runtime: Runtime, flows: Flows, composer: BilingualComposer) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter, composer: BilingualComposer) -> None:
         self.runtime = runtime
         self.news = runtime.news
         # "Draft update" hands the item over to /post's own composer: same steps, preview,
         # second approval where configured. Nothing is published from here.
         self.composer = composer
-        flows.register(FLOW, self.on_typed)
+        router.register(FLOW, self.on_typed)
 
     def handlers(self) -> list[Handler]:
-        guard = requires(self.runtime, Permission.POST_UPDATES)
+        guard = requires(self.runtime, Permission.PUBLISH_POSTS)
         return [
             CommandHandler("feeds", guard(self.feeds)),
             CommandHandler("news", guard(self.show_next)),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^news:"),
-        ]
+        ] + [on_press(kind, self.on_button, guard=guard) for kind in _KINDS]
 
     async def feeds(self, update: Update, context: Context) -> None:
         """/feeds: every feed, how its checks go, and buttons to manage them."""
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        zone = await timezone_of(self.runtime, user.id)
+        texts, zone = context.texts, context.timezone
         feeds = await self.news.feeds()
         watching = await self.news.is_watching(user.id)
         now = self.runtime.clock.now().timestamp()
@@ -117,24 +133,23 @@ class News:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         item = await self.news.next_item()
         if item is None:
             await reply(update, texts("No news items are waiting. Feeds are checked regularly."))
             return
-        zone = await timezone_of(self.runtime, user.id)
+        zone = context.timezone
         waiting = await self.news.waiting()
         await reply(update, _item_text(texts, item, zone, waiting), _item_keyboard(texts, item))
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Every `news:` button; the guard has checked the role again."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = NewsButton.decode(query.data)
+    async def on_button(
+        self, update: Update, context: Context, query: CallbackQuery, kind: ButtonData
+    ) -> None:
+        """A `news:` button (each kind has its handler); the guard has checked the role again."""
+        user, texts = query.from_user, context.texts
+        button = NewsButton.decode(query.data)  # as strict as the buttons are written
         if button is None:
-            await answer(query, texts.plain("This button has expired. Please try again."))
+            await answer(query, texts.plain(EXPIRED))
             return
         if button.target is None:
             await self._plain_action(update, query, texts, user.id, button.action)
@@ -148,7 +163,7 @@ class News:
     ) -> None:
         await answer(query)
         if action == "add":
-            await self.runtime.conversations.enter(user_id, FLOW, "url")
+            await self.runtime.flows.enter(user_id, FLOW, "url")
             await reply(
                 update,
                 texts(
@@ -184,7 +199,7 @@ class News:
         await answer(query)
         name = _feed_name(feed)
         if action == "keywords":
-            await self.runtime.conversations.enter(user_id, FLOW, "keywords", {"feed": feed_id})
+            await self.runtime.flows.enter(user_id, FLOW, "keywords", {"feed": feed_id})
             await reply(
                 update,
                 texts(
@@ -243,22 +258,22 @@ class News:
         )
         await self.composer.begin(update, context)
 
-    async def on_typed(self, update: Update, context: Context, conversation: Conversation) -> None:
+    async def on_typed(self, update: Update, context: Context, flow: Flow) -> None:
         """A feed address or keywords typed after pressing Add or Keywords."""
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         standing = await self.runtime.roles.standing(user.id)
-        if not standing.may(Permission.POST_UPDATES):  # the role may be gone since
-            await self.runtime.conversations.leave(user.id)
-            await refuse(self.runtime, update, Permission.POST_UPDATES)
+        if not standing.may(Permission.PUBLISH_POSTS):  # the role may be gone since
+            await self.runtime.flows.leave(user.id)
+            await refuse(update, context, Permission.PUBLISH_POSTS)
             return
         text = (message.text or "").strip()
-        if conversation.step == "url":
+        if flow.step == "url":
             await self._take_url(update, texts, user.id, text)
         else:
-            feed_id = conversation.data.get("feed")
+            feed_id = flow.draft.get("feed")
             await self._take_keywords(update, texts, user.id, feed_id, text)
 
     async def _take_url(self, update: Update, texts: Texts, user_id: int, text: str) -> None:
@@ -273,7 +288,7 @@ class News:
                 ),
             )
             return
-        await self.runtime.conversations.leave(user_id)
+        await self.runtime.flows.leave(user_id)
         added = await self.news.add(url, user_id)
         if added is None:
             await reply(update, texts("That feed is already on the list. Send /feeds to see it."))
@@ -290,7 +305,7 @@ class News:
     async def _take_keywords(
         self, update: Update, texts: Texts, user_id: int, feed_id: object, text: str
     ) -> None:
-        await self.runtime.conversations.leave(user_id)
+        await self.runtime.flows.leave(user_id)
         raw = "" if text.lower().startswith("/skip") else text
         words = await self.news.set_keywords(feed_id, raw) if isinstance(feed_id, int) else None
         if words is None:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, InputFile, Update
+from telegram.ext import CommandHandler
 
 from bot.handlers.buttons import ForgetAnswer
-from bot.handlers.common import (
-    Context,
-    Handler,
-    answer,
-    close_buttons,
-    keyboard,
-    reply,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer, close_buttons, keyboard, reply
 from bot.i18n import Html, Texts
 from bot.runtime import Runtime
 
@@ -30,7 +24,7 @@ class Privacy:
             CommandHandler("privacy", self.policy),
             CommandHandler("mydata", self.my_data),
             CommandHandler("forget", self.forget),
-            CallbackQueryHandler(self.on_forget_answer, pattern=ForgetAnswer.pattern),
+            on_press(ForgetAnswer, self.on_forget_answer),
         ]
 
     async def my_data(self, update: Update, context: Context) -> None:
@@ -38,8 +32,8 @@ class Privacy:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        texts = await texts_for(self.runtime, update)
-        if await self.runtime.members.get(user.id) is None:
+        texts = context.texts
+        if context.member is None:
             await reply(update, texts("We keep nothing about you."))
             return
         document = await self.runtime.privacy.export_json(user.id, texts)
@@ -53,8 +47,8 @@ class Privacy:
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        if await self.runtime.members.get(user.id) is None:
+        texts = context.texts
+        if context.member is None:
             await reply(update, texts("We keep nothing about you."))
             return
         await reply(
@@ -74,14 +68,12 @@ class Privacy:
             ),
         )
 
-    async def on_forget_answer(self, update: Update, context: Context) -> None:
+    async def on_forget_answer(
+        self, update: Update, context: Context, query: CallbackQuery, button: ForgetAnswer
+    ) -> None:
         """The answer to /forget's question."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)  # before the language is erased too
-        button = ForgetAnswer.unpack(query.data)
-        if button is None or button.user != user.id:
+        user, texts = query.from_user, context.texts  # texts: before the language is erased
+        if button.user != user.id:
             # Someone else's question (forwarded, or in a group): it erases nothing of anyone.
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
@@ -91,6 +83,7 @@ class Privacy:
             await reply(update, texts("Nothing was erased."))
             return
         erasure = await self.runtime.privacy.erase(user.id)
+        context.remember(None, update)  # erased: nothing of theirs is read again
         await answer(query)
         await close_buttons(query)
         if erasure is None:  # not a member, or already erased: nothing is done
@@ -131,7 +124,7 @@ class Privacy:
 
     async def policy(self, update: Update, context: Context) -> None:
         """/privacy: the policy in full."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(update, self.policy_text(texts))
 
     def policy_text(self, texts: Texts) -> Html:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
+from bot.handlers.access import has_consented, requires, still_may
 from bot.handlers.buttons import (
     ReviewApprove,
     ReviewBack,
@@ -13,32 +17,15 @@ from bot.handlers.buttons import (
     ReviewReason,
     ReviewReject,
     ReviewSkip,
-    unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    swap_buttons,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    member_timezone,
-    plain_label,
-    problem_report,
-    still_may,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow
+from bot.handlers.presses import on_press
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply, swap_buttons
 from bot.handlers.translations import to_translate_line
-from bot.i18n import N_, Html, Texts, escape
-from bot.models import Conversation
+from bot.i18n import N_, Html, Texts, escape, unescape
+from bot.models import Flow
 from bot.runtime import Runtime
 from bot.services.letters import (
     REJECT_NOTE_MAX_CHARS,
@@ -51,6 +38,18 @@ from bot.services.letters import (
 from bot.services.roles import Permission
 
 REVIEW_NOTE = "review-note"
+
+
+class ReviewStep(StrEnum):
+    NOTE = "note"  # typing a reason for rejecting
+
+
+@dataclass(frozen=True)
+class ReviewNoteDraft(FlowDraft):
+    letter: int  # the letter the typed reason rejects
+
+
+_SEND_REVIEW = N_("This button has expired. Please send /review.")
 _REASON_LABELS = {
     RejectReason.IDENTIFYING: N_("Names or places"),
     RejectReason.MILITARY: N_("Military matters"),
@@ -62,24 +61,31 @@ _REASON_LABELS = {
 class Review:
     """Coordinators approve or reject pending letters; every button checks the role again."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(REVIEW_NOTE, self.on_typed_note)
+        router.register(REVIEW_NOTE, self.on_typed_note)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.REVIEW_LETTERS)
         return [
             CommandHandler("review", guard(self.review)),
-            CallbackQueryHandler(guard(self.on_review_button), pattern=r"^rev:"),
+            on_press(ReviewApprove, self.on_approve, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewReason, self.on_reason, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewReject, self.on_reject, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewBack, self.on_back, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewOther, self.on_other, guard=guard, expired=_SEND_REVIEW),
+            on_press(ReviewSkip, self.on_skip, guard=guard, expired=_SEND_REVIEW),
         ]
 
     async def review(self, update: Update, context: Context) -> None:
         """/review: the oldest pending letter, without anything that tells who wrote it."""
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
-    async def _show_next(self, update: Update, after_letter_id: int | None) -> None:
-        texts = await texts_for(self.runtime, update)
+    async def _show_next(
+        self, update: Update, context: Context, after_letter_id: int | None
+    ) -> None:
+        texts = context.texts
         item = await self.letters.next_for_review(after_letter_id)
         if item is None and after_letter_id is not None:
             await reply(
@@ -91,7 +97,7 @@ class Review:
         elif item is None:
             await reply(update, texts("No letters are waiting for review."))
         else:
-            zone = await member_timezone(self.runtime, update)
+            zone = context.timezone
             await reply(update, _review_text(texts, item, zone), _review_keyboard(texts, item))
         if after_letter_id is None:
             await self._tell_to_translate(update, texts)
@@ -102,54 +108,64 @@ class Review:
         if count:
             await reply(update, to_translate_line(texts, count))
 
-    async def on_review_button(self, update: Update, context: Context) -> None:
-        """Approve, Reject (then a reason), Skip; the guard has checked the role again."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
+    async def on_approve(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewApprove
+    ) -> None:
+        """Approve; the guard has checked the role again."""
+        decision = await self.letters.approve(query.from_user.id, button.letter)
+        await self._after_decision(update, context, query, decision, approve=True)
+
+    async def on_reason(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewReason
+    ) -> None:
+        """A reason for rejecting: the letter is rejected with it."""
+        if button.reason not in _REASON_LABELS:
+            await answer(query, context.texts.plain(_SEND_REVIEW))
             return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(
-            query.data,
-            ReviewApprove,
-            ReviewReject,
-            ReviewReason,
-            ReviewOther,
-            ReviewBack,
-            ReviewSkip,
-        )
-        if isinstance(button, ReviewApprove):
-            decision = await self.letters.approve(user.id, button.letter)
-            await self._after_decision(update, query, texts, decision, approve=True)
-        elif isinstance(button, ReviewReason) and button.reason in _REASON_LABELS:
-            decision = await self.letters.reject(user.id, button.letter, button.reason)
-            await self._after_decision(update, query, texts, decision, approve=False)
-        elif isinstance(button, ReviewReject):
-            await swap_buttons(query, _reasons_keyboard(texts, button.letter))
-            await answer(query)
-        elif isinstance(button, ReviewBack):
-            await swap_buttons(query, _decision_keyboard(texts, button.letter))
-            await answer(query)
-        elif isinstance(button, ReviewOther):
-            await self._ask_note(update, query, texts, button.letter)
-        elif isinstance(button, ReviewSkip):
-            await close_buttons(query)
-            await self._show_next(update, button.letter)
-            await answer(query)
-        else:
-            await answer(query, texts.plain("This button has expired. Please send /review."))
+        decision = await self.letters.reject(query.from_user.id, button.letter, button.reason)
+        await self._after_decision(update, context, query, decision, approve=False)
+
+    async def on_reject(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewReject
+    ) -> None:
+        """Reject: the reasons take the place of the decision buttons."""
+        await swap_buttons(query, _reasons_keyboard(context.texts, button.letter))
+        await answer(query)
+
+    async def on_back(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewBack
+    ) -> None:
+        """Back from the reasons to the decision buttons."""
+        await swap_buttons(query, _decision_keyboard(context.texts, button.letter))
+        await answer(query)
+
+    async def on_other(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewOther
+    ) -> None:
+        """Another reason: the reviewer types it."""
+        await self._ask_note(update, context, query, button.letter)
+
+    async def on_skip(
+        self, update: Update, context: Context, query: CallbackQuery, button: ReviewSkip
+    ) -> None:
+        """Skip: the next pending letter after this one."""
+        await close_buttons(query)
+        await self._show_next(update, context, button.letter)
+        await answer(query)
 
     async def _after_decision(
         self,
         update: Update,
+        context: Context,
         query: CallbackQuery,
-        texts: Texts,
         decision: Decision,
         *,
         approve: bool,
     ) -> None:
         """Only the press that decided brings the next card: a double press decides nothing."""
+        texts = context.texts
         if decision is not Decision.DONE:
-            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
+            await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             await close_buttons(query)
             return
         done = (
@@ -158,23 +174,26 @@ class Review:
             else texts("Rejected. The writer will be told why.")
         )
         await reply(update, done)
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
         await answer(query, texts.plain("Approved.") if approve else texts.plain("Rejected."))
         await close_buttons(query)
 
     async def _ask_note(
-        self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int
+        self, update: Update, context: Context, query: CallbackQuery, letter_id: int
     ) -> None:
-        # The typed reason waits in the conversation table, which only members have.
-        if await consented_member(self.runtime, update, texts) is None:
+        texts = context.texts
+        # The typed reason waits in the flow table, which only members have.
+        if not await has_consented(update, context):
             return
         letter = await self.letters.get(letter_id)
         if letter is None or letter.state != LetterState.PENDING:
             gone = letter is None or letter.state == LetterState.WITHDRAWN
             decision = Decision.GONE if gone else Decision.ALREADY_DECIDED
-            await answer(query, plain_label(_not_decided(texts, decision)), alert=True)
+            await answer(query, unescape(_not_decided(texts, decision)), alert=True)
             return
-        await enter_flow(self.runtime, update, REVIEW_NOTE, "note", {"letter": letter_id})
+        await enter_flow(
+            self.runtime, update, REVIEW_NOTE, ReviewStep.NOTE, ReviewNoteDraft(letter_id)
+        )
         # The writer reads the bot in their own language, whatever the letter is written in.
         writer_reads = await self.letters.writer_language(letter_id)
         await answer(query)
@@ -190,21 +209,19 @@ class Review:
             ),
         )
 
-    async def on_typed_note(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_note(self, update: Update, context: Context, flow: Flow) -> None:
         """The coordinator's own reason after "Other"; the role is checked again."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        if not await still_may(self.runtime, update, Permission.REVIEW_LETTERS):
+        if not await still_may(update, context, Permission.REVIEW_LETTERS):
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         if message.text is None or message.text.startswith("/"):
             await reply(update, texts("Please type the reason as text, or /cancel."))
             return
         check = check_reject_note(message.text)
-        letter_id = conversation.data.get("letter")
+        draft = ReviewNoteDraft.of(flow)
         if check.text is None:
             await reply(
                 update,
@@ -216,15 +233,15 @@ class Review:
                 ),
             )
             return
-        await self.runtime.conversations.leave(user.id)
-        if not isinstance(letter_id, int):
+        await self.runtime.flows.leave(user.id)
+        if draft is None:
             return
-        decision = await self.letters.reject(user.id, letter_id, RejectReason.OTHER, check.text)
+        decision = await self.letters.reject(user.id, draft.letter, RejectReason.OTHER, check.text)
         if decision is Decision.DONE:
             await reply(update, texts("Rejected. The writer will be told why."))
         else:
             await reply(update, _not_decided(texts, decision))
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
 
 def _not_decided(texts: Texts, decision: Decision) -> Html:

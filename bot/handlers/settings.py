@@ -3,40 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.handlers.access import consented
 from bot.handlers.buttons import (
-    ButtonData,
     SettingsDay,
     SettingsHour,
     SettingsMode,
     SettingsOpen,
     SettingsScreen,
     SettingsZone,
-    unpack_any,
 )
-from bot.handlers.common import (
-    Button,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    consented_member,
-    keyboard,
-    reply,
-    show,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter
+from bot.handlers.presses import on_member_press
+from bot.handlers.replies import Button, answer, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
-from bot.models import Conversation, DeliveryMode, Member
+from bot.models import DeliveryMode, Flow, Member
 from bot.runtime import Runtime
 from bot.services.letter_rules import clean_text
 from bot.services.members import COMMON_TIMEZONES, SettingResult
 from bot.services.zones import zone_label
 
 FLOW = "settings"
+
+
+class SettingsStep(StrEnum):
+    TIMEZONE = "timezone"  # typing a city
+
+
+_SEND_SETTINGS = N_("This button has expired. Please send /settings.")
 _MODE_LABELS = {
     DeliveryMode.INSTANT: N_("At once"),
     DeliveryMode.DAILY: N_("Daily summary"),
@@ -48,59 +47,73 @@ _MODE_LABELS = {
 class Settings:
     """Shows the member's settings and changes one value per button press."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
-        flows.register(FLOW, self.on_typed_timezone)
+        router.register(FLOW, self.on_typed_timezone)
 
     def handlers(self) -> list[Handler]:
         return [
             CommandHandler("settings", self.open),
-            CallbackQueryHandler(self.on_button, pattern=r"^set:"),
+            on_member_press(SettingsOpen, self.on_open, expired=_SEND_SETTINGS),
+            on_member_press(SettingsMode, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsHour, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsDay, self.on_change, expired=_SEND_SETTINGS),
+            on_member_press(SettingsZone, self.on_change, expired=_SEND_SETTINGS),
         ]
 
-    async def open(self, update: Update, context: Context) -> None:
+    @consented
+    async def open(self, update: Update, context: Context, member: Member) -> None:
         """/settings: the settings screen as a new message; older settings messages expire."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is not None:
-            await self._show_new(update, member, texts)
+        await self._show_new(update, member, context.texts)
 
     async def _show_new(self, update: Update, member: Member, texts: Texts) -> None:
         view = await self.runtime.members.new_settings_view(member.user_id)
         await reply(update, self.summary(member, texts), self.main_keyboard(member, texts, view))
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Every settings button; each carries the number of the message it was shown on."""
-        query = update.callback_query
-        if query is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
-        button = unpack_any(
-            query.data, SettingsOpen, SettingsMode, SettingsHour, SettingsDay, SettingsZone
-        )
-        if button is None or not await self.runtime.members.is_current_settings_view(
-            member.user_id, getattr(button, "view", -1)
-        ):
-            await answer(query, texts.plain("This button has expired. Please send /settings."))
-            return
-        if isinstance(button, SettingsOpen):
-            await self._navigate(update, query, member, texts, button)
+    async def on_open(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SettingsOpen,
+        member: Member,
+    ) -> None:
+        """Pickers, Back, Done and "type a time zone", on the settings message it was shown on."""
+        if await self._current_view(context, query, member, button.view):
+            await self._navigate(update, query, member, context.texts, button)
+
+    async def on_change(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SettingsMode | SettingsHour | SettingsDay | SettingsZone,
+        member: Member,
+    ) -> None:
+        """A mode, hour, weekday or time zone: saved, then shown on the same message."""
+        texts = context.texts
+        if not await self._current_view(context, query, member, button.view):
             return
         result = await self._apply(member.user_id, button)
         if result is None or result.member is None:
-            await answer(query, texts.plain("This button has expired. Please send /settings."))
+            await answer(query, texts.plain(_SEND_SETTINGS))
             return
         # Saved: now show it. Both calls only tidy the screen and cannot undo the change.
-        view = getattr(button, "view", 0)
         await show(
             query,
             self.summary(result.member, texts),
-            self.main_keyboard(result.member, texts, view),
+            self.main_keyboard(result.member, texts, button.view),
         )
         await answer(query, texts.plain("Saved."))
+
+    async def _current_view(
+        self, context: Context, query: CallbackQuery, member: Member, view: int
+    ) -> bool:
+        """Each button carries the number of the message it was shown on: only the newest works."""
+        if await self.runtime.members.is_current_settings_view(member.user_id, view):
+            return True
+        await answer(query, context.texts.plain(_SEND_SETTINGS))
+        return False
 
     async def _navigate(
         self,
@@ -113,7 +126,7 @@ class Settings:
         """Pickers, Back, Done and "type a time zone": nothing is saved here."""
         screen, view = button.screen, button.view
         if screen is SettingsScreen.TYPE_ZONE:
-            await self.runtime.conversations.enter(member.user_id, FLOW, "timezone")
+            await self.runtime.flows.enter(member.user_id, FLOW, SettingsStep.TIMEZONE)
             await reply(
                 update,
                 texts(
@@ -131,14 +144,12 @@ class Settings:
             )
         await answer(query)
 
-    async def on_typed_timezone(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_timezone(self, update: Update, context: Context, flow: Flow) -> None:
         """The member typed a time zone name after pressing 'Other'."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         # Cleaned first: a direction control echoed in our sentence would turn it around, and
         # an invisible one would make "Seoul" unknown.
         typed = " ".join(clean_text(message.text).split())
@@ -153,10 +164,12 @@ class Settings:
                 ),
             )
             return
-        await self.runtime.conversations.leave(user.id)
+        await self.runtime.flows.leave(user.id)
         await self._show_new(update, result.member, texts)
 
-    async def _apply(self, user_id: int, button: ButtonData) -> SettingResult | None:
+    async def _apply(
+        self, user_id: int, button: SettingsMode | SettingsHour | SettingsDay | SettingsZone
+    ) -> SettingResult | None:
         """Turn a button into a service call; None for a value no button of ours sends."""
         members = self.runtime.members
         if isinstance(button, SettingsMode):

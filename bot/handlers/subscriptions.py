@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import StrEnum
 
-from telegram import Bot, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
+from bot.handlers.access import NEVER_ASKS, consented
 from bot.handlers.buttons import ConsentAnswer, LanguageChoice, SubscribeOffer
-from bot.handlers.common import (
-    NEVER_ASKS,
-    Context,
-    DeepLinks,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    show,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import DeepLinks, FlowDraft, FlowRouter
 from bot.handlers.menus import set_personal_menu
+from bot.handlers.presses import on_member_press, on_press
+from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
-from bot.models import Conversation, Member
+from bot.models import Flow, Member
 from bot.runtime import Runtime
 
 # Language names are always shown in their own language, so anyone can find theirs.
@@ -34,13 +27,25 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a sta
 ONBOARDING = "onboarding"
 
 
+class OnboardingStep(StrEnum):
+    CONSENT = "consent"  # the privacy notice, then the language
+
+
+@dataclass(frozen=True)
+class OnboardingDraft(FlowDraft):
+    next: str | None = None  # a deep link's payload, followed once the language is chosen
+
+
+_SEND_START = N_("This button has expired. Please send /start.")
+
+
 class Subscriptions:
     """The first steps of every member, and turning updates on and off."""
 
-    def __init__(self, runtime: Runtime, deep_links: DeepLinks, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, deep_links: DeepLinks, router: FlowRouter) -> None:
         self.runtime = runtime
         self.deep_links = deep_links
-        flows.register(ONBOARDING, self.on_typed_during_onboarding)
+        router.register(ONBOARDING, self.on_typed_during_onboarding)
 
     def handlers(self) -> list[Handler]:
         return [
@@ -48,9 +53,9 @@ class Subscriptions:
             CommandHandler("language", self.choose_language),
             CommandHandler("subscribe", self.subscribe),
             CommandHandler("unsubscribe", self.unsubscribe),
-            CallbackQueryHandler(self.on_consent, pattern=ConsentAnswer.pattern),
-            CallbackQueryHandler(self.on_language, pattern=LanguageChoice.pattern),
-            CallbackQueryHandler(self.on_subscribe_offer, pattern=SubscribeOffer.pattern),
+            on_press(ConsentAnswer, self.on_consent, expired=_SEND_START),
+            on_member_press(LanguageChoice, self.on_language),
+            on_member_press(SubscribeOffer, self.on_subscribe_offer),
         ]
 
     async def start(self, update: Update, context: Context) -> None:
@@ -61,11 +66,12 @@ class Subscriptions:
         payload = _payload(context.args)
         language = self.runtime.translator.pick_language(user.language_code)
         member = await self.runtime.members.join(user.id, chat.id, language)
-        texts = self.runtime.translator.texts(member.language)
+        context.remember(member)  # a deep link's entry reads the member who just joined
+        texts = context.texts
         await self._refresh_menu(context.bot, member)
         if not member.has_consented:
-            await self.runtime.conversations.enter(
-                user.id, ONBOARDING, "consent", {"next": payload} if payload else {}
+            await self.runtime.flows.enter(
+                user.id, ONBOARDING, OnboardingStep.CONSENT, OnboardingDraft(payload).as_draft()
             )
             await reply(update, self._welcome(texts), self._consent_keyboard(texts))
             return
@@ -75,19 +81,16 @@ class Subscriptions:
             return
         await reply(update, texts("Welcome back! Send /help to see what you can do."))
 
-    async def on_consent(self, update: Update, context: Context) -> None:
+    async def on_consent(
+        self, update: Update, context: Context, query: CallbackQuery, button: ConsentAnswer
+    ) -> None:
         """The 'I agree' / 'No, I don't agree' buttons under the privacy notice."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
-        button = ConsentAnswer.unpack(query.data)
-        if member is None or button is None:
-            await answer(query, texts.plain("This button has expired. Please send /start."))
+        texts, member = context.texts, context.member
+        if member is None:
+            await answer(query, texts.plain(_SEND_START))
             return
         if not button.agree:
-            await self.runtime.members.decline(user.id)
+            await self.runtime.members.decline(member.user_id)
             await reply(
                 update,
                 texts(
@@ -109,14 +112,14 @@ class Subscriptions:
         )
 
     async def on_typed_during_onboarding(
-        self, update: Update, context: Context, conversation: Conversation
+        self, update: Update, context: Context, flow: Flow
     ) -> None:
         """Typing instead of pressing a button at the consent or language step: point to them."""
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        member = await self.runtime.members.get(user.id)
+        texts = context.texts
+        member = context.member
         if member is not None and member.has_consented:
             await reply(update, texts("Please choose a language with the buttons above."))
             return
@@ -130,36 +133,32 @@ class Subscriptions:
             ),
         )
 
-    async def choose_language(self, update: Update, context: Context) -> None:
+    @consented
+    async def choose_language(self, update: Update, context: Context, member: Member) -> None:
         """/language: offer the two languages."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
         await reply(
             update,
             self._language_question(),
             self._language_keyboard(member.language, onboarding=False),
         )
 
-    async def on_language(self, update: Update, context: Context) -> None:
+    async def on_language(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: LanguageChoice,
+        member: Member,
+    ) -> None:
         """A language button: store it, answer in the new language."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
-        button = LanguageChoice.unpack(query.data)
-        result = await self.runtime.members.set_language(
-            user.id, button.language if button is not None else ""
-        )
-        if button is None or result.member is None:
+        texts = context.texts
+        result = await self.runtime.members.set_language(member.user_id, button.language)
+        if result.member is None:
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
         member = result.member
-        texts = self.runtime.translator.texts(member.language)
+        context.remember(member)  # the new language, for what follows (a deep link's entry)
+        texts = context.texts
         await self._refresh_menu(context.bot, member)
         await show(
             query,
@@ -176,10 +175,11 @@ class Subscriptions:
         self, update: Update, context: Context, member: Member, texts: Texts
     ) -> None:
         """End of onboarding: follow a pending deep link, or offer to subscribe."""
-        conversation = await self.runtime.conversations.current(member.user_id)
-        await self.runtime.conversations.leave(member.user_id)
-        payload = conversation.data.get("next") if conversation is not None else None
-        entry = self.deep_links.entry_for(payload) if isinstance(payload, str) else None
+        flow = await self.runtime.flows.current(member.user_id)
+        await self.runtime.flows.leave(member.user_id)
+        draft = OnboardingDraft.of(flow) if flow is not None else None
+        payload = draft.next if draft is not None else None
+        entry = self.deep_links.entry_for(payload) if payload is not None else None
         if entry is not None:
             await entry(update, context)
             return
@@ -197,19 +197,16 @@ class Subscriptions:
             ),
         )
 
-    async def on_subscribe_offer(self, update: Update, context: Context) -> None:
+    async def on_subscribe_offer(
+        self,
+        update: Update,
+        context: Context,
+        query: CallbackQuery,
+        button: SubscribeOffer,
+        member: Member,
+    ) -> None:
         """The answer to the subscription offer at the end of onboarding."""
-        query = update.callback_query
-        if query is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
-        button = SubscribeOffer.unpack(query.data)
-        if button is None:
-            await answer(query, texts.plain("This button has expired. Please try again."))
-            return
+        texts = context.texts
         if button.accept:
             await self.subscribe(update, context)
         else:
@@ -223,12 +220,10 @@ class Subscriptions:
         await answer(query)
         await close_buttons(query)
 
-    async def subscribe(self, update: Update, context: Context) -> None:
+    @consented
+    async def subscribe(self, update: Update, context: Context, member: Member) -> None:
         """/subscribe: turn updates on."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         if not await self.runtime.members.subscribe(member.user_id):
             await reply(
                 update,
@@ -246,12 +241,10 @@ class Subscriptions:
             ),
         )
 
-    async def unsubscribe(self, update: Update, context: Context) -> None:
+    @consented
+    async def unsubscribe(self, update: Update, context: Context, member: Member) -> None:
         """/unsubscribe: turn updates off."""
-        texts = await texts_for(self.runtime, update)
-        member = await consented_member(self.runtime, update, texts)
-        if member is None:
-            return
+        texts = context.texts
         if not await self.runtime.members.unsubscribe(member.user_id):
             await reply(update, texts("You are not subscribed. Send /subscribe to get updates."))
             return

@@ -3,93 +3,101 @@ typed, previewed and saved, and the writer is told."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from telegram import CallbackQuery, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.clock import from_epoch
-from bot.handlers.buttons import TranslationSave
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    close_buttons,
-    consented_member,
-    keyboard,
-    reply,
-    requires,
-    texts_for,
-)
-from bot.handlers.letters import (
-    enter_flow,
-    leave_flow,
-    member_timezone,
-    problem_report,
-    still_may,
-)
-from bot.i18n import Html, Texts, escape
-from bot.models import DRAFT_KEY, Conversation
+from bot.handlers.access import has_consented, requires, still_may
+from bot.handlers.buttons import TranslateCancel, TranslateSave, TranslateSkip
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowDraft, FlowRouter, enter_flow, leave_flow
+from bot.handlers.presses import on_press
+from bot.handlers.problems import problem_report
+from bot.handlers.replies import answer, answer_and_close, keyboard, reply
+from bot.i18n import N_, Html, Texts, escape
+from bot.models import Flow, StoredLetter
 from bot.runtime import Runtime
 from bot.services.letters import Translation, check_translation
 from bot.services.roles import Permission
-from bot.storage.letters import StoredLetter
 
 TRANSLATE = "translate"
+
+
+class TranslateStep(StrEnum):
+    TEXT = "text"
+    PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class TranslationDraft(FlowDraft):
+    letter: int
+    text: str | None = None  # the typed Korean text, once it passed the checks
+
+
+_SEND_TRANSLATE = N_("This button has expired. Please send /translate.")
 
 
 class Translations:
     """Translators and coordinators attach a Korean translation; every step checks the role."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.letters = runtime.letters
-        flows.register(TRANSLATE, self.on_typed_translation)
+        router.register(TRANSLATE, self.on_typed_translation)
 
     def handlers(self) -> list[Handler]:
         guard = requires(self.runtime, Permission.TRANSLATE_LETTERS)
         return [
             CommandHandler("translate", guard(self.translate)),
-            CallbackQueryHandler(guard(self.on_translate_button), pattern=r"^tr:"),
+            on_press(TranslateSave, self.on_save, guard=guard, expired=_SEND_TRANSLATE),
+            on_press(TranslateSkip, self.on_skip, guard=guard, expired=_SEND_TRANSLATE),
+            on_press(TranslateCancel, self.on_cancel, guard=guard, expired=_SEND_TRANSLATE),
         ]
 
     async def translate(self, update: Update, context: Context) -> None:
         """/translate: the oldest approved letter waiting for its Korean translation."""
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
-    async def _show_next(self, update: Update, after_letter_id: int | None) -> None:
-        texts = await texts_for(self.runtime, update)
+    async def _show_next(
+        self, update: Update, context: Context, after_letter_id: int | None
+    ) -> None:
+        texts = context.texts
         letter = await self.letters.next_to_translate(after_letter_id)
         if letter is None:
             await leave_flow(self.runtime, update)
             await reply(update, texts("No letters are waiting for a translation."))
             return
-        # The typed translation waits in the conversation table, which only members have.
-        if await consented_member(self.runtime, update, texts) is None:
+        # The typed translation waits in the flow table, which only members have.
+        if not await has_consented(update, context):
             return
         waiting = await self.letters.to_translate_count()
-        zone = await member_timezone(self.runtime, update)
-        await enter_flow(self.runtime, update, TRANSLATE, "text", {"letter": letter.id})
+        zone = context.timezone
+        await enter_flow(
+            self.runtime, update, TRANSLATE, TranslateStep.TEXT, TranslationDraft(letter.id)
+        )
         await reply(
             update,
             _letter_text(texts, letter, waiting, zone),
-            keyboard([[(texts.plain("Skip"), f"tr:skip:{letter.id}")]]),
+            keyboard([[(texts.plain("Skip"), TranslateSkip(letter.id).pack())]]),
         )
 
-    async def on_typed_translation(
-        self, update: Update, context: Context, conversation: Conversation
-    ) -> None:
+    async def on_typed_translation(self, update: Update, context: Context, flow: Flow) -> None:
         """The typed Korean text: checked like a letter, then shown back to confirm."""
         message = update.effective_message
         if message is None:
             return
-        if not await still_may(self.runtime, update, Permission.TRANSLATE_LETTERS):
+        if not await still_may(update, context, Permission.TRANSLATE_LETTERS):
             return
-        texts = await texts_for(self.runtime, update)
-        letter_id = conversation.data.get("letter")
-        if message.text is None or message.text.startswith("/") or conversation.step != "text":
+        texts = context.texts
+        draft = TranslationDraft.of(flow)
+        if message.text is None or message.text.startswith("/") or flow.step != TranslateStep.TEXT:
             await reply(update, texts("Please type the Korean translation as text, or /cancel."))
             return
         check = check_translation(message.text)
-        if check.text is None or not isinstance(letter_id, int):
+        if check.text is None or draft is None:
             await reply(
                 update,
                 problem_report(
@@ -100,8 +108,8 @@ class Translations:
                 ),
             )
             return
-        data = {"letter": letter_id, "text": check.text}
-        draft = await enter_flow(self.runtime, update, TRANSLATE, "preview", data)
+        typed = TranslationDraft(draft.letter, check.text)
+        token = await enter_flow(self.runtime, update, TRANSLATE, TranslateStep.PREVIEW, typed)
         await reply(
             update,
             Html(
@@ -118,48 +126,50 @@ class Translations:
             ),
             keyboard(
                 [
-                    [(texts.plain("Save"), TranslationSave(draft, letter_id).pack())],
-                    [(texts.plain("Cancel"), "tr:cancel")],
+                    [(texts.plain("Save"), TranslateSave(token, draft.letter).pack())],
+                    [(texts.plain("Cancel"), TranslateCancel().pack())],
                 ]
             ),
         )
 
-    async def on_translate_button(self, update: Update, context: Context) -> None:
-        """Save (the previewed text), Skip (the next letter) or Cancel."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        action, _, value = (query.data or "").removeprefix("tr:").partition(":")
-        conversation = await self.runtime.conversations.current(user.id)
-        data = conversation.data if conversation and conversation.flow == TRANSLATE else {}
-        save = TranslationSave.unpack(query.data)
-        if save is not None and (save.draft, save.letter) == (
-            data.get(DRAFT_KEY),
-            data.get("letter"),
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateCancel
+    ) -> None:
+        """Cancel: nothing is saved."""
+        await answer_and_close(query)
+        await leave_flow(self.runtime, update)
+        await reply(update, context.texts("Cancelled. Nothing was saved."))
+
+    async def on_skip(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateSkip
+    ) -> None:
+        """Skip: the next letter waiting for a translation."""
+        await answer_and_close(query)
+        await self._show_next(update, context, button.letter)
+
+    async def on_save(
+        self, update: Update, context: Context, query: CallbackQuery, button: TranslateSave
+    ) -> None:
+        """Save the previewed translation, if the preview is still the current one."""
+        flow = await self.runtime.flows.current(query.from_user.id)
+        draft = TranslationDraft.of(flow) if flow and flow.name == TRANSLATE else None
+        # Only the preview now shown saves: an older one's text is not what it showed.
+        if (
+            flow is None
+            or draft is None
+            or (draft.letter, flow.token) != (button.letter, button.draft)
         ):
-            # Only the preview now shown saves: an older one's text is not what it showed.
-            await self._save(update, query, texts, save.letter, data.get("text"))
-        elif action == "cancel":
-            await query.answer()
-            await close_buttons(query)
-            await leave_flow(self.runtime, update)
-            await reply(update, texts("Cancelled. Nothing was saved."))
-        elif action == "skip" and value.isascii() and value.isdigit():  # int("²") raises
-            await query.answer()
-            await close_buttons(query)
-            await self._show_next(update, int(value))
-        else:
-            await query.answer(texts.plain("This button has expired. Please send /translate."))
+            await answer(query, context.texts.plain(_SEND_TRANSLATE))
+            return
+        await self._save(update, context, query, button.letter, draft.text)
 
     async def _save(
-        self, update: Update, query: CallbackQuery, texts: Texts, letter_id: int, text: object
+        self, update: Update, context: Context, query: CallbackQuery, letter_id: int, text: object
     ) -> None:
-        user = update.effective_user
+        user, texts = update.effective_user, context.texts
         if user is None or not isinstance(text, str):
             return
-        await query.answer()
-        await close_buttons(query)
+        await answer_and_close(query)
         await leave_flow(self.runtime, update)
         outcome = await self.letters.translate(user.id, letter_id, text)
         if outcome is Translation.DONE:
@@ -169,7 +179,7 @@ class Translations:
                 update,
                 texts("This letter no longer needs a translation: someone else saved one first."),
             )
-        await self._show_next(update, None)
+        await self._show_next(update, context, None)
 
 
 def _letter_text(texts: Texts, letter: StoredLetter, waiting: int, zone: str) -> Html:

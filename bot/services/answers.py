@@ -1,6 +1,6 @@
 """The soldiers' answers: a coordinator posts the scan and transcription of an answer to the
 letters of some bundles; each writer of those bundles gets it in their language, and everyone
-else gets it as an update."""
+else gets it as a post."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator, escape
-from bot.services.approvals import KIND_UPDATE, ApprovalService
+from bot.services.approvals import KIND_POST, ApprovalService
 from bot.services.broadcasts import BroadcastService, clean_broadcast_text
 from bot.services.letters import format_day
 from bot.storage.answers import AlreadyPublished, AnswerRepository, DeliveredBundle
@@ -69,7 +69,7 @@ class AnswerService:
         text_en: str | None,
         photo_file_id: str | None,
     ) -> AnswerResult:
-        """Publish at once, or hold it for a second coordinator as any update would be."""
+        """Publish at once, or hold it for a second coordinator as any post would be."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         held = self._approvals.needs_approval(text_ko, text_en)
         answer_id = await self._answers.create(
@@ -83,7 +83,7 @@ class AnswerService:
         )
         if held:
             asked = await self._approvals.request(
-                KIND_UPDATE, author_id, text_ko, text_en, photo_file_id, answer_id=answer_id
+                KIND_POST, author_id, text_ko, text_en, photo_file_id, answer_id=answer_id
             )
             return AnswerResult(AnswerOutcome.WAITS_FOR_APPROVAL, approvers_asked=asked)
         return await self.publish(answer_id)
@@ -102,7 +102,7 @@ class AnswerService:
             told,
         )
         try:
-            published = await self._broadcasts.publish_update(
+            published = await self._broadcasts.publish_post(
                 answer.author_id, answer.text_ko, answer.text_en, answer.photo_file_id, within
             )
         except AlreadyPublished:

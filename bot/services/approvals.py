@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeAlias
 
 from bot.clock import Clock, to_epoch
 from bot.i18n import Html, Translator
@@ -18,7 +19,7 @@ from bot.storage.approvals import ApprovalRepository, ApprovalRequest
 from bot.storage.outbox import Payload
 from bot.storage.schedules import ScheduleRepository
 
-KIND_UPDATE = "update"
+KIND_POST = "update"
 KIND_ANNOUNCEMENT = "announcement"
 
 
@@ -37,9 +38,14 @@ class Decision:
     request: ApprovalRequest | None = None
     broadcast_id: int | None = None
     recipients: int = 0
-    summary_readers: int = 0  # an update's readers who get it in their next summary
+    summary_readers: int = 0  # a post's readers who get it in their next summary
     send_at: int | None = None  # a scheduled announcement's time
     answer_id: int | None = None
+
+
+# The request's two buttons, (label, callback data) rows: the handler layer owns the button
+# data (bot/handlers/buttons.py, approval_buttons), the composition root passes it in.
+ApprovalButtons: TypeAlias = Callable[[int, str, str], list[list[tuple[str, str]]]]
 
 
 class ApprovalService:
@@ -57,6 +63,7 @@ class ApprovalService:
         links: LinkChecker,
         schedules: ScheduleRepository,
         answers: AnswerRepository,
+        buttons: ApprovalButtons,
     ) -> None:
         self._approvals = approvals
         self._broadcasts = broadcasts
@@ -68,6 +75,7 @@ class ApprovalService:
         self.links = links
         self._schedules = schedules
         self._answers = answers
+        self._buttons = buttons
 
     @property
     def needs_second_person(self) -> bool:
@@ -119,10 +127,10 @@ class ApprovalService:
         self._wake_sender()
         return asked
 
-    async def decide(self, request_id: int, approver_id: int, approve: bool) -> Decision:
+    async def decide(self, request_id: int, approver_id: int, *, approve: bool) -> Decision:
         """Approve (and send) or reject; exactly one decision counts."""
         now = to_epoch(self._clock.now())
-        request = await self._approvals.decide(request_id, approver_id, approve, now)
+        request = await self._approvals.decide(request_id, approver_id, approve=approve, now=now)
         if request is None:
             return Decision(DecisionOutcome.UNAVAILABLE)
         answer_id = await self._answers.held_by(request_id)
@@ -137,8 +145,8 @@ class ApprovalService:
             return await self._decide_scheduled(request, approver_id, approve, now)
         if not approve:
             return Decision(DecisionOutcome.REJECTED, request)
-        if request.kind == KIND_UPDATE:
-            published = await self._broadcasts.publish_update(
+        if request.kind == KIND_POST:
+            published = await self._broadcasts.publish_post(
                 request.author_id, request.text_ko, request.text_en, request.photo_file_id
             )
             return Decision(
@@ -180,12 +188,12 @@ class ApprovalService:
         """What another coordinator sees: the message as members would and two buttons, then
         the sites its links really open (a message of its own: it may not fit in the first)."""
         texts = self._translator.texts(language)
-        if draft.kind == KIND_UPDATE:
+        if draft.kind == KIND_POST:
             title = texts(
                 "<b>Approval needed.</b> A coordinator wants to publish this update. "
                 "Nothing is sent until a second coordinator approves it."
             )
-            preview = self._broadcasts.render_update_text(draft.text_ko, draft.text_en, language)
+            preview = self._broadcasts.render_post_text(draft.text_ko, draft.text_en, language)
         else:
             title = texts(
                 "<b>Approval needed.</b> A coordinator wants to send this "
@@ -210,10 +218,5 @@ class ApprovalService:
             texts, self.links.links(draft.text_ko, draft.text_en), gate=False
         )
         text = Html("\n\n".join(part for part in (title, preview, photo) if part))
-        buttons = [
-            [
-                (texts.plain("Approve and send"), f"appr:yes:{request_id}"),
-                (texts.plain("Reject"), f"appr:no:{request_id}"),
-            ]
-        ]
+        buttons = self._buttons(request_id, texts.plain("Approve and send"), texts.plain("Reject"))
         return ([Payload(links)] if links else []) + [Payload(text, buttons=buttons)]

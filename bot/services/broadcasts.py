@@ -1,4 +1,4 @@
-"""Campaign updates and announcements: rendering per language and fanning out to the outbox."""
+"""Campaign posts and announcements: rendering per language and fanning out to the outbox."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from enum import StrEnum
 
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import Html, Translator, escape
+from bot.models import BroadcastSummary, StoredPost
 from bot.services.letter_rules import clean_text
 from bot.storage.broadcasts import (
     ANNOUNCEMENT_MODES,
     SUMMARY_MODES,
     UPDATE_MODES,
     BroadcastRepository,
-    BroadcastSummary,
-    StoredUpdate,
     WithinPublish,
 )
 from bot.storage.outbox import Payload
@@ -53,7 +52,7 @@ class TextProblem(StrEnum):
 
 @dataclass(frozen=True)
 class Published:
-    update_id: int
+    post_id: int
     broadcast_id: int
     recipients: int  # at once
     digest_recipients: int  # in their next summary
@@ -82,7 +81,7 @@ def text_limit(*, with_photo: bool) -> int:
 
 
 class BroadcastService:
-    """Publishes updates, starts and stops announcements, and reports their progress."""
+    """Publishes posts, starts and stops announcements, and reports their progress."""
 
     def __init__(
         self,
@@ -98,7 +97,7 @@ class BroadcastService:
         self._timezone = default_timezone
         self._wake_sender = wake_sender
 
-    async def publish_update(
+    async def publish_post(
         self,
         author_id: int,
         text_ko: str | None,
@@ -106,31 +105,31 @@ class BroadcastService:
         photo_file_id: str | None,
         within: WithinPublish | None = None,
     ) -> Published:
-        """Store the update and send it to instant subscribers in their language."""
+        """Store the post and send it to instant subscribers in their language."""
         text_ko, text_en = clean_broadcast_text(text_ko), clean_broadcast_text(text_en)
         now = self._clock.now()
-        draft = StoredUpdate(0, text_ko, text_en, photo_file_id, to_epoch(now))
+        draft = StoredPost(0, text_ko, text_en, photo_file_id, to_epoch(now))
         payloads = {
-            language: Payload(self.render_update(draft, language), photo_file_id)
+            language: Payload(self.render_post(draft, language), photo_file_id)
             for language in LANGUAGES
         }
-        update_id, broadcast_id, count, later = await self._broadcasts.publish_update(
+        post_id, broadcast_id, count, later = await self._broadcasts.publish_post(
             author_id, text_ko, text_en, photo_file_id, payloads, to_epoch(now), within
         )
         self._wake_sender()
-        return Published(update_id, broadcast_id, count, later)
+        return Published(post_id, broadcast_id, count, later)
 
-    def render_update(self, update: StoredUpdate, language: str) -> Html:
-        """An update as a member reads it: header with the date, text, a note if translated."""
+    def render_post(self, post: StoredPost, language: str) -> Html:
+        """A post as a member reads it: header with the date, text, a note if translated."""
         texts = self._translator.texts(language)
-        date = texts.date_in(from_epoch(update.published_at), self._timezone)
+        date = texts.date_in(from_epoch(post.published_at), self._timezone)
         header = texts("<b>Update on the case</b> · {date}", date=date)
-        return Html(f"{header}\n\n{self._body(update.text_ko, update.text_en, language)}")
+        return Html(f"{header}\n\n{self._body(post.text_ko, post.text_en, language)}")
 
-    def render_update_text(self, text_ko: str | None, text_en: str | None, language: str) -> Html:
-        """An update not yet published, as it will read (dated today)."""
-        draft = StoredUpdate(0, text_ko, text_en, None, to_epoch(self._clock.now()))
-        return self.render_update(draft, language)
+    def render_post_text(self, text_ko: str | None, text_en: str | None, language: str) -> Html:
+        """A post not yet published, as it will read (dated today)."""
+        draft = StoredPost(0, text_ko, text_en, None, to_epoch(self._clock.now()))
+        return self.render_post(draft, language)
 
     def render_announcement(self, text_ko: str | None, text_en: str | None, language: str) -> Html:
         texts = self._translator.texts(language)
@@ -160,11 +159,11 @@ class BroadcastService:
         )
 
     async def instant_subscribers(self) -> int:
-        """How many people get a new update at once."""
+        """How many people get a new post at once."""
         return await self._broadcasts.audience_size(list(LANGUAGES), UPDATE_MODES)
 
     async def summary_readers(self) -> int:
-        """How many people get a new update in their next daily or weekly summary."""
+        """How many people get a new post in their next daily or weekly summary."""
         return await self._broadcasts.audience_size(list(LANGUAGES), SUMMARY_MODES)
 
     async def start_announcement(
@@ -237,23 +236,23 @@ class BroadcastService:
         return await self._broadcasts.subscriber_counts()
 
     async def latest(self, language: str) -> list[tuple[Html, str | None]]:
-        """The last few updates for /latest, newest first, long ones shortened, each with its
+        """The last few posts for /latest, newest first, long ones shortened, each with its
         photo (sent with the text as its caption: captions are short enough, see MAX_CAPTION)."""
-        updates = await self._broadcasts.latest_updates(LATEST_COUNT)
+        posts = await self._broadcasts.latest_posts(LATEST_COUNT)
         texts = self._translator.texts(language)
         shown = []
-        for update in updates:
+        for post in posts:
             text_ko, text_en = (
-                _excerpt(update.text_ko, texts("…")),
-                _excerpt(update.text_en, texts("…")),
+                _excerpt(post.text_ko, texts("…")),
+                _excerpt(post.text_en, texts("…")),
             )
             shown.append(
                 (
-                    self.render_update(
-                        StoredUpdate(update.id, text_ko, text_en, None, update.published_at),
+                    self.render_post(
+                        StoredPost(post.id, text_ko, text_en, None, post.published_at),
                         language,
                     ),
-                    update.photo_file_id,
+                    post.photo_file_id,
                 )
             )
         return shown

@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import Html, Texts, Translator, escape
-from bot.models import DeliveryMode, Member
-from bot.storage.broadcasts import StoredUpdate
+from bot.models import DeliveryMode, Member, StoredPost
 from bot.storage.digests import (
     DigestDecision,
     DigestRepository,
     DigestSchedule,
-    PendingUpdates,
+    PendingPosts,
 )
 from bot.storage.outbox import Payload
 
@@ -25,8 +24,8 @@ log = logging.getLogger(__name__)
 
 DIGEST_MODES = frozenset({DeliveryMode.DAILY, DeliveryMode.WEEKLY})
 MAX_LENGTH = 4096  # Telegram's limit for a message, counted here on the HTML in UTF-16 units
-MAX_ITEMS = 30  # updates listed in one digest; older ones are counted, not shown
-# Each update's excerpt gets shorter until the digest fits; then the oldest are left out.
+MAX_ITEMS = 30  # posts listed in one digest; older ones are counted, not shown
+# Each post's excerpt gets shorter until the digest fits; then the oldest are left out.
 EXCERPT_LIMITS = (700, 350, 160, 80)
 BATCH_SIZE = 500
 
@@ -96,16 +95,18 @@ class DigestComposer:
         self._translator = translator
 
     def compose(
-        self, language: str, timezone: str, mode: DeliveryMode, pending: PendingUpdates
+        self, language: str, timezone: str, mode: DeliveryMode, pending: PendingPosts
     ) -> Html:
-        """The summary's text: a header, then the updates oldest first, as a story reads."""
+        """The summary's text: a header, then the posts oldest first, as a story reads."""
         texts = self._translator.texts(language)
         header = _header(texts, mode, pending.total)
         shown = pending.newest[:MAX_ITEMS]
         for limit in EXCERPT_LIMITS:
-            items = [self._item(texts, update, timezone, limit) for update in shown]
+            items = [self._item(texts, post, timezone, limit) for post in shown]
             shortened = any(cut for _, cut in items)
-            text = _assemble(texts, header, [item for item, _ in items], pending.total, shortened)
+            text = _assemble(
+                texts, header, [item for item, _ in items], pending.total, shortened=shortened
+            )
             if _fits(text):
                 return text
         # Even short excerpts do not fit: leave out the oldest until they do (the list is
@@ -113,20 +114,20 @@ class DigestComposer:
         kept = [item for item, _ in items]
         while kept:
             kept.pop()
-            text = _assemble(texts, header, kept, pending.total, True)
+            text = _assemble(texts, header, kept, pending.total, shortened=True)
             if _fits(text):
                 return text
-        return _assemble(texts, header, [], pending.total, True)
+        return _assemble(texts, header, [], pending.total, shortened=True)
 
     def _item(
-        self, texts: Texts, update: StoredUpdate, timezone: str, limit: int
+        self, texts: Texts, post: StoredPost, timezone: str, limit: int
     ) -> tuple[Html, bool]:
-        """One update: its date and time in bold, then an excerpt; True if it was cut."""
-        when = texts.datetime_in(from_epoch(update.published_at), timezone)
+        """One post: its date and time in bold, then an excerpt; True if it was cut."""
+        when = texts.datetime_in(from_epoch(post.published_at), timezone)
         own, other = (
-            (update.text_ko, update.text_en)
+            (post.text_ko, post.text_en)
             if texts.language == "ko"
-            else (update.text_en, update.text_ko)
+            else (post.text_en, post.text_ko)
         )
         excerpt, cut = _excerpt(own or other or "", limit, texts("…"))
         body = escape(excerpt)
@@ -137,24 +138,24 @@ class DigestComposer:
                 else texts("<i>Not yet available in English; here it is in Korean.</i>")
             )
             body = Html(f"{body}\n{note}")
-        if update.photo_file_id:
+        if post.photo_file_id:
             sign = texts("<i>📷 With a photo, sent just after this summary.</i>")
             body = Html(f"{body}\n{sign}")
         return Html(f"<b>{escape(when)}</b>\n{body}"), cut
 
-    def photos(self, language: str, timezone: str, pending: PendingUpdates) -> tuple[Payload, ...]:
-        """The photos of the updates a summary lists, oldest first, each with its date."""
+    def photos(self, language: str, timezone: str, pending: PendingPosts) -> tuple[Payload, ...]:
+        """The photos of the posts a summary lists, oldest first, each with its date."""
         texts = self._translator.texts(language)
         return tuple(
             Payload(
                 texts(
                     "📷 Photo from the update of {when}",
-                    when=texts.datetime_in(from_epoch(update.published_at), timezone),
+                    when=texts.datetime_in(from_epoch(post.published_at), timezone),
                 ),
-                update.photo_file_id,
+                post.photo_file_id,
             )
-            for update in pending.oldest_first[:MAX_ITEMS]
-            if update.photo_file_id
+            for post in pending.oldest_first[:MAX_ITEMS]
+            if post.photo_file_id
         )
 
 
@@ -179,7 +180,9 @@ def _header(texts: Texts, mode: DeliveryMode, count: int) -> Html:
     )
 
 
-def _assemble(texts: Texts, header: Html, items: list[Html], total: int, shortened: bool) -> Html:
+def _assemble(
+    texts: Texts, header: Html, items: list[Html], total: int, *, shortened: bool
+) -> Html:
     """`items` newest first; the message lists them oldest first, after a note on any left out."""
     parts = [header]
     left_out = total - len(items)
@@ -214,7 +217,7 @@ class _TickState:
     """What one tick computes once and reuses for every member it serves."""
 
     now: datetime
-    pending: dict[int, PendingUpdates] = field(default_factory=dict)
+    pending: dict[int, PendingPosts] = field(default_factory=dict)
     texts: dict[tuple[str, str, DeliveryMode, int], tuple[Html, tuple[Payload, ...]]] = field(
         default_factory=dict
     )
@@ -324,28 +327,28 @@ class DigestService:
         if key not in state.next_times:
             state.next_times[key] = _next_epoch(member, state.now)
         next_at = state.next_times[key] if member.subscribed else None
-        last = member.last_update_id
+        last = member.last_post_id
         decision = DigestDecision(member.user_id, member.next_at, last, next_at, last, None)
         if next_at is None:
             return decision  # no longer a digest member (a leftover time): clear it
-        if member.last_update_id is None:
+        if member.last_post_id is None:
             # Never had a starting point: start from now, like a member who just chose digests.
             if state.newest_id is None:
-                state.newest_id = await self._digests.newest_update_id()
+                state.newest_id = await self._digests.newest_post_id()
             return _with(decision, state.newest_id, None)
         if not member.eligible:
             return decision  # keep what they missed for when they can be reached again
-        pending = await self._pending(member.last_update_id, state)
+        pending = await self._pending(member.last_post_id, state)
         if pending.newest_id is None:
             return decision
-        text_key = (member.language, member.timezone, member.mode, member.last_update_id)
+        text_key = (member.language, member.timezone, member.mode, member.last_post_id)
         if text_key not in state.texts:
             state.texts[text_key] = self._messages(member, member.mode, pending)
         text, photos = state.texts[text_key]
         return _with(decision, pending.newest_id, text, photos)
 
     def _messages(
-        self, member: DigestSchedule, mode: DeliveryMode, pending: PendingUpdates
+        self, member: DigestSchedule, mode: DeliveryMode, pending: PendingPosts
     ) -> tuple[Html, tuple[Payload, ...]]:
         zone = known_zone(member.timezone)
         return (
@@ -358,35 +361,33 @@ class DigestService:
         if (
             member.mode is not DeliveryMode.INSTANT
             or not member.eligible
-            or member.last_update_id is None
+            or member.last_post_id is None
         ):
             return []
-        pending = await self._digests.updates_after(member.last_update_id, MAX_ITEMS)
+        pending = await self._digests.posts_after(member.last_post_id, MAX_ITEMS)
         if pending.newest_id is None:
             return []
         text, photos = self._messages(member, member.mode, pending)
         return [Payload(text), *photos]
 
-    async def _pending(self, last_update_id: int, state: _TickState) -> PendingUpdates:
-        if last_update_id not in state.pending:
-            state.pending[last_update_id] = await self._digests.updates_after(
-                last_update_id, MAX_ITEMS
-            )
-        return state.pending[last_update_id]
+    async def _pending(self, last_post_id: int, state: _TickState) -> PendingPosts:
+        if last_post_id not in state.pending:
+            state.pending[last_post_id] = await self._digests.posts_after(last_post_id, MAX_ITEMS)
+        return state.pending[last_post_id]
 
 
 def _with(
     decision: DigestDecision,
-    last_update_id: int,
+    last_post_id: int,
     text: str | None,
     photos: tuple[Payload, ...] = (),
 ) -> DigestDecision:
     return DigestDecision(
         decision.user_id,
         decision.seen_next_at,
-        decision.seen_last_update_id,
+        decision.seen_last_post_id,
         decision.next_at,
-        last_update_id,
+        last_post_id,
         text,
         photos,
     )

@@ -7,7 +7,6 @@ handed out is a `StoredLetter`, which has no user id, and the PDF is built from 
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -18,8 +17,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from bot.clock import Clock, from_epoch, to_epoch
-from bot.i18n import N_, Html, Texts, Translator
-from bot.models import Member
+from bot.i18n import N_, Html, Texts, Translator, unescape
+from bot.models import Member, StoredBundle, StoredLetter
 from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
 from bot.services.fonts import BundleFonts, find_bundle_fonts
 from bot.services.letter_rules import (
@@ -32,7 +31,7 @@ from bot.services.letter_rules import (
     find_contact_problems,
     written_language,
 )
-from bot.storage.letters import LetterRepository, NoticeTarget, StoredBundle, StoredLetter
+from bot.storage.letters import LetterRepository, NoticeTarget
 from bot.storage.outbox import Payload
 
 # A coordinator's own words for "other" go to the writer: short, and no links or contacts, so
@@ -425,9 +424,9 @@ class LetterService:
         today = texts.date_in(self._clock.now(), self._timezone)
         return BundleCover(
             title=texts.plain("Letters of encouragement"),
-            subtitle=_plain(texts("Bundle {number}", number=bundle_id)),
-            count_line=_plain(texts.ngettext("{count} letter", "{count} letters", count)),
-            date_line=_plain(texts("Printed on {date}", date=today)),
+            subtitle=unescape(texts("Bundle {number}", number=bundle_id)),
+            count_line=unescape(texts.ngettext("{count} letter", "{count} letters", count)),
+            date_line=unescape(texts("Printed on {date}", date=today)),
             note=texts.plain(
                 "Each letter is signed with a pen name chosen by its writer and was read by "
                 "volunteers before printing. The letters hold no names, addresses or contact "
@@ -491,8 +490,3 @@ class LetterService:
 def format_day(texts: Texts, day: date) -> str:
     """A calendar day in the reader's locale, e.g. '2026년 11월 22일' or 'November 22, 2026'."""
     return format_date(day, "long", locale=texts.locale)
-
-
-def _plain(text: Html) -> str:
-    """Translated text for print: the PDF is not HTML, so undo the escaping of placeholders."""
-    return html.unescape(text)

@@ -121,13 +121,13 @@ class MemberService:
 
     async def subscribe(self, user_id: int) -> bool:
         """Subscribe; return False when already subscribed."""
-        changed = await self._members.set_subscribed(user_id, True)
+        changed = await self._members.set_subscribed(user_id, subscribed=True)
         await self._digest_settings_changed(user_id)
         return changed
 
     async def unsubscribe(self, user_id: int) -> bool:
         """Unsubscribe; return False when not subscribed."""
-        changed = await self._members.set_subscribed(user_id, False)
+        changed = await self._members.set_subscribed(user_id, subscribed=False)
         await self._digest_settings_changed(user_id)
         return changed
 
@@ -164,14 +164,16 @@ class MemberService:
         if member.last_seen_at < now - SEEN_RESOLUTION:
             await self._members.touch_if_before(member.user_id, now, now - SEEN_RESOLUTION)
 
-    async def set_blocked_by_admin(self, actor_id: int, user_id: int, blocked: bool) -> bool:
+    async def set_blocked_by_admin(self, actor_id: int, user_id: int, *, blocked: bool) -> bool:
         """Block or unblock a member (the caller checked the actor is an admin)."""
         now = to_epoch(self._clock.now())
-        return await self._members.set_blocked(user_id, blocked, actor_id, now)
+        return await self._members.set_blocked(
+            user_id, blocked=blocked, actor_id=actor_id, now=now
+        )
 
-    async def bot_blocked(self, user_id: int, blocked: bool) -> None:
+    async def bot_blocked(self, user_id: int, *, blocked: bool) -> None:
         """The member blocked (or unblocked) the bot in Telegram."""
-        await self._members.set_active(user_id, not blocked)
+        await self._members.set_active(user_id, active=not blocked)
 
     async def _digest_settings_changed(self, user_id: int) -> None:
         if self._reschedule_digest is not None:

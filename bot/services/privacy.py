@@ -53,7 +53,7 @@ FIELD_DESCRIPTIONS = {
     ),
     "digest_last_update_id": N_("The last update your summaries have covered."),
     "roles": N_("Roles you were given (coordinator, courier) and when."),
-    "conversation": N_("A step you are in the middle of, such as a letter not yet sent."),
+    "flow": N_("A step you are in the middle of, such as a letter not yet sent."),
     "letters": N_("Your letters, their pen names, texts and what happened to them."),
     "messages_waiting_to_be_sent": N_("Messages to you that the bot has not sent yet."),
     "audit_log": N_("Privileged actions you took or that concerned you."),

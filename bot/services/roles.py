@@ -13,7 +13,7 @@ from bot.storage.roles import AuditRepository, RoleRepository
 class Permission(StrEnum):
     """Privileged actions; each command and button names the one it needs."""
 
-    POST_UPDATES = "post_updates"
+    PUBLISH_POSTS = "post_updates"
     ANNOUNCE = "announce"
     REVIEW_LETTERS = "review_letters"
     SEE_STATS = "see_stats"
@@ -27,7 +27,7 @@ class Permission(StrEnum):
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COORDINATOR: frozenset(
         {
-            Permission.POST_UPDATES,
+            Permission.PUBLISH_POSTS,
             Permission.ANNOUNCE,
             Permission.REVIEW_LETTERS,
             Permission.SEE_STATS,

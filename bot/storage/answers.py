@@ -128,17 +128,17 @@ class AnswerRepository:
         now: int,
         told: list[int],
     ) -> WithinPublish:
-        """The work done in the update's transaction: claim the answer, tell each writer
-        `notice(language, delivered_on)`, and take the writers out of the update's rows (they
+        """The work done in the post's transaction: claim the answer, tell each writer
+        `notice(language, delivered_on)`, and take the writers out of the post's rows (they
         get the answer itself). Appends how many writers were told to `told`."""
 
         async def publish(
-            connection: aiosqlite.Connection, update_id: int, broadcast_id: int
+            connection: aiosqlite.Connection, post_id: int, broadcast_id: int
         ) -> int:
             cursor = await connection.execute(
                 "UPDATE answers SET state = 'published', update_id = ?, published_at = ?"
                 " WHERE id = ? AND state = 'ready'",
-                (update_id, now, answer_id),
+                (post_id, now, answer_id),
             )
             if cursor.rowcount == 0:
                 raise AlreadyPublished

@@ -102,7 +102,7 @@ class ApprovalRepository:
         return request_id, len(approvers)
 
     async def decide(
-        self, request_id: int, approver_id: int, approve: bool, now: int
+        self, request_id: int, approver_id: int, *, approve: bool, now: int
     ) -> ApprovalRequest | None:
         """Record the decision if the request is still pending and the approver is not its
         author; None otherwise (someone decided first, or it is one's own request)."""

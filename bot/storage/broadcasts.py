@@ -1,70 +1,44 @@
-"""SQL for campaign updates and broadcasts, each fanned out to the outbox in one transaction."""
+"""SQL for campaign posts and broadcasts, each fanned out to the outbox in one transaction."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.models import BroadcastSummary, StoredPost
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_subscribers
 from bot.storage.roles import write_audit
 from bot.storage.schedules import claim_for_sending, record_sent
 
-# Updates go at once only to instant subscribers (the others get them in digests);
+# Posts are rows of the `updates` table (named before campaign news were called posts in
+# code, to keep them apart from Telegram updates); the column broadcasts.update_id points there.
+# Posts go at once only to instant subscribers (the others get them in digests);
 # announcements go at once to everyone who has not paused.
 UPDATE_MODES = ["instant"]
 SUMMARY_MODES = ["daily", "weekly"]
 ANNOUNCEMENT_MODES = ["instant", "daily", "weekly"]
 _REACHABLE = "subscribed = 1 AND active = 1 AND blocked = 0 AND consented_at IS NOT NULL"
 WRITERS = "writers"  # the letter writers' audience: stored as 'all' with writers_only = 1
-# More work in an update's publishing transaction (see publish_update), opaque to services.
+# More work in a post's publishing transaction (see publish_post), opaque to services.
 WithinPublish = Callable[[aiosqlite.Connection, int, int], Awaitable[int]]
 
 
-@dataclass(frozen=True)
-class StoredUpdate:
-    """A published campaign update; either text may be missing."""
-
-    id: int
-    text_ko: str | None
-    text_en: str | None
-    photo_file_id: str | None
-    published_at: int
-
-
-@dataclass(frozen=True)
-class BroadcastSummary:
-    """A broadcast and how far it got."""
-
-    id: int
-    kind: str
-    audience: str
-    state: str
-    recipients: int
-    created_at: int
-    finished_at: int | None
-    progress_chat_id: int | None
-    progress_message_id: int | None
-    counts: Mapping[str, int]
-    digest_recipients: int = 0  # an update's readers who get it in their next summary
-
-
-def _update(row: Row) -> StoredUpdate:
-    return StoredUpdate(
+def _post(row: Row) -> StoredPost:
+    return StoredPost(
         row["id"], row["text_ko"], row["text_en"], row["photo_file_id"], row["published_at"]
     )
 
 
 class BroadcastRepository:
-    """Updates, announcements and their progress."""
+    """Posts, announcements and their progress."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def publish_update(
+    async def publish_post(
         self,
         author_id: int,
         text_ko: str | None,
@@ -74,11 +48,11 @@ class BroadcastRepository:
         now: int,
         within: WithinPublish | None = None,
     ) -> tuple[int, int, int, int]:
-        """Store the update and queue it to instant subscribers.
+        """Store the post and queue it to instant subscribers.
 
-        Returns (update, broadcast, queued at once, summary readers who will get it later).
-        `within(connection, update_id, broadcast_id)` runs in the same transaction (an answer
-        publishes with its update) and returns how many of the queued rows it took back.
+        Returns (post, broadcast, queued at once, summary readers who will get it later).
+        `within(connection, post_id, broadcast_id)` runs in the same transaction (an answer
+        publishes with its post) and returns how many of the queued rows it took back.
         """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
@@ -86,13 +60,13 @@ class BroadcastRepository:
                 " VALUES (?, ?, ?, ?, ?)",
                 (text_ko, text_en, photo_file_id, author_id, now),
             )
-            update_id = cursor.lastrowid
-            assert update_id is not None
+            post_id = cursor.lastrowid
+            assert post_id is not None
             broadcast_id = await self._insert_broadcast(
                 connection, "update", author_id, "all", now
             )
             await connection.execute(
-                "UPDATE broadcasts SET update_id = ? WHERE id = ?", (update_id, broadcast_id)
+                "UPDATE broadcasts SET update_id = ? WHERE id = ?", (post_id, broadcast_id)
             )
             count = await enqueue_to_subscribers(
                 connection,
@@ -103,7 +77,7 @@ class BroadcastRepository:
                 modes=UPDATE_MODES,
             )
             if within is not None:
-                count -= await within(connection, update_id, broadcast_id)
+                count -= await within(connection, post_id, broadcast_id)
             await self._set_recipients(connection, broadcast_id, count)
             async with connection.execute(
                 "UPDATE broadcasts SET digest_recipients = (SELECT COUNT(*) FROM members"  # noqa: S608
@@ -121,7 +95,7 @@ class BroadcastRepository:
                 None,
                 f"broadcast {broadcast_id} all {count}",
             )
-        return update_id, broadcast_id, count, later
+        return post_id, broadcast_id, count, later
 
     async def start_announcement(
         self,
@@ -230,13 +204,13 @@ class BroadcastRepository:
         )
         return 0 if row is None else int(row["n"])
 
-    async def latest_updates(self, limit: int) -> list[StoredUpdate]:
+    async def latest_posts(self, limit: int) -> list[StoredPost]:
         rows = await self._db.fetch_all(
             "SELECT id, text_ko, text_en, photo_file_id, published_at FROM updates"
             " ORDER BY published_at DESC, id DESC LIMIT ?",
             (limit,),
         )
-        return [_update(row) for row in rows]
+        return [_post(row) for row in rows]
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(

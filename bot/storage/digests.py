@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.models import DeliveryMode
-from bot.storage.broadcasts import StoredUpdate
+from bot.models import DeliveryMode, StoredPost
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, insert_payload
 
 DIGEST_MODES = (DeliveryMode.DAILY.value, DeliveryMode.WEEKLY.value)
-# Modes in which a member's unread updates are held for a summary (paused ones are kept for
+# Modes in which a member's unread posts are held for a summary (paused ones are kept for
 # when they resume); in any other state the starting point is cleared.
 HOLDING_MODES = (*DIGEST_MODES, DeliveryMode.PAUSED.value)
 
@@ -34,21 +33,21 @@ class DigestSchedule:
     weekday: int
     timezone: str
     next_at: int | None
-    last_update_id: int | None
+    last_post_id: int | None
     eligible: bool  # subscribed, consented, not blocked either way
 
 
 @dataclass(frozen=True)
-class PendingUpdates:
-    """What members who have read up to one update id still have to read."""
+class PendingPosts:
+    """What members who have read up to one post id still have to read."""
 
     total: int
-    newest: list[StoredUpdate]  # newest first, at most the limit asked for
+    newest: list[StoredPost]  # newest first, at most the limit asked for
     newest_id: int | None
 
     @property
-    def oldest_first(self) -> list[StoredUpdate]:
-        """The updates in the order a story reads."""
+    def oldest_first(self) -> list[StoredPost]:
+        """The posts in the order a story reads."""
         return list(reversed(self.newest))
 
 
@@ -58,11 +57,11 @@ class DigestDecision:
 
     user_id: int
     seen_next_at: int
-    seen_last_update_id: int | None
+    seen_last_post_id: int | None
     next_at: int | None  # None: no more digests (no longer a digest subscriber)
-    last_update_id: int | None
+    last_post_id: int | None
     text: str | None  # None: nothing to send, only advance the schedule
-    photos: tuple[Payload, ...] = ()  # the updates' photos, sent after the text
+    photos: tuple[Payload, ...] = ()  # the posts' photos, sent after the text
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _schedule(row: Row) -> DigestSchedule:
         weekday=row["digest_weekday"],
         timezone=row["timezone"],
         next_at=row["next_digest_at"],
-        last_update_id=row["digest_last_update_id"],
+        last_post_id=row["digest_last_update_id"],
         eligible=bool(row["eligible"]),
     )
 
@@ -155,7 +154,7 @@ class DigestRepository:
                     "weekday": seen.weekday,
                     "zone": seen.timezone,
                     "seen_next": seen.next_at,
-                    "seen_last": seen.last_update_id,
+                    "seen_last": seen.last_post_id,
                 },
             )
             if cursor.rowcount == 0:
@@ -169,28 +168,26 @@ class DigestRepository:
                 )
         return True
 
-    async def newest_update_id(self) -> int:
+    async def newest_post_id(self) -> int:
         row = await self._db.fetch_one("SELECT COALESCE(MAX(id), 0) AS id FROM updates")
         return 0 if row is None else int(row["id"])
 
-    async def updates_after(self, update_id: int, limit: int) -> PendingUpdates:
-        """How many updates came after `update_id`, and the newest `limit` of them."""
+    async def posts_after(self, post_id: int, limit: int) -> PendingPosts:
+        """How many posts came after `post_id`, and the newest `limit` of them."""
         count = await self._db.fetch_one(
-            "SELECT COUNT(*) AS n FROM updates WHERE id > ?", (update_id,)
+            "SELECT COUNT(*) AS n FROM updates WHERE id > ?", (post_id,)
         )
         rows = await self._db.fetch_all(
             "SELECT id, text_ko, text_en, photo_file_id, published_at FROM updates"
             " WHERE id > ? ORDER BY id DESC LIMIT ?",
-            (update_id, limit),
+            (post_id, limit),
         )
         newest = [
-            StoredUpdate(
-                r["id"], r["text_ko"], r["text_en"], r["photo_file_id"], r["published_at"]
-            )
+            StoredPost(r["id"], r["text_ko"], r["text_en"], r["photo_file_id"], r["published_at"])
             for r in rows
         ]
         total = 0 if count is None else int(count["n"])
-        return PendingUpdates(total, newest, newest[0].id if newest else None)
+        return PendingPosts(total, newest, newest[0].id if newest else None)
 
     async def commit(self, decisions: Sequence[DigestDecision], now: int) -> BatchResult:
         """Advance every schedule still as it was read, and queue its digest, atomically.
@@ -210,7 +207,7 @@ class DigestRepository:
             await connection.executemany(
                 "INSERT INTO temp.digest_batch VALUES (?, ?, ?, ?, ?)",
                 [
-                    (d.user_id, d.seen_next_at, d.seen_last_update_id, d.next_at, d.last_update_id)
+                    (d.user_id, d.seen_next_at, d.seen_last_post_id, d.next_at, d.last_post_id)
                     for d in decisions
                 ],
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.models import StoredBundle, StoredLetter
 from bot.storage.database import Database, Row
 from bot.storage.outbox import Payload, enqueue_to_member
 from bot.storage.roles import write_audit
@@ -38,25 +39,6 @@ _NOTICE_RETURNING = (
 
 
 @dataclass(frozen=True)
-class StoredLetter:
-    """A letter as anyone may see it: no writer identity."""
-
-    id: int
-    language: str
-    pen_name: str
-    text: str
-    state: str
-    created_at: int
-    decided_at: int | None
-    reject_reason: str | None
-    reject_note: str | None
-    bundle_id: int | None
-    bundled_at: int | None  # when its bundle reached the courier
-    delivered_on: str | None  # YYYY-MM-DD
-    translation: str | None = None  # Korean, for a letter not written in Korean
-
-
-@dataclass(frozen=True)
 class NoticeTarget:
     """What a notice to a writer may say about their letter, and the language to say it in."""
 
@@ -65,16 +47,6 @@ class NoticeTarget:
     writer_timezone: str
     pen_name: str
     created_at: int
-
-
-@dataclass(frozen=True)
-class StoredBundle:
-    id: int
-    created_at: int
-    letter_count: int
-    sent_at: int | None
-    delivered_on: str | None
-    delivered_at: int | None
 
 
 # Renders the notice for one writer; called inside the transaction, so it must not await.

@@ -76,7 +76,7 @@ class MemberRepository:
             "UPDATE members SET language = ? WHERE user_id = ?", (language, user_id)
         )
 
-    async def set_subscribed(self, user_id: int, subscribed: bool) -> bool:
+    async def set_subscribed(self, user_id: int, *, subscribed: bool) -> bool:
         """Set the flag; return True when it changed."""
         changed = await self._db.execute(
             "UPDATE members SET subscribed = ? WHERE user_id = ? AND subscribed != ?",
@@ -102,7 +102,7 @@ class MemberRepository:
             (None if mode is None else mode.value, hour, weekday, timezone, user_id),
         )
 
-    async def set_active(self, user_id: int, active: bool) -> None:
+    async def set_active(self, user_id: int, *, active: bool) -> None:
         """Record that the member blocked (False) or unblocked (True) the bot."""
         await self._db.execute(
             "UPDATE members SET active = ? WHERE user_id = ?", (int(active), user_id)
@@ -120,7 +120,7 @@ class MemberRepository:
             "UPDATE members SET last_seen_at = ? WHERE user_id = ?", (now, user_id)
         )
 
-    async def set_blocked(self, user_id: int, blocked: bool, actor_id: int, now: int) -> bool:
+    async def set_blocked(self, user_id: int, *, blocked: bool, actor_id: int, now: int) -> bool:
         """An admin blocks or unblocks a member; audited in the same transaction."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(

@@ -68,8 +68,7 @@ class PrivacyRepository:
         queries = {
             "member": "SELECT * FROM members WHERE user_id = ?",
             "roles": "SELECT role, granted_at FROM roles WHERE user_id = ?",
-            "conversation": "SELECT flow, step, data, updated_at FROM conversations"
-            " WHERE user_id = ?",
+            "flow": "SELECT flow, step, data, updated_at FROM conversations WHERE user_id = ?",
             "letters": "SELECT id, language, pen_name, text, translation, state, reject_reason,"
             " reject_note, created_at, decided_at, delivered_at FROM letters WHERE user_id = ?"
             " ORDER BY id",

@@ -1,20 +1,21 @@
-"""SQL for per-member conversation state (which flow and step, and the draft so far)."""
+"""SQL for per-member flows (which flow and step, and the draft so far), in the `conversations`
+table (its name from before flows had one name; rows written then still load)."""
 
 from __future__ import annotations
 
 import json
 
-from bot.models import Conversation
+from bot.models import Flow
 from bot.storage.database import Database
 
 
-class ConversationRepository:
+class FlowRepository:
     """One row per member in a flow; no row means the member is not in any flow."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, user_id: int) -> Conversation | None:
+    async def get(self, user_id: int) -> Flow | None:
         row = await self._db.fetch_one(
             "SELECT flow, step, data, updated_at FROM conversations WHERE user_id = ?",
             (user_id,),
@@ -22,7 +23,7 @@ class ConversationRepository:
         if row is None:
             return None
         data = json.loads(row["data"])
-        return Conversation(
+        return Flow(
             row["flow"], row["step"], data if isinstance(data, dict) else {}, row["updated_at"]
         )
 

@@ -9,7 +9,7 @@ from tests.support.harness import COORDINATOR_ID, RunningBot, expect_nothing_mor
 from tests.support.people import member_who_joined, staff
 
 
-async def test_a_coordinator_posts_an_update_and_subscribers_get_it_in_their_language(
+async def test_a_coordinator_publishes_a_post_and_subscribers_get_it_in_their_language(
     bot: RunningBot, sandbox: FakeBotApi
 ) -> None:
     korean = await member_who_joined(sandbox, 601, "ko")
@@ -84,7 +84,7 @@ async def test_direction_controls_in_a_post_are_removed_before_members_see_it(
     received = await english.expect("Update on the case")
     assert "Read the letter from the soldiers today." in received.text
     # The service cleans too, whatever path the text came by.
-    await bot.runtime.broadcasts.publish_update(COORDINATOR_ID, None, "Stay \u202estrong", None)
+    await bot.runtime.broadcasts.publish_post(COORDINATOR_ID, None, "Stay \u202estrong", None)
     received = await english.expect("Stay")
     assert "Stay strong" in received.text and "\u202e" not in received.text
     assert rejected_calls(sandbox) == []

@@ -1,4 +1,4 @@
-"""Always within reach: /help, /whoami, /cancel, blocking, and anything unexpected."""
+"""Always within reach: /cancel, blocking the bot, and polite answers to anything unexpected."""
 
 from __future__ import annotations
 
@@ -14,40 +14,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import (
-    NEVER_ASKS,
-    ROLE_NAMES,
-    Context,
-    Flows,
-    Handler,
-    answer,
-    draft_expired,
-    reply,
-    standing_of,
-    texts_for,
-)
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter, draft_expired
 from bot.handlers.letters import WRITE
-from bot.handlers.menus import commands_for
-from bot.i18n import Html
+from bot.handlers.replies import answer, reply
 from bot.runtime import Runtime
-from bot.services.conversations import EXPIRED
+from bot.services.flows import EXPIRED
 
 log = logging.getLogger(__name__)
 _GONE = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}  # "kicked" is BANNED in PTB
 
 
-class General:
-    """Help, identity, leaving a flow, and polite answers to everything else."""
+class Fallbacks:
+    """Leaving a flow, the member blocking the bot, and whatever no feature takes."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
-        self.flows = flows
+        self.router = router
 
     def handlers(self) -> list[Handler]:
         """Command handlers first; the catch-alls must be registered after every feature."""
         return [
-            CommandHandler("help", self.help),
-            CommandHandler("whoami", self.whoami),
             CommandHandler("cancel", self.cancel),
             ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
@@ -60,47 +47,15 @@ class General:
             CallbackQueryHandler(self.unknown_button),
         ]
 
-    async def help(self, update: Update, context: Context) -> None:
-        """/help: the commands this user may use, in their language."""
-        texts = await texts_for(self.runtime, update)
-        standing = await standing_of(self.runtime, update)
-        lines: list[str] = [texts("<b>What this bot can do</b>")]
-        lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
-        lines += ["", texts(NEVER_ASKS)]
-        await reply(update, Html("\n".join(lines)))
-
-    async def whoami(self, update: Update, context: Context) -> None:
-        """/whoami: the user's own numeric id (what an admin needs to grant a role) and roles."""
-        user = update.effective_user
-        if user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        standing = await self.runtime.roles.standing(user.id)
-        names = [texts("admin")] if standing.is_admin else []
-        names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
-        member = await self.runtime.members.get(user.id)
-        lines = [
-            texts("Your Telegram ID: <code>{user_id}</code>", user_id=user.id),
-            texts("Roles: {roles}", roles=", ".join(names) if names else texts("member")),
-        ]
-        if member is not None:
-            lines.append(
-                texts("Language: {language}", language=texts.language_name(member.language))
-            )
-            lines.append(
-                texts("Subscribed: yes") if member.subscribed else texts("Subscribed: no")
-            )
-        await reply(update, Html("\n".join(lines)))
-
     async def cancel(self, update: Update, context: Context) -> None:
         """/cancel: leave whatever flow the member is in; what was already saved stays."""
         user = update.effective_user
         if user is None:
             return
-        texts = await texts_for(self.runtime, update)
-        current = await self.runtime.conversations.current(user.id)
-        if await self.runtime.conversations.leave(user.id):
-            if current is not None and current.flow == WRITE:
+        texts = context.texts
+        current = await self.runtime.flows.current(user.id)
+        if await self.runtime.flows.leave(user.id):
+            if current is not None and current.name == WRITE:
                 # Someone who stops mid-letter must not wonder whether it went out.
                 await reply(update, texts("Cancelled. Your letter was not sent."))
                 return
@@ -115,19 +70,19 @@ class General:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        conversation = await self.runtime.conversations.current(user.id)
-        step = self.flows.step_for(conversation.flow) if conversation is not None else None
-        if conversation is not None and step is not None:
-            await step(update, context, conversation)
-        elif conversation is not None and conversation.flow == EXPIRED:
-            texts = await texts_for(self.runtime, update)
-            await reply(update, draft_expired(texts, self.runtime.conversations.draft_expiry))
+        flow = await self.runtime.flows.current(user.id)
+        step = self.router.step_for(flow.name) if flow is not None else None
+        if flow is not None and step is not None:
+            await step(update, context, flow)
+        elif flow is not None and flow.name == EXPIRED:
+            texts = context.texts
+            await reply(update, draft_expired(texts, self.runtime.flows.draft_expiry))
         elif message.text is None:
             await self.not_text(update, context)
         elif message.text.startswith("/"):
             await self.unknown_command(update, context)
         else:
-            texts = await texts_for(self.runtime, update)
+            texts = context.texts
             await reply(
                 update,
                 texts("We are not sure what you mean. Send /help to see what this bot can do."),
@@ -137,19 +92,19 @@ class General:
         """A button no feature knows (an old message, or forged data): answer, change nothing."""
         query = update.callback_query
         if query is not None:
-            texts = await texts_for(self.runtime, update)
+            texts = context.texts
             await answer(query, texts.plain("This button has expired. Please try again."))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command no feature handles."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(
             update, texts("We don't know that command. Send /help to see what this bot can do.")
         )
 
     async def not_text(self, update: Update, context: Context) -> None:
         """Photos, files, voice, stickers: refused politely; nothing is downloaded or kept."""
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(
             update,
             texts(
@@ -164,5 +119,5 @@ class General:
         if change is None or change.chat.type != "private":
             return
         blocked = change.new_chat_member.status in _GONE
-        await self.runtime.members.bot_blocked(change.from_user.id, blocked)
+        await self.runtime.members.bot_blocked(change.from_user.id, blocked=blocked)
         log.info("event=bot_%s", "blocked" if blocked else "unblocked")

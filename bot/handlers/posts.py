@@ -1,60 +1,59 @@
-"""Campaign updates: coordinators' /post (compose, preview, publish) and members' /latest."""
+"""Campaign posts: coordinators' /post (compose, preview, publish) and members' /latest."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import CallbackQuery, Update
+from telegram.ext import CommandHandler
 
-from bot.handlers.buttons import PostCancel, PostPublish, unpack_any
-from bot.handlers.common import (
-    Context,
-    Flows,
-    Handler,
-    answer,
-    close_buttons,
-    keyboard,
-    reply,
-    requires,
-    texts_for,
-)
-from bot.handlers.compose import BilingualComposer, Draft
+from bot.handlers.access import requires
+from bot.handlers.buttons import PostCancel, PostPublish
+from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
+from bot.handlers.context import Context, Handler
+from bot.handlers.flows import FlowRouter
+from bot.handlers.presses import on_press
+from bot.handlers.replies import answer_and_close, keyboard, reply
 from bot.i18n import Html, Texts
+from bot.models import StoredPost
 from bot.runtime import Runtime
-from bot.services.approvals import KIND_UPDATE
+from bot.services.approvals import KIND_POST
 from bot.services.broadcasts import LANGUAGES
 from bot.services.links import render_link_report
 from bot.services.roles import Permission
-from bot.storage.broadcasts import StoredUpdate
 
 FLOW = "post"
 
 
-class Updates:
-    """Publishing updates on the case, and reading the latest ones."""
+class Posts:
+    """Publishing posts on the case, and reading the latest ones."""
 
-    def __init__(self, runtime: Runtime, flows: Flows) -> None:
+    def __init__(self, runtime: Runtime, router: FlowRouter) -> None:
         self.runtime = runtime
         self.composer = BilingualComposer(
-            runtime, FLOW, with_photo=True, finish=self.preview, permission=Permission.POST_UPDATES
+            runtime,
+            FLOW,
+            with_photo=True,
+            finish=self.preview,
+            permission=Permission.PUBLISH_POSTS,
         )
-        flows.register(FLOW, self.composer.on_step)
+        router.register(FLOW, self.composer.on_step)
 
     def handlers(self) -> list[Handler]:
-        guard = requires(self.runtime, Permission.POST_UPDATES)
+        guard = requires(self.runtime, Permission.PUBLISH_POSTS)
         return [
             CommandHandler("post", guard(self.composer.begin)),
             CommandHandler("latest", self.latest),
-            CallbackQueryHandler(guard(self.on_button), pattern=r"^post:"),
+            on_press(PostPublish, self.on_publish, guard=guard, expired=START_AGAIN),
+            on_press(PostCancel, self.on_cancel, guard=guard, expired=START_AGAIN),
         ]
 
     async def preview(self, update: Update, context: Context, draft: Draft) -> None:
-        """Show the update exactly as members will see it, in both languages, then ask."""
+        """Show the post exactly as members will see it, in both languages, then ask."""
         chat = update.effective_chat
         if chat is None:
             return
-        texts = await texts_for(self.runtime, update)
+        texts = context.texts
         await reply(update, texts("<b>Preview.</b> This is what members will see:"))
-        stored = StoredUpdate(
+        stored = StoredPost(
             0,
             draft.text_ko,
             draft.text_en,
@@ -62,7 +61,7 @@ class Updates:
             int(self.runtime.clock.now().timestamp()),
         )
         for language in LANGUAGES:
-            text = self.runtime.broadcasts.render_update(stored, language)
+            text = self.runtime.broadcasts.render_post(stored, language)
             if draft.photo_file_id:
                 await chat.send_photo(draft.photo_file_id, caption=text)
             else:
@@ -90,36 +89,32 @@ class Updates:
             ),
         )
 
-    async def on_button(self, update: Update, context: Context) -> None:
-        """Publish or Cancel under the preview (the role is checked again by the guard)."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
-        texts = await texts_for(self.runtime, update)
-        button = unpack_any(query.data, PostPublish, PostCancel)
-        draft = None
-        if isinstance(button, PostPublish | PostCancel):
-            draft = await self.composer.draft_of(user.id, button.draft)
-        if draft is None:
-            await answer(query, texts.plain("This button has expired. Please start again."))
-            return
-        await self.runtime.conversations.leave(user.id)
-        if isinstance(button, PostPublish):
-            await self._publish(update, texts, user.id, draft)
-        else:
-            await reply(update, texts("Cancelled. Nothing was published."))
-        await answer(query)
-        await close_buttons(query)
+    async def on_publish(
+        self, update: Update, context: Context, query: CallbackQuery, button: PostPublish
+    ) -> None:
+        """Publish, under the preview (the role is checked again by the guard)."""
+        draft = await self.composer.pressed_draft(context, query, button.draft)
+        if draft is not None:
+            await self.runtime.flows.leave(query.from_user.id)
+            await self._publish(update, context.texts, query.from_user.id, draft)
+            await answer_and_close(query)
+
+    async def on_cancel(
+        self, update: Update, context: Context, query: CallbackQuery, button: PostCancel
+    ) -> None:
+        """Cancel, under the preview: nothing is published."""
+        said = context.texts("Cancelled. Nothing was published.")
+        await self.composer.cancel(update, context, query, button.draft, said)
 
     async def _publish(self, update: Update, texts: Texts, user_id: int, draft: Draft) -> None:
         """Publish the confirmed draft, or hold it for a second coordinator."""
         if self.runtime.approvals.needs_approval(draft.text_ko, draft.text_en):
             asked = await self.runtime.approvals.request(
-                KIND_UPDATE, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
+                KIND_POST, user_id, draft.text_ko, draft.text_en, draft.photo_file_id
             )
             await reply(update, approval_requested_text(texts, asked))
             return
-        published = await self.runtime.broadcasts.publish_update(
+        published = await self.runtime.broadcasts.publish_post(
             user_id, draft.text_ko, draft.text_en, draft.photo_file_id
         )
         sent = texts.ngettext(
@@ -131,8 +126,8 @@ class Updates:
         await reply(update, Html(f"{sent} {later}".rstrip()))
 
     async def latest(self, update: Update, context: Context) -> None:
-        """/latest: the last few updates in the member's language."""
-        texts = await texts_for(self.runtime, update)
+        """/latest: the last few posts in the member's language."""
+        texts = context.texts
         shown = await self.runtime.broadcasts.latest(texts.language)
         if not shown:
             await reply(update, texts("No updates have been published yet."))
@@ -145,7 +140,7 @@ class Updates:
 
 
 def summary_readers_text(texts: Texts, count: int) -> Html:
-    """When the members on daily or weekly summaries get a new update (empty if none)."""
+    """When the members on daily or weekly summaries get a new post (empty if none)."""
     if count == 0:
         return Html("")
     return texts.ngettext(
