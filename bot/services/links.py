@@ -240,6 +240,8 @@ def _short(text: str) -> str:
 
 
 def _host_of(written: str) -> str | None:
+    # Browsers read a backslash as a slash in web addresses: "a.example\\.b.org" opens a.example.
+    written = written.replace("\\", "/")
     url = written if "://" in written else "http://" + written
     try:
         host = urlsplit(url).hostname

@@ -1,0 +1,73 @@
+"""Issue 19's coordinator tools tried as a hijacked coordinator account would use them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Role
+from bot.services.links import LinkChecker
+from fakebotapi.server import FakeBotApi
+from tests.conftest import StartBot, rejected_calls
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock
+from tests.support.people import member_who_joined, staff
+from tests.test_scheduled import AT_SIX_IN_SEOUL, TEXT, received, schedule_for_six
+
+# Browsers read a backslash as a slash: this opens evil.example, not pyeonji.org.
+BACKSLASH_TRICK = "https://evil.example\\.pyeonji.org/login"
+
+
+def test_tricks_to_pass_a_foreign_link_as_an_allowed_one_are_all_gated() -> None:
+    checker = LinkChecker(["pyeonji.org"])
+    for trick in (
+        "evil.example/x",  # no scheme
+        "hxxp://evil.example/x",
+        "pyeonji.org.evil.example",  # the allowed name as a subdomain
+        "https://pyeonji.org@evil.example/",  # user@host
+        "https://pyeonji.org:443@evil.example/",
+        "https://pyeonji.org%2eevil.example/",
+        "http://pyeonji.org．evil.example",  # full-width dot
+        "https://xn--pyonji-9ta.org",  # punycode look-alike
+        "t.me/evil",
+        "//evil.example/x",
+        BACKSLASH_TRICK,
+        "https://evil.example\\@pyeonji.org/",
+    ):
+        assert checker.needs_approval(trick), trick
+    assert not checker.needs_approval("See PYEONJI.ORG/x and https://News.Pyeonji.org/a.")
+
+
+async def test_a_backslash_link_hiding_another_site_waits_for_a_second_coordinator(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(LINK_DOMAINS="pyeonji.org", SEND_RATE="50")
+    reader = await member_who_joined(sandbox, 8901, "en")
+    author = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await author.send("/announce")
+    await author.send("/skip")
+    await author.send(f"Sign in again at {BACKSLASH_TRICK} today.")
+    await author.click(await author.expect("Who should receive"), "Everyone")
+    report = await author.expect("Links in this message")
+    assert "evil.example" in report.text and "second coordinator" in report.text
+    await author.click(await author.expect("Send this announcement"), "Send")
+    await author.expect("Sent for approval to 1 other coordinator.")
+    await reader.expect_nothing()
+    assert rejected_calls(sandbox) == []
+
+
+@pytest.mark.xfail(strict=True, reason="defect: revoking a coordinator keeps their schedules")
+async def test_a_revoked_coordinators_scheduled_announcement_does_not_go_out(
+    make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock
+) -> None:
+    bot = await make_bot(clock, SEND_RATE="50")
+    reader = await member_who_joined(sandbox, 8911, "en")
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await schedule_for_six(coordinator)
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
+    await admin.expect(f"{COORDINATOR_ID} is no longer")
+
+    clock.set(AT_SIX_IN_SEOUL)
+    assert await bot.runtime.schedules.run_due() == 0
+    await reader.expect_nothing()
+    assert received(reader) == 0
