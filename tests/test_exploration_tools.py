@@ -10,7 +10,7 @@ from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock
 from tests.support.people import member_who_joined, staff
-from tests.test_scheduled import AT_SIX_IN_SEOUL, TEXT, received, schedule_for_six
+from tests.test_scheduled import AT_SIX_IN_SEOUL, received, schedule_for_six
 
 # Browsers read a backslash as a slash: this opens evil.example, not pyeonji.org.
 BACKSLASH_TRICK = "https://evil.example\\.pyeonji.org/login"
