@@ -113,6 +113,7 @@ def build_runtime(
         BroadcastRepository(db), translator, clock, config.default_timezone, sender.wake
     )
     schedules = ScheduleRepository(db)
+    roles = RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock)
     answers = AnswerRepository(db)
     approvals = ApprovalService(
         ApprovalRepository(db),
@@ -136,7 +137,7 @@ def build_runtime(
         members=MemberService(
             MemberRepository(db), clock, config.default_timezone, digests.reschedule
         ),
-        roles=RoleService(RoleRepository(db), AuditRepository(db), config.admin_ids, clock),
+        roles=roles,
         flows=FlowService(FlowRepository(db), clock, timedelta(hours=config.draft_expiry_hours)),
         broadcasts=broadcasts,
         sender=sender,
@@ -152,7 +153,13 @@ def build_runtime(
         answers=AnswerService(answers, broadcasts, approvals, translator, clock, sender.wake),
         charts=StatsChart(StatsRepository(db), BroadcastRepository(db), translator),
         schedules=ScheduleService(
-            schedules, broadcasts, approvals, translator, clock, sender.wake
+            schedules,
+            broadcasts,
+            approvals,
+            translator,
+            clock,
+            sender.wake,
+            may_announce=roles.may_announce,
         ),
         letters=LetterService(
             LetterRepository(db),

@@ -95,6 +95,9 @@ class RoleService:
     async def standing(self, user_id: int) -> Standing:
         return Standing(user_id, user_id in self._admin_ids, await self._roles.roles_of(user_id))
 
+    async def may_announce(self, user_id: int) -> bool:
+        return (await self.standing(user_id)).may(Permission.ANNOUNCE)
+
     async def grant(self, actor_id: int, target_id: int, role: Role) -> RoleChange:
         if not (await self.standing(actor_id)).may(Permission.MANAGE_ROLES):
             await self.record_refusal(actor_id, "grant")

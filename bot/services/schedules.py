@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -91,6 +91,7 @@ class ScheduleService:
         translator: Translator,
         clock: Clock,
         wake_sender: Callable[[], None],
+        may_announce: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self._schedules = schedules
         self._broadcasts = broadcasts
@@ -98,6 +99,7 @@ class ScheduleService:
         self._translator = translator
         self._clock = clock
         self._wake_sender = wake_sender
+        self._may_announce = may_announce
 
     async def schedule(
         self,
@@ -161,11 +163,18 @@ class ScheduleService:
             if scheduled.state == "awaiting_approval":
                 if not scheduled.author_told:
                     await self._tell(scheduled, "awaiting_approval", self._still_waiting)
+            elif not await self._author_may_announce(scheduled):
+                # Its author lost the right to announce (revoked, perhaps hijacked): it is held
+                # for the remaining coordinators to send or cancel from /scheduled.
+                continue
             elif late < LATE_LIMIT:
                 sent += await self._start(scheduled, scheduled.author_id)
             else:
                 await self._tell(scheduled, "late", self._late_question)
         return sent
+
+    async def _author_may_announce(self, scheduled: ScheduledAnnouncement) -> bool:
+        return self._may_announce is None or await self._may_announce(scheduled.author_id)
 
     async def _start(self, scheduled: ScheduledAnnouncement, actor_id: int) -> bool:
         started = await self._broadcasts.start_scheduled(
