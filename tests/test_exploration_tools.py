@@ -6,8 +6,11 @@ from bot.models import Role
 from bot.services.links import LinkChecker
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
+from tests.support.feed_server import FeedServer
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock
 from tests.support.people import member_who_joined, staff
+from tests.test_alerts import alerted
+from tests.test_news import feeds, news_bot  # noqa: F401 (the feeds fixture)
 from tests.test_scheduled import AT_SIX_IN_SEOUL, received, schedule_for_six
 
 # Browsers read a backslash as a slash: this opens evil.example, not pyeonji.org.
@@ -74,3 +77,20 @@ async def test_a_revoked_coordinators_scheduled_announcement_does_not_go_out(
     # Held, not lost: the remaining coordinators see it in /scheduled to send or cancel.
     await other.send("/scheduled")
     assert "Vigil" in (await other.expect("Vigil")).text
+
+
+async def test_adding_and_removing_a_news_feed_is_told_to_the_admins(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot = await news_bot(make_bot, feeds, clock)
+    admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/feeds")
+    await coordinator.click(await coordinator.expect("No feeds yet"), "Add a feed")
+    await coordinator.expect("Send the address of an RSS, Atom or JSON feed")
+    await coordinator.send(feeds.fixture("/atom", "atom.xml"))
+    await coordinator.expect("Added 127.0.0.1")
+    await alerted(admin, f"{COORDINATOR_ID} added news feed")
+    (feed,) = await bot.runtime.news.feeds()
+    assert await bot.runtime.news.remove(feed.id, COORDINATOR_ID)
+    await alerted(admin, f"{COORDINATOR_ID} removed news feed {feed.id}.")

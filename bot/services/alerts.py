@@ -138,6 +138,10 @@ def describe(texts: Texts, entry: AuditEntry) -> Html:
         )
     if action == "announcement_unscheduled":
         return texts("{actor} cancelled a scheduled announcement.", actor=actor)
+    if action == "feed_added":
+        return texts("{actor} added news feed {feed}.", actor=actor, feed=entry.detail)
+    if action == "feed_removed":
+        return texts("{actor} removed news feed {feed}.", actor=actor, feed=entry.detail)
     if action == "approval_granted":
         return texts("{actor} approved a broadcast by {target}.", actor=actor, target=target)
     if action == "approval_refused":

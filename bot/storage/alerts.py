@@ -21,6 +21,8 @@ ALERTED_ACTIONS: dict[str, str] = {
     "announcement_scheduled": "broadcasts",
     "announcement_unscheduled": "broadcasts",
     "answer_published": "broadcasts",
+    "feed_added": "broadcasts",
+    "feed_removed": "broadcasts",
     "approval_granted": "approvals",
     "approval_refused": "approvals",
     "bundle_made": "bundles",
