@@ -10,7 +10,10 @@ from tests.support.feed_server import FeedServer
 from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock
 from tests.support.people import member_who_joined, staff
 from tests.test_alerts import alerted
-from tests.test_news import feeds, news_bot  # noqa: F401 (the feeds fixture)
+from tests.test_news import (
+    feeds,  # noqa: F401 (the fixture)
+    news_bot,
+)
 from tests.test_scheduled import AT_SIX_IN_SEOUL, received, schedule_for_six
 
 # Browsers read a backslash as a slash: this opens evil.example, not pyeonji.org.
@@ -80,7 +83,10 @@ async def test_a_revoked_coordinators_scheduled_announcement_does_not_go_out(
 
 
 async def test_adding_and_removing_a_news_feed_is_told_to_the_admins(
-    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+    make_bot: StartBot,
+    sandbox: FakeBotApi,
+    feeds: FeedServer,  # noqa: F811 (the fixture imported above)
+    clock: FrozenClock,
 ) -> None:
     bot = await news_bot(make_bot, feeds, clock)
     admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
