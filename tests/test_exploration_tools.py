@@ -100,3 +100,54 @@ async def test_adding_and_removing_a_news_feed_is_told_to_the_admins(
     (feed,) = await bot.runtime.news.feeds()
     assert await bot.runtime.news.remove(feed.id, COORDINATOR_ID)
     await alerted(admin, f"{COORDINATOR_ID} removed news feed {feed.id}.")
+
+
+async def test_a_link_in_a_photo_caption_or_the_korean_text_only_never_slips_through(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(LINK_DOMAINS="pyeonji.org", SEND_RATE="50")
+    reader = await member_who_joined(sandbox, 8921, "ko")
+    author = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await author.send("/post")
+    await author.send("소식이에요. evil.example/login 에서 확인하세요.")
+    await author.send("/skip")
+    await author.expect("Send a photo")
+    await author.send_photo(caption="Log in at evil.example/x")
+    await author.click(await author.expect("Publish it?"), "Publish")
+    await author.expect("Sent for approval")
+    await reader.expect_nothing()
+    assert not any("evil.example" in m.text for m in reader.messages)
+
+
+async def test_a_coordinator_cannot_open_or_mute_the_admins_alerts(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(SEND_RATE="50")
+    admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await coordinator.send("/alerts")
+    await coordinator.expect(lambda m: "mute" not in m.text.lower())
+    assert not any(m.reply_markup for m in coordinator.messages[-1:])
+    await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
+    await alerted(admin, f"{ADMIN_ID} took the role coordinator from {COORDINATOR_ID}.")
+
+
+async def test_a_link_only_in_a_photo_caption_never_reaches_members_unapproved(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    bot = await make_bot(LINK_DOMAINS="pyeonji.org", SEND_RATE="50")
+    reader = await member_who_joined(sandbox, 8931, "en")
+    author = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    await author.send("/post")
+    await author.send("/skip")
+    await author.send("A photo from the vigil.")
+    await author.expect("Send a photo")
+    await author.send_photo(caption="Log in at evil.example/x")
+    await author.click(await author.expect("Publish it?"), "Publish")
+    done = await author.expect(lambda m: "Published" in m.text or "Sent for approval" in m.text)
+    if "Published" in done.text:  # the caption is dropped: members see the texts only
+        assert "evil.example" not in (await reader.expect(lambda m: m.kind == "photo")).text
+    else:
+        await reader.expect_nothing()
