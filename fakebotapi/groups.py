@@ -8,16 +8,15 @@ press always names the real person who pressed it; adding the bot gives it ``my_
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
 from fakebotapi.formatting import detect_entities
-from fakebotapi.state import BotMessage, ChatRecord, SandboxState
+from fakebotapi.state import BotMessage
+from fakebotapi.users import ChatReader
 
 if TYPE_CHECKING:
-    from fakebotapi.server import FakeBotApi
-    from fakebotapi.users import FakeUser, MessageMatch
+    from fakebotapi.users import FakeUser
 
 JsonDict = dict[str, Any]
 
@@ -30,26 +29,14 @@ GROUP_ANONYMOUS_BOT: JsonDict = {
 }
 
 
-class FakeGroup:
+class FakeGroup(ChatReader):
     """A group, supergroup or channel with the bot in it. Create it with ``server.group(...)``.
 
     ``group.send(member, "/whoami")`` is "member sends /whoami in the group";
     ``group.expect()`` reads what the bot wrote there since the last action in it.
     """
 
-    def __init__(self, server: FakeBotApi, info: JsonDict) -> None:
-        self.server = server
-        self.info = info
-        self.id: int = int(info["id"])
-        self.mark = 0
-
-    @property
-    def _state(self) -> SandboxState:
-        return self.server.state
-
-    @property
-    def chat(self) -> ChatRecord:
-        return self._state.chats[self.id]
+    _where = "in chat"
 
     @property
     def is_channel(self) -> bool:
@@ -165,24 +152,6 @@ class FakeGroup:
                 }
             }
         )
-
-    async def expect(self, match: MessageMatch = None, timeout: float = 10.0) -> BotMessage:
-        """The next message or edit here after the last action in this chat that matches."""
-        message, position = await self.server.wait_for_message_at(
-            self.id, match, after=self.mark, timeout=timeout
-        )
-        self.mark = position + 1
-        return message
-
-    async def expect_nothing(self, settle: float = 0.3) -> None:
-        """Assert that the bot sends or edits nothing here once it has fetched its updates."""
-        await self.server.wait_until_fetched()
-        start = len(self.chat.events)
-        await asyncio.sleep(settle)
-        new = self.chat.events[start:]
-        if new:
-            texts = [self.chat.messages[message_id].text[:80] for _, message_id in new]
-            raise AssertionError(f"the bot wrote in chat {self.id}: {texts}")
 
 
 _ADMIN_RIGHTS: JsonDict = {

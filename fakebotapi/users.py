@@ -45,19 +45,59 @@ def message_matcher(match: MessageMatch) -> Callable[[BotMessage], bool]:
     return match
 
 
-class FakeUser:
-    """A person with a private chat with the bot. Create it with ``server.user(...)``."""
+class ChatReader:
+    """Reads one chat the way a person scrolls it: what the bot wrote since the last action.
+
+    FakeUser (a private chat) and FakeGroup (a group or channel) share it; each says which
+    chat it reads (``chat``) and how a failure names it (``_where``).
+    """
+
+    _where = "chat"
 
     def __init__(self, server: FakeBotApi, info: JsonDict) -> None:
         self.server = server
         self.info = info
         self.id: int = int(info["id"])
-        # Position in the chat's event log after this person's last action: expect() reads on.
+        # Position in the chat's event log after the last action here: expect() reads on.
         self.mark = 0
 
     @property
     def _state(self) -> SandboxState:
         return self.server.state
+
+    @property
+    def chat(self) -> ChatRecord:
+        return self._state.chats[self.id]
+
+    async def expect(self, match: MessageMatch = None, timeout: float = 10.0) -> BotMessage:
+        """The next message or edit after the last action here that matches.
+
+        Reads on like a person scrolling: a later ``expect`` looks after the last match.
+        """
+        message, position = await self.server.wait_for_message_at(
+            self.id, match, after=self.mark, timeout=timeout
+        )
+        self.mark = position + 1
+        return message
+
+    async def expect_nothing(self, settle: float = 0.3) -> None:
+        """Assert that the bot sends or edits nothing here once it has fetched its updates.
+
+        Proving a negative needs a settling time; keep it short and use it sparingly.
+        """
+        await self.server.wait_until_fetched()
+        start = len(self.chat.events)
+        await asyncio.sleep(settle)
+        new = self.chat.events[start:]
+        if new:
+            texts = [self.chat.messages[message_id].text[:80] for _, message_id in new]
+            raise AssertionError(f"the bot wrote {self._where} {self.id}: {texts}")
+
+
+class FakeUser(ChatReader):
+    """A person with a private chat with the bot. Create it with ``server.user(...)``."""
+
+    _where = "to user"
 
     @property
     def chat(self) -> ChatRecord:
@@ -215,27 +255,3 @@ class FakeUser:
         """Unblock the bot (a real person then presses Start: model it with send("/start"))."""
         self.chat.blocked = False
         self._member_update("kicked", "member")
-
-    async def expect(self, match: MessageMatch = None, timeout: float = 10.0) -> BotMessage:
-        """The next message or edit after this person's last action that matches.
-
-        Reads on like a person scrolling: a later ``expect`` looks after the last match.
-        """
-        message, position = await self.server.wait_for_message_at(
-            self.id, match, after=self.mark, timeout=timeout
-        )
-        self.mark = position + 1
-        return message
-
-    async def expect_nothing(self, settle: float = 0.3) -> None:
-        """Assert that the bot sends or edits nothing here once it has fetched its updates.
-
-        Proving a negative needs a settling time; keep it short and use it sparingly.
-        """
-        await self.server.wait_until_fetched()
-        start = len(self.chat.events)
-        await asyncio.sleep(settle)
-        new = self.chat.events[start:]
-        if new:
-            texts = [self.chat.messages[message_id].text[:80] for _, message_id in new]
-            raise AssertionError(f"the bot wrote to user {self.id}: {texts}")
