@@ -93,6 +93,8 @@ class OutboxSender:
         # chat: tests that are not about them set shorter ones rather than wait real seconds.
         self.backoff = backoff or _backoff
         self.per_chat_interval = PER_CHAT_INTERVAL
+        # Seconds an outcome may wait to be written with the ones that end after it.
+        self.flush_interval = FLUSH_INTERVAL
         self._budget = budget
         self._paid = paid_broadcast
         rate = budget.rate
@@ -102,6 +104,7 @@ class OutboxSender:
         self._stopping = False
         self._outcomes: list[Outcome] = []
         self._requeues: list[Requeue] = []
+        self._unwritten = asyncio.Event()  # outcomes or requeues wait for the write-back
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.stats = SenderStats()
@@ -159,7 +162,7 @@ class OutboxSender:
             backlog = await self._outbox.backlog()
             if backlog.pending == 0 and not self._outcomes and not self._requeues:
                 return True
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         return False
 
     async def _drain_once(self) -> None:
@@ -267,6 +270,7 @@ class OutboxSender:
 
     def _finish(self, item: OutboxItem, state: str, error: str | None) -> None:
         self._outcomes.append(Outcome(item.id, state, error))
+        self._unwritten.set()
         if state == "sent":
             self.stats.sent += 1
             self.stats.last_sent_monotonic = time.monotonic()
@@ -280,10 +284,15 @@ class OutboxSender:
     def _requeue(self, items: list[OutboxItem], *, delay: float, refund: bool) -> None:
         due = time.time() + delay
         self._requeues.extend(Requeue(item.id, due, refund) for item in items)
+        self._unwritten.set()
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_INTERVAL)
-        await self._flush()
+        """Once something ended, wait `flush_interval` for others to end too, write them all."""
+        await self._unwritten.wait()
+        await asyncio.sleep(self.flush_interval)
+        await self._flush()  # on failure the supervisor backs off and comes back here
+        if not self._outcomes and not self._requeues:
+            self._unwritten.clear()
 
     async def _flush(self) -> None:
         """Write back outcomes and requeues; they stay in memory until the database takes them."""

@@ -21,11 +21,13 @@ from bot.supervision import Backoff, default_backoff
 from fakebotapi.groups import FakeGroup
 from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from fakebotapi.users import FakeUser
+from tests.support.timer import SkippingTimer
 
 ADMIN_ID = 1000
 COORDINATOR_ID = 2000
 COURIER_ID = 3000
 TEST_PER_CHAT_INTERVAL = 0.02  # seconds; the bot's own is 1.0 (bot/delivery/sender.py)
+TEST_FLUSH_INTERVAL = 0.01  # seconds; the bot's own is 0.2
 
 
 class FrozenClock:
@@ -113,7 +115,7 @@ async def start_bot(
         backoff=backoff or default_backoff,
         busy_timeout_ms=busy_timeout_ms,
         send_read_timeout=send_read_timeout,
-        send_timer=send_timer,
+        send_timer=send_timer or SkippingTimer(),
     )
     await application.initialize()
     if application.post_init is not None:
@@ -127,6 +129,7 @@ async def start_bot(
     # Telegram's one message a second to a chat is the sandbox's to enforce when a test asks
     # (set_rate_limit); every other test would only wait for it, a second per extra message.
     running.runtime.sender.per_chat_interval = TEST_PER_CHAT_INTERVAL
+    running.runtime.sender.flush_interval = TEST_FLUSH_INTERVAL
     return running
 
 
