@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from bot.services.bundle_content import BundleCover, BundleLetter
 from bot.services.fonts import BundleFonts, collection_face_index, find_bold_variant, font_cmap
 
 # fpdf2 subsets fonts with fontTools, which warns once per bundle about each hinting-source
@@ -50,35 +50,6 @@ _EMOJI_FORMAT = frozenset({0x200D, *range(0xFE00, 0xFE10), *range(0xE0020, 0xE00
 # a letter saying "{nb}" would print a number. printable_text drops control characters, so no
 # letter can contain this alias.
 _TOTAL_PAGES_ALIAS = "\x00nb\x00"
-
-
-@dataclass(frozen=True, slots=True)
-class BundleLetter:
-    """One letter as printed: no sender identity, the date already formatted for its language.
-
-    ``language`` is not printed (the text shows it); it travels with the letter so callers can
-    order a bundle by it.
-    """
-
-    number: int
-    language: str
-    pen_name: str
-    written_on: str
-    text: str  # the Korean translation when there is an original
-    original: str | None = None  # the writer's own words, printed beneath the translation
-    translation_note: str = ""
-    original_heading: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class BundleCover:
-    """The cover page's lines, already translated by the caller."""
-
-    title: str
-    subtitle: str
-    count_line: str
-    date_line: str
-    note: str
 
 
 def needed_fonts(fonts: BundleFonts, texts: Sequence[str]) -> BundleFonts:

@@ -12,22 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server; must come before pyplot
-
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from bot.clock import from_epoch
 from bot.i18n import N_, Translator
 from bot.services.fonts import find_korean_font
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.stats import StatsRepository
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 RECENT_BROADCASTS = 5
 
@@ -106,6 +101,13 @@ def broadcasts_panel(
 
 def render_png(data: ChartData, font: Path | None = None) -> bytes:
     """The panels side by side, as PNG; labels in the Korean font when one is installed."""
+    # matplotlib takes a third of a second to import: only /stats pays it, not every start.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server; before anything draws
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
     font = font or find_korean_font(None)
     family = None
     if font is not None:
@@ -121,6 +123,8 @@ def render_png(data: ChartData, font: Path | None = None) -> bytes:
 
 
 def _draw(ax: Axes, panel: Panel, family: str | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     font = {"family": family} if family else {}
     ax.set_title(panel.title, fontdict=font, fontsize=10)
     positions = list(range(len(panel.x_labels)))

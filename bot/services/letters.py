@@ -19,7 +19,7 @@ from babel.dates import format_date
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator, unescape
 from bot.models import Member, StoredBundle, StoredLetter
-from bot.services.bundle_pdf import BundleCover, BundleLetter, render_bundle
+from bot.services.bundle_content import BundleCover, BundleLetter
 from bot.services.fonts import BundleFonts, find_bundle_fonts
 from bot.services.letter_rules import (
     LetterCheck,
@@ -396,6 +396,9 @@ class LetterService:
     ) -> BundleReady:
         printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
         cover = self._cover(bundle_id, len(letters))
+        # fpdf2 and fontTools take a third of a second to import: only a bundle pays it.
+        from bot.services.bundle_pdf import render_bundle
+
         pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
         return BundleReady(bundle_id, len(letters), pdf)
 
