@@ -11,31 +11,41 @@ from bot.models import Role
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import ADMIN_ID, COORDINATOR_ID, COURIER_ID, FrozenClock
+from tests.support.harness import (
+    ADMIN_ID,
+    COORDINATOR_ID,
+    COURIER_ID,
+    FrozenClock,
+    RunningBot,
+    settled,
+)
 from tests.support.people import member_who_joined, staff
 from tests.test_letters import LETTER_KO, needs_font, write
 
 SECOND_ADMIN = ADMIN_ID + 1
 
 
-async def alerted(person: FakeUser, *parts: str, timeout: float = 8.0) -> str:
-    """The alert (🔔) in `person`'s chat that holds every one of `parts`."""
-    for _ in range(int(timeout / 0.05)):
-        for message in person.messages:
-            if message.text.startswith("🔔") and all(part in message.text for part in parts):
-                return message.text
-        await asyncio.sleep(0.05)
-    shown = [m.text for m in person.messages if m.text.startswith("🔔")]
+async def alerted(bot: RunningBot, person: FakeUser, *parts: str) -> str:
+    """The alert (🔔) in `person`'s chat that holds every one of `parts`.
+
+    No waiting for the once-a-second job: once the bot has handled every update, one flush
+    queues every alert they caused, and the drained outbox has sent them.
+    """
+    await settled(bot, person.server)
+    await bot.runtime.alerts.flush()
+    assert await bot.runtime.sender.drained(timeout=10)
+    for message in person.messages:
+        if message.text.startswith("🔔") and all(part in message.text for part in parts):
+            return message.text
+    shown = alerts_of(person)
     raise AssertionError(f"no alert with {parts} for {person.id}; alerts: {shown}")
 
 
-async def alerted_times(person: FakeUser, count: int) -> None:
-    """Wait for `count` alerts, then make sure no more come."""
-    for _ in range(100):
-        if len(alerts_of(person)) >= count:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(1.2)  # one more flush
+async def alerted_times(bot: RunningBot, person: FakeUser, count: int) -> None:
+    """Exactly `count` alerts so far, and another flush adds none."""
+    await alerted(bot, person)
+    await bot.runtime.alerts.flush()
+    assert await bot.runtime.sender.drained(timeout=10)
     assert len(alerts_of(person)) == count, alerts_of(person)
 
 
@@ -55,15 +65,15 @@ async def test_every_privileged_action_is_told_to_every_admin_in_their_language(
     second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
     courier = await staff(bot, sandbox, COURIER_ID, Role.COURIER)
 
-    await alerted(admin, f"{ADMIN_ID} gave {COORDINATOR_ID} the role coordinator.")
-    await alerted(korean_admin, str(ADMIN_ID), str(COORDINATOR_ID), "담당자")
+    await alerted(bot, admin, f"{ADMIN_ID} gave {COORDINATOR_ID} the role coordinator.")
+    await alerted(bot, korean_admin, str(ADMIN_ID), str(COORDINATOR_ID), "담당자")
 
     await coordinator.send("/announce")
     await coordinator.send("/skip")
     await coordinator.send("Vigil on Friday at 7 pm.")
     await coordinator.click(await coordinator.expect("Who should receive"), "Everyone")
     await coordinator.click(await coordinator.expect("Send this announcement"), "Send")
-    await alerted(admin, f"{COORDINATOR_ID} sent an announcement to 1 person.")
+    await alerted(bot, admin, f"{COORDINATOR_ID} sent an announcement to 1 person.")
 
     await coordinator.send("/post")
     await coordinator.send("/skip")
@@ -71,13 +81,13 @@ async def test_every_privileged_action_is_told_to_every_admin_in_their_language(
     await coordinator.send("/skip")
     await coordinator.click(await coordinator.expect("Publish it?"), "Publish")
     await second.click(await second.expect("Approval needed"), "Approve")
-    await alerted(admin, f"{COORDINATOR_ID + 1} approved a broadcast by {COORDINATOR_ID}.")
-    await alerted(admin, f"{COORDINATOR_ID} published an update; it goes at once to 1 sub")
+    await alerted(bot, admin, f"{COORDINATOR_ID + 1} approved a broadcast by {COORDINATOR_ID}.")
+    await alerted(bot, admin, f"{COORDINATOR_ID} published an update; it goes at once to 1 sub")
 
     await admin.send("/block 8601")
-    await alerted(admin, f"{ADMIN_ID} blocked member 8601.")
+    await alerted(bot, admin, f"{ADMIN_ID} blocked member 8601.")
     await admin.send("/unblock 8601")
-    await alerted(admin, f"{ADMIN_ID} unblocked member 8601.")
+    await alerted(bot, admin, f"{ADMIN_ID} unblocked member 8601.")
 
     writer = await member_who_joined(sandbox, 8602, "ko", subscribe=False)
     await write(writer, LETTER_KO)
@@ -85,18 +95,18 @@ async def test_every_privileged_action_is_told_to_every_admin_in_their_language(
     await coordinator.click(await coordinator.expect("Letter waiting for review"), "Approve")
     await courier.send("/bundle")
     await courier.expect(lambda m: m.kind == "document")
-    await alerted(admin, f"{COURIER_ID} made bundle 1 of 1 letter.")
+    await alerted(bot, admin, f"{COURIER_ID} made bundle 1 of 1 letter.")
     await courier.send("/bundles")
     await courier.click(await courier.expect("Bundle 1: 1 letter"), "Mark bundle 1 handed over")
     await courier.click(await courier.expect("When did you hand over bundle 1"), "Today")
-    await alerted(admin, f"{COURIER_ID} marked bundle 1 as handed over on 2026-11-22.")
+    await alerted(bot, admin, f"{COURIER_ID} marked bundle 1 as handed over on 2026-11-22.")
 
     await admin.send(f"/revoke {COURIER_ID} courier")
-    await alerted(admin, f"{ADMIN_ID} took the role courier from {COURIER_ID}.")
-    await alerted(korean_admin, "전달자", str(COURIER_ID))
+    await alerted(bot, admin, f"{ADMIN_ID} took the role courier from {COURIER_ID}.")
+    await alerted(bot, korean_admin, "전달자", str(COURIER_ID))
     # One alert per action and admin, never a repeat.
     for person in (admin, korean_admin):
-        await alerted_times(person, 11)
+        await alerted_times(bot, person, 11)
         assert len(set(alerts_of(person))) == 11, alerts_of(person)
     assert rejected_calls(sandbox) == []
 
@@ -106,7 +116,7 @@ async def test_every_privileged_action_is_told_to_every_admin_in_their_language(
 async def test_an_admin_mutes_one_kind_and_still_gets_the_others(
     make_bot: StartBot, sandbox: FakeBotApi, database: Path
 ) -> None:
-    await make_bot(ADMIN_IDS=f"{ADMIN_ID},{SECOND_ADMIN}")
+    bot = await make_bot(ADMIN_IDS=f"{ADMIN_ID},{SECOND_ADMIN}")
     admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
     other = await member_who_joined(sandbox, SECOND_ADMIN, "en", subscribe=False)
     await member_who_joined(sandbox, 8611, "en")
@@ -118,12 +128,12 @@ async def test_an_admin_mutes_one_kind_and_still_gets_the_others(
     redrawn = await other.expect(lambda m: m.message_id == screen.message_id and m.edited)
     assert redrawn.button("🔕 Roles granted and revoked")
     await other.press(screen, mute)  # an old button again: it sets, never toggles
-    await asyncio.sleep(0.2)
+    await settled(bot, sandbox)
 
     await admin.send("/grant 8611 translator")
     await admin.send("/block 8611")
-    await alerted(other, "blocked member 8611")
-    await alerted(admin, "gave 8611 the role translator")
+    await alerted(bot, other, "blocked member 8611")
+    await alerted(bot, admin, "gave 8611 the role translator")
     assert not any("gave 8611" in text for text in alerts_of(other))
 
     coordinator = await member_who_joined(sandbox, 8612, "en")
@@ -140,5 +150,5 @@ async def test_an_alert_is_queued_once_even_when_two_flushes_overlap(
     await bot.runtime.roles.grant(ADMIN_ID, 8621, Role.COURIER)
     queued = await asyncio.gather(*(bot.runtime.alerts.flush() for _ in range(4)))
     assert sum(queued) <= 1
-    await alerted(admin, "gave 8621 the role courier")
-    await alerted_times(admin, 1)
+    await alerted(bot, admin, "gave 8621 the role courier")
+    await alerted_times(bot, admin, 1)

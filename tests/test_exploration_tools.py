@@ -96,10 +96,10 @@ async def test_adding_and_removing_a_news_feed_is_told_to_the_admins(
     await coordinator.expect("Send the address of an RSS, Atom or JSON feed")
     await coordinator.send(feeds.fixture("/atom", "atom.xml"))
     await coordinator.expect("Added 127.0.0.1")
-    await alerted(admin, f"{COORDINATOR_ID} added news feed")
+    await alerted(bot, admin, f"{COORDINATOR_ID} added news feed")
     (feed,) = await bot.runtime.news.feeds()
     assert await bot.runtime.news.remove(feed.id, COORDINATOR_ID)
-    await alerted(admin, f"{COORDINATOR_ID} removed news feed {feed.id}.")
+    await alerted(bot, admin, f"{COORDINATOR_ID} removed news feed {feed.id}.")
 
 
 async def test_a_link_in_a_photo_caption_or_the_korean_text_only_never_slips_through(
@@ -130,7 +130,7 @@ async def test_a_coordinator_cannot_open_or_mute_the_admins_alerts(
     await coordinator.expect(lambda m: "mute" not in m.text.lower())
     assert not any(m.reply_markup for m in coordinator.messages[-1:])
     await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
-    await alerted(admin, f"{ADMIN_ID} took the role coordinator from {COORDINATOR_ID}.")
+    await alerted(bot, admin, f"{ADMIN_ID} took the role coordinator from {COORDINATOR_ID}.")
 
 
 async def test_a_link_only_in_a_photo_caption_never_reaches_members_unapproved(

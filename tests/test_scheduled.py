@@ -141,8 +141,9 @@ async def test_a_cancelled_announcement_never_goes_out(
     send_now = listed.button("Send now").callback_data or ""
     await coordinator.click(listed, "Cancel it")
     await coordinator.expect("Cancelled. It will not be sent.")
-    await alerted(admin, f"{COORDINATOR_ID} scheduled an announcement for Sun, Nov 22, 2026, 6:00")
-    await alerted(admin, f"{COORDINATOR_ID} cancelled a scheduled announcement.")
+    scheduled = f"{COORDINATOR_ID} scheduled an announcement for Sun, Nov 22, 2026, 6:00"
+    await alerted(bot, admin, scheduled)
+    await alerted(bot, admin, f"{COORDINATOR_ID} cancelled a scheduled announcement.")
     clock.set(AT_SIX_IN_SEOUL)
     assert await bot.runtime.schedules.run_due() == 0
     await reader.expect_nothing()

@@ -149,20 +149,27 @@ async def eventually(
         await asyncio.sleep(0.01)
 
 
-async def expect_nothing_more(bot: RunningBot, *chats: FakeUser | FakeGroup) -> None:
-    """Assert the bot writes nothing more in `chats` about anything that happened so far.
+async def settled(bot: RunningBot, server: FakeBotApi) -> None:
+    """Wait until the bot has handled every update sent so far and sent all its outbox holds.
 
-    No settling time: this waits until the bot has taken every update into its queue (the
-    sandbox forgets an update once the next poll confirms it), handled every one of them (the
-    queue is joined: PTB marks an update done when its handlers finished) and sent everything
-    its outbox holds. Whatever the bot would have written about it is written by then.
+    The bot has taken every update into its queue once the sandbox forgets them (the next poll
+    confirms them), has handled each once the queue is joined (PTB marks an update done when
+    its handlers finished), and has sent what they queued once the outbox is drained.
     """
-    assert chats, "whose chat should stay quiet?"
-    server = chats[0].server
-    starts = [len(chat.chat.events) for chat in chats]
     await server.wait_until(lambda: not server.state.updates, what="every update taken")
     await asyncio.wait_for(bot.application.update_queue.join(), timeout=10)
     assert await bot.runtime.sender.drained(timeout=10)
+
+
+async def expect_nothing_more(bot: RunningBot, *chats: FakeUser | FakeGroup) -> None:
+    """Assert the bot writes nothing more in `chats` about anything that happened so far.
+
+    No settling time: it waits until the bot has `settled`, and whatever the bot would have
+    written about it is written by then.
+    """
+    assert chats, "whose chat should stay quiet?"
+    starts = [len(chat.chat.events) for chat in chats]
+    await settled(bot, chats[0].server)
     for chat, start in zip(chats, starts, strict=True):
         new = chat.chat.events[start:]
         texts = [chat.chat.messages[message_id].text[:80] for _, message_id in new]
