@@ -297,6 +297,6 @@ def test_sample_page_for_the_readme(tmp_path: Path) -> None:
     page = (tmp_path / "page.png").read_bytes()
     assert page.startswith(b"\x89PNG")
     sample = Path(__file__).parent.parent / "docs" / "bundle-sample.png"
-    if not sample.exists() or os.environ.get("UPDATE_BUNDLE_SAMPLE"):
+    if not sample.exists() or os.environ.get("UPDATE_SCREENSHOTS"):
         sample.parent.mkdir(exist_ok=True)
         sample.write_bytes(page)
