@@ -20,7 +20,7 @@ from bot.services.charts import (
 from bot.services.fonts import find_korean_font
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, FrozenClock
+from tests.support.harness import COORDINATOR_ID, FrozenClock, settled
 from tests.support.people import member_who_joined, staff
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -79,6 +79,8 @@ async def test_stats_sends_the_chart_after_the_text(
     await coordinator.send("Vigil on Friday.")
     await coordinator.click(await coordinator.expect("Who should receive"), "Everyone")
     await coordinator.click(await coordinator.expect("Send this announcement"), "Send now")
+    await settled(bot, sandbox)  # the broadcast is sent
+    await bot.run_job("broadcast-progress")  # its last edit, without waiting its 3 seconds
     await coordinator.expect(lambda m: "Announcement sent" in m.text)
 
     await coordinator.send("/stats")
