@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,8 @@ from fpdf import FPDF
 from fpdf.fonts import TTFFont
 from pypdf import PdfReader
 
-from bot.services.bundle_pdf import (
-    PLACEHOLDER,
-    BundleCover,
-    BundleLetter,
-    compose_bundle,
-    printable_text,
-    render_bundle,
-)
+from bot.services.bundle_content import BundleCover, BundleLetter
+from bot.services.bundle_pdf import PLACEHOLDER, compose_bundle, printable_text, render_bundle
 from bot.services.fonts import (
     KNOWN_KOREAN_FONTS,
     BundleFonts,
@@ -226,17 +221,39 @@ def _visible(text: str) -> set[int]:
     return {ord(char) for char in text if not char.isspace() and ord(char) not in _JOINERS}
 
 
-@pytest.mark.parametrize("script", WORLD_LETTERS)
-def test_every_character_of_every_script_is_drawn_with_a_real_glyph(script: str) -> None:
+@dataclass(frozen=True)
+class Sample:
+    """One letter in every script, laid out and output once for the tests that read it."""
+
+    letter: BundleLetter
+    pdf: FPDF
+    data: bytes
+
+
+@pytest.fixture(scope="module")
+def every_script() -> Sample:
+    """The README's sample letter (one paragraph per script). Rendering costs a second of
+    font loading, so the tests below share one rendering rather than make one each."""
     fonts = _fonts_for_every_script()
-    text = WORLD_LETTERS[script]
-    assert unprintable_characters(text) == []
+    text = "\n\n".join(WORLD_LETTERS.values())
     letter = BundleLetter(1, "ko", "한 친구 🌷", "2025년 1월 11일", text)
     pdf = compose_bundle([letter], COVER, fonts)
-    pdf.output()
-    drawn, wrong = drawn_codepoints(pdf)
+    return Sample(letter, pdf, bytes(pdf.output()))
+
+
+def test_no_glyph_in_the_sample_is_missing_or_foreign(every_script: Sample) -> None:
+    _, wrong = drawn_codepoints(every_script.pdf)
     assert wrong == []
-    missing = _visible(text + letter.pen_name) - drawn
+
+
+@pytest.mark.parametrize("script", WORLD_LETTERS)
+def test_every_character_of_every_script_is_drawn_with_a_real_glyph(
+    script: str, every_script: Sample
+) -> None:
+    text = WORLD_LETTERS[script]
+    assert unprintable_characters(text) == []
+    drawn, _ = drawn_codepoints(every_script.pdf)
+    missing = _visible(text + every_script.letter.pen_name) - drawn
     assert missing == set(), [character_name(chr(code)) for code in missing]
 
 
@@ -252,14 +269,10 @@ def test_the_glyph_check_catches_a_character_no_font_has() -> None:
     assert 0x20000 not in drawn and ord("가") in drawn
 
 
-def test_a_family_emoji_and_a_skin_tone_are_one_picture_each() -> None:
-    fonts = _fonts_for_every_script()
-    letter = BundleLetter(1, "ko", "한 친구", "2025년 1월 11일", WORLD_LETTERS["emoji"])
-    pdf = compose_bundle([letter], COVER, fonts)
-    pdf.output()
+def test_a_family_emoji_and_a_skin_tone_are_one_picture_each(every_script: Sample) -> None:
     ligatures = {
         glyph.unicode
-        for font in pdf.fonts.values()
+        for font in every_script.pdf.fonts.values()
         if isinstance(font, TTFFont)
         for glyph, _ in font.subset.items()
         if glyph is not None and isinstance(glyph.unicode, tuple) and len(glyph.unicode) > 1
@@ -268,16 +281,13 @@ def test_a_family_emoji_and_a_skin_tone_are_one_picture_each() -> None:
     assert tuple(map(ord, "👍🏽")) in ligatures
 
 
-def test_sample_page_for_the_readme(tmp_path: Path) -> None:
+def test_sample_page_for_the_readme(tmp_path: Path, every_script: Sample) -> None:
     """Keeps docs/bundle-sample.png: one letter in every script, as the courier prints it."""
-    fonts = _fonts_for_every_script()
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         pytest.skip("pdftoppm not installed (make setup installs poppler-utils)")
-    text = "\n\n".join(WORLD_LETTERS.values())
-    letter = BundleLetter(1, "ko", "한 친구 🌷", "2025년 1월 11일", text)
     pdf_path = tmp_path / "sample.pdf"
-    pdf_path.write_bytes(render_bundle([letter], COVER, fonts))
+    pdf_path.write_bytes(every_script.data)
     subprocess.run(
         [
             pdftoppm,
