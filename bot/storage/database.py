@@ -96,18 +96,21 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error or cancellation.
+
+        A stopping bot cancels its tasks, and one may be anywhere in here. A statement it was
+        awaiting still runs in aiosqlite's thread (BEGIN included), so the rollback waits for
+        it: otherwise the shared connection would stay inside a transaction nobody owns and
+        every later BEGIN would fail with "cannot start a transaction within a transaction".
+        """
         async with self._lock:
             connection = self.connection
-            await connection.execute("BEGIN IMMEDIATE")
             try:
+                await connection.execute("BEGIN IMMEDIATE")
                 yield connection
             except BaseException:
-                # SQLite already rolled back after some errors (a full disk): a second
-                # ROLLBACK would fail and hide the error that matters.
-                if connection.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        await connection.execute("ROLLBACK")
+                # Shielded: a second cancellation must not leave it half done either.
+                await asyncio.shield(_roll_back(connection))
                 raise
             await connection.execute("COMMIT")
 
@@ -142,3 +145,15 @@ class Database:
         """Run one statement for many parameter sets in one transaction."""
         async with self.transaction() as connection:
             await connection.executemany(sql, rows)
+
+
+async def _roll_back(connection: aiosqlite.Connection) -> None:
+    """Roll back whatever transaction is open once every statement queued before has run."""
+    with contextlib.suppress(sqlite3.Error):
+        # aiosqlite runs calls in order on one thread: when this one answers, a cancelled
+        # BEGIN or INSERT queued before it has run too, and in_transaction tells the truth.
+        await connection.execute("SELECT 1")
+        # SQLite itself rolls back after some errors (a full disk); a second ROLLBACK would
+        # only fail.
+        if connection.in_transaction:
+            await connection.execute("ROLLBACK")
