@@ -10,13 +10,14 @@ updates, so an update's arrival and the bot's answer are read on one clock.
 
 Per run of a bot: (1) throughput, every update queued at once, both as wall-clock updates per
 second and as updates per CPU-second of the bot's process (its utime + stime from /proc): the
-second is the bot's own ceiling on one core, whatever the driver or the other jobs on the
-machine do; the driver's CPU share tells whether the wall-clock figure was the driver's limit
-instead. (2) latency, p50 and p99 from an update's arrival at the sandbox to the bot's
-answer, at a steady 100 and then 300 updates per second. The two bots run interleaved
-(A B A B A B, both processes started once and warmed up), and the table gives the median ratio
-Pyeonji / echo with its spread. Members are registered and have consented, so Pyeonji takes its
-full path (flood guard, member lookup, roles, catalogs, SQLite).
+second is the bot's own ceiling on one core, whatever the driver does (other jobs on a shared
+machine still inflate CPU time somewhat, hence the interleaved ratio); the driver's CPU share
+tells whether the wall-clock figure was the driver's limit instead. (2) latency, p50 and p99
+from an update's arrival at the sandbox to the bot's answer, at a steady 100 and then 300
+updates per second. The two bots run interleaved (A B A B A B, both processes started once
+and warmed up), and the table gives the median ratio Pyeonji / echo with its spread. Members
+are registered and have consented, so Pyeonji takes its full path (flood guard, member lookup,
+roles, catalogs, SQLite).
 """
 
 from __future__ import annotations
