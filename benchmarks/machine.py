@@ -6,7 +6,7 @@ import os
 import platform
 import resource
 import statistics
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +35,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(name) for name, _ in rows)
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a live process has used so far, from /proc."""
+    # The command name in field 2 may hold spaces: the fields after its ")" are fixed.
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def print_table(
+    title: str, rows: Sequence[tuple[str, ...]], header: tuple[str, ...] = ("measure", "value")
+) -> None:
+    """A Markdown table: the first column padded, the others as given."""
+    width = max(len(row[0]) for row in [header, *rows])
     print(f"\n{title}")
-    print(f"| {'measure'.ljust(width)} | value |")
-    print(f"|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
+    print(f"| {header[0].ljust(width)} | {' | '.join(header[1:])} |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(h) + 2) for h in header[1:]) + "|")
+    for name, *values in rows:
+        print(f"| {name.ljust(width)} | {' | '.join(values)} |")
 
 
 @dataclass(frozen=True)
