@@ -6,7 +6,7 @@ from bot.models import Role
 from fakebotapi.server import FakeBotApi
 from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock
+from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 from tests.test_letters import LETTER_KO, needs_font, write
 
@@ -74,7 +74,7 @@ async def test_an_answer_reaches_that_bundles_writers_in_their_language_with_the
     for member in (other_bundle_writer, reader):
         update = await member.expect("Update on the case")
         assert ANSWER_EN in update.text and "The soldiers answered" not in update.text
-    await korean_writer.expect_nothing()  # no second copy as an update
+    await expect_nothing_more(bot, korean_writer)  # no second copy as an update
     assert len([m for m in korean_writer.messages if ANSWER_KO in m.text]) == 1
 
     await korean_writer.send("/letters")
@@ -103,7 +103,7 @@ async def test_with_two_person_rule_an_answer_waits_and_goes_to_the_writers_once
     await coordinator.send("/skip")  # no scan
     await coordinator.click(await coordinator.expect("Publish it?"), "Publish")
     await coordinator.expect("Sent for approval to 1 other coordinator.")
-    await writer.expect_nothing()
+    await expect_nothing_more(bot, writer)
     request = await second.expect("Approval needed")
     assert "the soldiers' answer" in request.text
     approve = request.button("Approve").callback_data or ""
@@ -113,4 +113,4 @@ async def test_with_two_person_rule_an_answer_waits_and_goes_to_the_writers_once
     assert ANSWER_KO in told.text and "Not yet available" not in told.text
     again = await second.press(request, approve)
     await sandbox.wait_for_callback_answer(again)
-    await writer.expect_nothing()
+    await expect_nothing_more(bot, writer)

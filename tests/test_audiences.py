@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.models import Role
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock
+from tests.support.harness import COORDINATOR_ID, COURIER_ID, FrozenClock, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 from tests.test_answers import delivered_bundle
 from tests.test_letters import needs_font, write
@@ -37,8 +37,8 @@ async def test_an_announcement_to_letter_writers_reaches_only_those_with_a_lette
     await second.click(await second.expect("Approval needed"), "Approve")
     await second.expect("Sending the announcement")
     assert "고마워요" in (await writer.expect("운영진 공지")).text
-    await still_pending.expect_nothing()
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, still_pending)
+    await expect_nothing_more(bot, reader)
     with sqlite3.connect(database) as connection:
         audiences = connection.execute("SELECT audience, writers_only FROM broadcasts").fetchall()
     assert audiences == [("all", 1)]
@@ -67,7 +67,7 @@ async def test_the_writers_of_one_bundle_now_or_at_a_scheduled_time(
     await coordinator.click(await coordinator.expect("Who should receive"), "Writers of bundle 2")
     await coordinator.click(await coordinator.expect("to 1 person now?"), "Send now")
     assert "bundle 2" in (await second.expect("운영진 공지")).text
-    await first.expect_nothing()
+    await expect_nothing_more(bot, first)
 
     await coordinator.send("/announce")
     await coordinator.send("/skip")
@@ -82,4 +82,4 @@ async def test_the_writers_of_one_bundle_now_or_at_a_scheduled_time(
     clock.advance(hours=9)  # 18:00 in Seoul
     assert await bot.runtime.schedules.run_due() == 1
     assert "bundle 1" in (await first.expect("Announcement from")).text
-    await second.expect_nothing()
+    await expect_nothing_more(bot, second)

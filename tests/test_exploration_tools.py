@@ -7,7 +7,7 @@ from bot.services.links import LinkChecker
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
 from tests.support.feed_server import FeedServer
-from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock
+from tests.support.harness import ADMIN_ID, COORDINATOR_ID, FrozenClock, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 from tests.test_alerts import alerted
 from tests.test_news import (
@@ -55,7 +55,7 @@ async def test_a_backslash_link_hiding_another_site_waits_for_a_second_coordinat
     assert "evil.example" in report.text and "second coordinator" in report.text
     await author.click(await author.expect("Send this announcement"), "Send")
     await author.expect("Sent for approval to 1 other coordinator.")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     assert rejected_calls(sandbox) == []
 
 
@@ -75,7 +75,7 @@ async def test_a_revoked_coordinators_scheduled_announcement_does_not_go_out(
     assert await bot.runtime.schedules.run_due() == 0
     clock.advance(minutes=5)
     assert await bot.runtime.schedules.run_due() == 0
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     assert received(reader) == 0
     # Held, not lost: the remaining coordinators see it in /scheduled to send or cancel.
     await other.send("/scheduled")
@@ -116,7 +116,7 @@ async def test_a_link_in_a_photo_caption_or_the_korean_text_only_never_slips_thr
     await author.send_photo(caption="Log in at evil.example/x")
     await author.click(await author.expect("Publish it?"), "Publish")
     await author.expect("Sent for approval")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     assert not any("evil.example" in m.text for m in reader.messages)
 
 
@@ -150,4 +150,4 @@ async def test_a_link_only_in_a_photo_caption_never_reaches_members_unapproved(
     if "Published" in done.text:  # the caption is dropped: members see the texts only
         assert "evil.example" not in (await reader.expect(lambda m: m.kind == "photo")).text
     else:
-        await reader.expect_nothing()
+        await expect_nothing_more(bot, reader)

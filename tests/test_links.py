@@ -7,7 +7,7 @@ from bot.services.links import LinkChecker, LinkWarning, find_links, reveal_hidd
 from fakebotapi.formatting import utf16_len
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
-from tests.support.harness import COORDINATOR_ID
+from tests.support.harness import COORDINATOR_ID, expect_nothing_more
 from tests.support.people import member_who_joined, staff
 
 APPLE_LOOKALIKE = "https://xn--80ak6aa92e.com/login"  # аррӏе.com, in Cyrillic letters
@@ -88,14 +88,14 @@ async def test_a_hidden_lookalike_link_is_shown_and_needs_a_second_coordinator(
     assert "imitates apple.com" in report.text and "second coordinator" in report.text
     await author.click(await author.expect("Send this announcement"), "Send")
     await author.expect("Sent for approval to 1 other coordinator.")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
 
     warning = await second.expect("Links in this message")
     assert "imitates apple.com" in warning.text
     request = await second.expect("Approval needed")
     await second.click(request, "Reject")
     await second.expect("Rejected. Nothing was sent.")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     assert rejected_calls(sandbox) == []
 
 
@@ -145,7 +145,7 @@ async def test_a_post_linking_outside_the_allow_list_waits_for_approval(
     assert "not on the allowed list" in report.text
     await author.click(await author.expect("Publish it?"), "Publish")
     await author.expect("Sent for approval")
-    await reader.expect_nothing()
+    await expect_nothing_more(bot, reader)
     await second.click(await second.expect("Approval needed"), "Approve")
     await second.expect("Approved and published")
     assert "photos.example" in (await reader.expect("Update on the case")).text
