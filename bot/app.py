@@ -45,7 +45,7 @@ from bot.i18n import Translator
 from bot.intake import ReadableUpdatesRequest
 from bot.runtime import Runtime, build_runtime
 from bot.services.fonts import installed_coverage
-from bot.supervision import Backoff, default_backoff, run_repeating
+from bot.supervision import WAITED_OUT_AT_START, Backoff, default_backoff, run_repeating
 from bot.webhook import GuardedUpdater
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ CONFLICT_SENTENCE = (
 )
 # Admins hear of a privileged action within about this long (an indexed read when idle).
 ALERT_INTERVAL = timedelta(seconds=1)
+START_UP = "start-up"  # the supervised name of what post_init does before updates are read
 # A scheduled announcement goes out within this long after its minute begins.
 SCHEDULE_INTERVAL = timedelta(seconds=15)
 
@@ -90,19 +91,31 @@ def build_application(
     )
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        applied = await runtime.db.open()
-        log.info("event=database_open migrations_applied=%d", len(applied))
-        # Announcements due while the bot was down: sent if less than an hour late, else
-        # their authors are asked (see ScheduleService).
-        await runtime.schedules.run_due()
-        # Digest members from before digests existed get their first time.
-        await runtime.digests.schedule_unscheduled()
+        try:
+            # A lock another program holds, or a full disk, is waited out (one log line, and
+            # health names it): exiting would only have the service manager restart us into it.
+            await runtime.supervisor.wait_out(START_UP, start_up, kinds=WAITED_OUT_AT_START)
+        except BaseException:
+            await runtime.supervisor.stop()  # no heartbeat left behind by a start that failed
+            raise
         await set_default_menus(application.bot, runtime.translator)
         # Every letter is checked against the fonts' coverage; reading their cmaps takes about
         # a second, done here in a thread rather than in the first writer's update.
         await asyncio.to_thread(installed_coverage)
         await runtime.supervisor.start()
         await runtime.sender.start()
+
+    async def start_up() -> None:
+        """Open and migrate the database, then what is due since the bot was last up."""
+        if not runtime.db.is_open:  # a later step waited: the database is open already
+            applied = await runtime.db.open()
+            log.info("event=database_open migrations_applied=%d", len(applied))
+        # Announcements due while the bot was down: sent if less than an hour late, else
+        # their authors are asked (see ScheduleService).
+        await runtime.schedules.run_due()
+        # Digest members from before digests existed get their first time.
+        await runtime.digests.schedule_unscheduled()
+        await runtime.sender.recover()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         # Updates have stopped arriving: let the sender finish or put back what is in flight.

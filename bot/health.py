@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.storage.maintenance import DatabaseState, inspect
 from bot.storage.migrations import MIGRATIONS_DIR, load_migrations
-from bot.storage.problems import describe
+from bot.storage.problems import describe, free_bytes, free_space
 from bot.supervision import TRANSIENT_KINDS, heartbeat_path
 
 # The outbox is stuck when a message that may be sent now has waited this long and nothing
@@ -25,6 +25,9 @@ STUCK_AFTER_SECONDS = 15 * 60
 # (a locked or full database, the network) only once it has lasted a minute.
 STALLED_AFTER_SECONDS = 60
 BEATS_MISSED = 3  # heartbeats missed before the bot counts as gone
+# Below this the bot cannot grow its file or write its heartbeat: health says so first.
+DISK_NEARLY_FULL_BYTES = 1_000_000
+FULL_KINDS = frozenset({"database_full", "disk_full"})  # health adds the space left
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,22 @@ def check(database: Path, now: float | None = None) -> Health:
         return Health(False, f"database unusable: {describe(database, OSError())}")
     if not database.is_file():
         return Health(False, f"database missing: {database} does not exist")
+    if free_bytes(database) < DISK_NEARLY_FULL_BYTES:
+        # Checked first: on a full disk the heartbeat cannot be written either.
+        return Health(
+            False,
+            f"disk full: the disk holding {database} has {free_space(database)} free; the bot "
+            "waits until there is room (free some space)",
+        )
     try:
         state = inspect(database, now)
     except sqlite3.DatabaseError as error:
         return Health(False, f"database unreadable: {describe(database, error)}")
+    # First what the running bot says: a start waiting for a lock or for space has not
+    # migrated a new database yet, and the wait is what the operator must hear about.
+    problem = _heartbeat_problem(heartbeat_path(database), state, now)
+    if problem is not None:
+        return Health(False, problem)
     expected = len(load_migrations(MIGRATIONS_DIR))
     if state.schema_version < expected:
         return Health(
@@ -56,9 +71,6 @@ def check(database: Path, now: float | None = None) -> Health:
             False,
             f"schema ahead: version {state.schema_version} is newer than this code ({expected})",
         )
-    problem = _heartbeat_problem(heartbeat_path(database), state, now)
-    if problem is not None:
-        return Health(False, problem)
     return _outbox_health(state, now)
 
 
@@ -91,7 +103,8 @@ def _heartbeat_problem(path: Path, state: DatabaseState, now: float) -> str | No
     for name, task in sorted(tasks.items()):
         since = task.get("failing_since")
         if task["state"] == "failing" and since and now - since > STALLED_AFTER_SECONDS:
-            return f"background task {name} failing for {_age(now - since)}: {task['kind']}"
+            disk = f" ({free_space(path)} free on its disk)" if task["kind"] in FULL_KINDS else ""
+            return f"background task {name} failing for {_age(now - since)}: {task['kind']}{disk}"
     if now - written_at > BEATS_MISSED * interval:
         return (
             f"bot not running: its heartbeat stopped {_ago(now - written_at)} "

@@ -25,15 +25,22 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import JobQueue
+
+from bot.storage.problems import DatabaseUnusable
 
 log = logging.getLogger(__name__)
 
 Backoff = Callable[[int], float]
 Step = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+# What start-up waits out rather than fails on: another program holds the database (a backup,
+# an sqlite3 shell), or its disk is full. Both pass without the bot; exiting would only make
+# the service manager restart it into the same wall.
+WAITED_OUT_AT_START = frozenset({"database_locked", "database_full", "disk_full"})
 HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeat writes
 # Failures that come and go: the loop retries them quietly after the first log line.
 TRANSIENT_KINDS = frozenset(
@@ -57,6 +64,8 @@ def default_backoff(failures: int) -> float:
 
 def failure_kind(error: BaseException) -> str:
     """What went wrong, in one word safe to log."""
+    if isinstance(error, DatabaseUnusable) and error.__cause__ is not None:
+        return failure_kind(error.__cause__)  # the sentence for operators; the kind from SQLite
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
         if "locked" in text or "busy" in text:
@@ -115,9 +124,7 @@ class Supervisor:
             self._failed(name, task, error)
             return False
         if task.failures:
-            log.warning("event=task_recovered task=%s failures=%d", name, task.failures)
-            task.state, task.kind, task.failures, task.failing_since = "running", None, 0, None
-            self._touch()
+            self._recovered(name, task)
         return True
 
     async def retry(self, name: str, step: Step, *, attempts: int | None = None) -> bool:
@@ -129,6 +136,28 @@ class Supervisor:
                 return False
             await asyncio.sleep(self.backoff(self.tasks[name].failures))
         return True
+
+    async def wait_out(
+        self, name: str, step: Callable[[], Awaitable[T]], *, kinds: frozenset[str]
+    ) -> T:
+        """Run `step` until it succeeds, backing off while it fails with one of `kinds`.
+
+        Any other failure is raised at once. The wait is one log line and shows in the
+        heartbeat (health names it once it lasts a minute), like a failing loop's.
+        """
+        task = self.tasks.setdefault(name, TaskState())
+        while True:
+            try:
+                result = await step()
+            except Exception as error:
+                if failure_kind(error) not in kinds:
+                    raise
+                self._failed(name, task, error)
+                await asyncio.sleep(self.backoff(task.failures))
+                continue
+            if task.failures:
+                self._recovered(name, task)
+            return result
 
     def spawn(self, name: str, step: Step, *, until: Callable[[], bool]) -> asyncio.Task[None]:
         """Run `step` again and again until `until()` holds; a failure only delays it."""
@@ -208,6 +237,11 @@ class Supervisor:
             task.failing_since = task.failing_since or time.time()
             task.state, task.kind = "failing", kind
             self._touch()
+
+    def _recovered(self, name: str, task: TaskState) -> None:
+        log.warning("event=task_recovered task=%s failures=%d", name, task.failures)
+        task.state, task.kind, task.failures, task.failing_since = "running", None, 0, None
+        self._touch()
 
     def _ended(self, name: str, done: asyncio.Task[None]) -> None:
         self._running.discard(done)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -16,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import START_UP
 from bot.health import check
 from bot.models import Role
+from bot.storage.problems import DatabaseUnusable
+from bot.supervision import heartbeat_path
 from fakebotapi.faults import Fault
 from fakebotapi.server import SANDBOX_TOKEN, FakeBotApi
 from tests.conftest import StartBot, rejected_calls
@@ -389,3 +393,67 @@ async def test_health_reports_a_crashed_or_dead_background_task_at_once(
     supervisor.spawn("probe-2", fatal, until=lambda: False)
     await until(lambda: supervisor.tasks["probe-2"].state == "dead", "it died")
     assert check(database).line == "background task probe-2 died: restart the bot"
+
+
+async def test_a_database_locked_at_start_up_is_waited_out_then_the_bot_answers(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator's sqlite3 shell holds the write lock as the bot (re)starts: it waits, says
+    so once, and starts when the shell lets go. It used to stop with a misleading sentence."""
+    first = await make_bot(**FAST)
+    await first.stop()
+    async with write_lock(database):
+        started = asyncio.create_task(make_bot(**FAST))
+        await until(
+            lambda: "event=task_failing task=start-up kind=database_locked" in caplog.text,
+            "the start waits for the lock",
+        )
+        assert not started.done()
+        # Health can tell: the heartbeat names the wait (and health says so after a minute).
+        beat = json.loads(heartbeat_path(database).read_text(encoding="utf-8"))
+        assert beat["tasks"][START_UP]["kind"] == "database_locked"
+    await asyncio.wait_for(started, timeout=30)
+    assert caplog.text.count("task=start-up kind=database_locked") == 1  # one line, not one a try
+    assert "event=task_recovered task=start-up" in caplog.text
+    member = sandbox.user(8801, language_code="en")
+    await member.send("/help")
+    await member.expect("/start")
+
+
+async def test_a_full_disk_at_start_up_is_waited_out_and_health_names_the_disk(
+    small_filesystem: Path, sandbox: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new database on a disk with no room left: the start waits (migrations cannot be
+    written), health names the full disk, and the bot starts once space is freed."""
+    from tests.support.harness import start_bot
+
+    small_db = small_filesystem / "pyeonji.sqlite3"
+    filler = small_filesystem / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    with contextlib.suppress(OSError):
+        while True:
+            os.write(descriptor, b"\0" * 4096)
+    os.close(descriptor)
+    started = asyncio.create_task(start_bot(sandbox, small_db, **FAST))  # type: ignore[arg-type]
+    await until(lambda: "task=start-up kind=" in caplog.text, "the start waits for space")
+    assert "kind=database_full" in caplog.text or "kind=disk_full" in caplog.text
+    health = check(small_db)  # the heartbeat cannot be written either: health asks the disk
+    assert not health.ok and health.line.startswith("disk full: "), health.line
+    assert "0.0 MB free" in health.line, health.line
+    os.unlink(filler)
+    bot = await asyncio.wait_for(started, timeout=30)
+    try:
+        member = sandbox.user(8811, language_code="en")
+        await member.send("/help")
+        await member.expect("/start")
+    finally:
+        await bot.stop()
+
+
+async def test_a_damaged_database_at_start_up_is_not_waited_for(
+    make_bot: StartBot, database: Path
+) -> None:
+    """Only a lock or a full disk passes by itself: anything else still stops the start."""
+    await asyncio.to_thread(database.write_bytes, b"not an SQLite database, only text" * 100)
+    with pytest.raises(DatabaseUnusable, match="damaged"):
+        await make_bot(**FAST)

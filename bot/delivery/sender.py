@@ -109,12 +109,15 @@ class OutboxSender:
         self._tasks: list[asyncio.Task[None]] = []
         self.stats = SenderStats()
 
-    async def start(self) -> None:
-        """Put back what a crash left in flight, then start draining."""
-        await self._bot.initialize()
+    async def recover(self) -> None:
+        """Put back what a crash left in flight (before `start`; it writes to the database)."""
         recovered = await self._outbox.put_back_in_flight()
         if recovered:
             log.warning("event=outbox_recovered rows=%d", recovered)
+
+    async def start(self) -> None:
+        """Start draining."""
+        await self._bot.initialize()
         self._stopping = False
         # Supervised: a locked or full database delays them; nothing ends them but stop().
         self._tasks = [

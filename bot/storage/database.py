@@ -67,15 +67,17 @@ class Database:
             raise unusable(self.path, error) from None
         connection.row_factory = aiosqlite.Row
         try:
+            # First: switching to WAL and migrating wait for another program's lock too.
+            await connection.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             for pragma in PRAGMAS:
                 await connection.execute(pragma)
-            await connection.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             # A damaged file may open and even answer the pragmas: read it once to be sure.
             await connection.execute("SELECT COUNT(*) FROM sqlite_master")
             applied = await apply_migrations(connection, self._migrations_dir)
         except (sqlite3.Error, OSError) as error:
             await connection.close()
-            raise unusable(self.path, error) from None
+            # The cause tells the supervisor a lock or a full disk, which start-up waits out.
+            raise unusable(self.path, error) from error
         except BaseException:
             await connection.close()
             raise
@@ -87,6 +89,10 @@ class Database:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._connection is not None
 
     @property
     def connection(self) -> aiosqlite.Connection:

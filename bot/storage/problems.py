@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 # SQLite's result codes (extended ones, e.g. SQLITE_READONLY_DBMOVED, start with these).
 _DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 _READ_ONLY = ("SQLITE_READONLY", "SQLITE_PERM")
+_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_FULL = ("SQLITE_FULL",)
 
 
 class DatabaseUnusable(Exception):
@@ -24,6 +27,24 @@ def on_read_only_filesystem(path: Path) -> bool:
             except OSError:
                 return False
     return False
+
+
+def free_bytes(path: Path) -> float:
+    """Bytes the bot's user may still write on the filesystem holding `path` (inf: unknown)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            try:
+                stats = os.statvfs(candidate)
+            except OSError:
+                break
+            return float(stats.f_bavail * stats.f_frsize)
+    return float("inf")
+
+
+def free_space(path: Path) -> str:
+    """Space left for the bot's user on the filesystem holding `path`, e.g. "12.5 MB"."""
+    free = free_bytes(path)
+    return "unknown space" if free == float("inf") else f"{free / 1_000_000:.1f} MB"
 
 
 def describe(path: Path, error: BaseException) -> str:
@@ -48,6 +69,16 @@ def describe(path: Path, error: BaseException) -> str:
         return (
             f"The database {path} cannot be written ({where}): make the file and its folder "
             "writable by the bot's user, or set DATABASE_PATH to a writable place."
+        )
+    if name.startswith(_LOCKED):
+        return (
+            f"The database {path} is locked by another program (an sqlite3 shell, a copy or "
+            "a backup in progress): end that program; the bot waits for it."
+        )
+    if name.startswith(_FULL) or getattr(error, "errno", None) == errno.ENOSPC:
+        return (
+            f"The disk holding the database {path} is full ({free_space(path)} free): free "
+            "some space; the bot waits for it."
         )
     if name.startswith(_DAMAGED):
         return (
