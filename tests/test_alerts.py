@@ -152,3 +152,39 @@ async def test_an_alert_is_queued_once_even_when_two_flushes_overlap(
     assert sum(queued) <= 1
     await alerted(bot, admin, "gave 8621 the role courier")
     await alerted_times(bot, admin, 1)
+
+
+async def test_staff_trying_beyond_their_role_is_alerted_once_an_hour_members_are_not(
+    make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock
+) -> None:
+    """A hijacked courier account probing for more power shows up within a second; a
+    hundred tries are one alert (all in /audit); a curious member's /post alerts nobody."""
+    bot = await make_bot(clock)
+    admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
+    courier = await staff(bot, sandbox, COURIER_ID, Role.COURIER)
+    member = await member_who_joined(sandbox, 8631, "en")
+    await alerted_times(bot, admin, 1)  # the courier's role itself
+
+    await member.send("/post")
+    await member.expect("Sorry, only coordinators can do that.")
+    await alerted_times(bot, admin, 1)  # audited, not alerted
+
+    await courier.send("/grant 8631 coordinator")
+    await courier.expect("Sorry, only admins can do that.")
+    for command in ("/audit", "/block 8631", "/post"):
+        await courier.send(command)
+        await courier.expect("Sorry")
+    refused = await alerted(bot, admin, str(COURIER_ID), "who holds a role, was refused")
+    assert "granting or revoking roles" in refused
+    await alerted_times(bot, admin, 2)  # one alert for the four tries
+
+    clock.advance(hours=1, seconds=1)
+    await courier.send("/stats")
+    await courier.expect("Sorry")
+    again = await alerted(bot, admin, "was refused: reading statistics")
+    assert again != refused
+    await alerted_times(bot, admin, 3)
+
+    await admin.send("/audit")
+    audit = await admin.expect("Recent privileged actions")
+    assert audit.text.count(f"{COURIER_ID} was refused") == 5

@@ -17,7 +17,7 @@ from bot.handlers.replies import reply
 from bot.i18n import N_, Html, Texts
 from bot.models import AuditEntry, Role
 from bot.runtime import Runtime
-from bot.services.roles import Permission, RoleChange
+from bot.services.roles import ATTEMPT_NAMES, Permission, RoleChange
 
 # Telegram user ids are positive 52-bit integers, in ASCII digits only: \d would take any
 # script's digits, and Bengali ৪ (4) reads as 8, so "/grant 1৪" would grant someone unseen.
@@ -187,16 +187,6 @@ _AUDIT_SENTENCES = {
     "approval_granted": N_("{when}: {actor} approved {what} by {target}"),
     "approval_refused": N_("{when}: {actor} refused {what} by {target}"),
 }
-_PERMISSION_NAMES = {
-    Permission.PUBLISH_POSTS.value: N_("posting an update"),
-    Permission.ANNOUNCE.value: N_("sending an announcement"),
-    Permission.REVIEW_LETTERS.value: N_("reviewing letters"),
-    Permission.SEE_STATS.value: N_("reading statistics"),
-    Permission.MAKE_BUNDLES.value: N_("making a bundle"),
-    Permission.MANAGE_ROLES.value: N_("granting or revoking roles"),
-    Permission.BLOCK_MEMBERS.value: N_("blocking members"),
-    Permission.READ_AUDIT.value: N_("reading the audit log"),
-}
 _KIND_NAMES = {"update": N_("an update"), "announcement": N_("an announcement")}
 
 
@@ -229,8 +219,8 @@ def _audit_what(texts: Texts, action: str, words: list[str]) -> str:
     last = words[-1] if words else ""
     if action in {"grant", "revoke"} and last in {role.value for role in ROLE_NAMES}:
         return texts.plain(ROLE_NAMES[Role(last)])
-    if action == "refused" and last in _PERMISSION_NAMES:
-        return texts.plain(_PERMISSION_NAMES[last])
+    if action == "refused" and last in ATTEMPT_NAMES:
+        return texts.plain(ATTEMPT_NAMES[last])
     if action.startswith("approval_") and last in _KIND_NAMES:
         return texts.plain(_KIND_NAMES[last])
     if action == "bundle_delivered":

@@ -10,6 +10,7 @@ from enum import StrEnum
 from bot.clock import Clock, from_epoch, to_epoch
 from bot.i18n import N_, Html, Texts, Translator
 from bot.models import AuditEntry
+from bot.services.roles import ATTEMPT_NAMES
 from bot.storage.alerts import AlertRepository, WaitingAlert
 from bot.storage.outbox import Payload
 
@@ -23,6 +24,7 @@ class AlertKind(StrEnum):
     APPROVALS = "approvals"
     BUNDLES = "bundles"
     DELIVERIES = "deliveries"
+    REFUSALS = "refusals"
 
 
 ALERT_KIND_NAMES = {
@@ -32,6 +34,7 @@ ALERT_KIND_NAMES = {
     AlertKind.APPROVALS: N_("Approvals and refusals"),
     AlertKind.BUNDLES: N_("Bundles made"),
     AlertKind.DELIVERIES: N_("Bundles handed over"),
+    AlertKind.REFUSALS: N_("Staff trying what their role does not allow"),
 }
 
 
@@ -142,6 +145,14 @@ def describe(texts: Texts, entry: AuditEntry) -> Html:
         return texts("{actor} added news feed {feed}.", actor=actor, feed=entry.detail)
     if action == "feed_removed":
         return texts("{actor} removed news feed {feed}.", actor=actor, feed=entry.detail)
+    if action == "refused":
+        attempt = ATTEMPT_NAMES.get(entry.detail)
+        return texts(
+            "{actor}, who holds a role, was refused: {attempt}. That role does not allow it. "
+            "More tries within the hour are only in /audit.",
+            actor=actor,
+            attempt=texts(attempt) if attempt else entry.detail,
+        )
     if action == "approval_granted":
         return texts("{actor} approved a broadcast by {target}.", actor=actor, target=target)
     if action == "approval_refused":

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.clock import Clock, to_epoch
+from bot.i18n import N_
 from bot.models import AuditEntry, Role
 from bot.storage.roles import AuditRepository, RoleRepository
 
@@ -23,6 +24,22 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     TRANSLATE_LETTERS = "translate_letters"
 
+
+# What a refused attempt was, in words, by the permission (or role command) the audit names:
+# /audit and the admins' alerts say it the same way.
+ATTEMPT_NAMES = {
+    Permission.PUBLISH_POSTS.value: N_("posting an update"),
+    Permission.ANNOUNCE.value: N_("sending an announcement"),
+    Permission.REVIEW_LETTERS.value: N_("reviewing letters"),
+    Permission.SEE_STATS.value: N_("reading statistics"),
+    Permission.MAKE_BUNDLES.value: N_("making a bundle"),
+    Permission.MANAGE_ROLES.value: N_("granting or revoking roles"),
+    "grant": N_("granting or revoking roles"),
+    "revoke": N_("granting or revoking roles"),
+    Permission.BLOCK_MEMBERS.value: N_("blocking members"),
+    Permission.READ_AUDIT.value: N_("reading the audit log"),
+    Permission.TRANSLATE_LETTERS.value: N_("translating letters"),
+}
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COORDINATOR: frozenset(

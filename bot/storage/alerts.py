@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.models import AuditEntry
 from bot.storage.database import Database
 from bot.storage.outbox import Payload, enqueue_to_member
@@ -27,7 +29,13 @@ ALERTED_ACTIONS: dict[str, str] = {
     "approval_refused": "approvals",
     "bundle_made": "bundles",
     "bundle_delivered": "deliveries",
+    "refused": "refusals",
 }
+# A refused privileged step is alerted only when someone holding a role tried it (a hijacked
+# coordinator probing for more), and once per person per this many seconds: a hundred tries
+# are one alert, and every one of them stays in /audit. Plain members' refusals (curiosity,
+# mostly) are audited only.
+REFUSAL_ALERT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -104,3 +112,15 @@ class AlertRepository:
             await self._db.execute(
                 "DELETE FROM alert_mutes WHERE user_id = ? AND kind = ?", (user_id, kind)
             )
+
+
+async def refusal_alert_due(connection: aiosqlite.Connection, actor_id: int, now: int) -> bool:
+    """Whether a refusal by `actor_id` now deserves an alert (see REFUSAL_ALERT_SECONDS)."""
+    async with connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM roles WHERE user_id = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM admin_alerts a JOIN audit_log l ON l.id = a.audit_id"
+        "  WHERE a.kind = 'refusals' AND l.actor_id = ? AND l.at > ?)",
+        (actor_id, actor_id, now - REFUSAL_ALERT_SECONDS),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return bool(row and row[0])

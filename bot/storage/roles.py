@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.models import AuditEntry, Role
-from bot.storage.alerts import ALERTED_ACTIONS
+from bot.storage.alerts import ALERTED_ACTIONS, refusal_alert_due
 from bot.storage.database import Database
 
 
@@ -90,6 +90,8 @@ async def write_audit(
         (now, actor_id, action, target_id, detail),
     )
     kind = ALERTED_ACTIONS.get(action)
+    if kind == "refusals" and not await refusal_alert_due(connection, actor_id, now):
+        kind = None
     if kind is not None:
         await connection.execute(
             "INSERT INTO admin_alerts (audit_id, kind) VALUES (?, ?)", (cursor.lastrowid, kind)
