@@ -20,7 +20,7 @@ from tests.support.harness import (
     settled,
 )
 from tests.support.people import member_who_joined, staff
-from tests.test_letters import LETTER_KO, needs_font, write
+from tests.test_letters import LETTER_EN, LETTER_KO, TRANSLATION_KO, needs_font, write
 
 SECOND_ADMIN = ADMIN_ID + 1
 
@@ -188,3 +188,21 @@ async def test_staff_trying_beyond_their_role_is_alerted_once_an_hour_members_ar
     await admin.send("/audit")
     audit = await admin.expect("Recent privileged actions")
     assert audit.text.count(f"{COURIER_ID} was refused") == 5
+
+
+async def test_every_translation_is_told_to_the_admins_and_audit_says_it_in_words(
+    make_bot: StartBot, sandbox: FakeBotApi
+) -> None:
+    """The bundle prints the translation, so a hijacked translator's words would reach the
+    soldiers: each translation is an alert, and /audit words every action the same way."""
+    bot = await make_bot()
+    admin = await member_who_joined(sandbox, ADMIN_ID, "en", subscribe=False)
+    writer = await member_who_joined(sandbox, 8641, "en", subscribe=False)
+    await write(writer, LETTER_EN)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await bot.runtime.letters.translate(COORDINATOR_ID, 1, TRANSLATION_KO)
+    await alerted(bot, admin, f"{COORDINATOR_ID} translated letter 1 into Korean")
+    await admin.send("/audit")
+    audit = await admin.expect("Recent privileged actions")
+    assert f"{COORDINATOR_ID} translated letter 1 into Korean" in audit.text
+    assert "letter_translated" not in audit.text  # never the stored action name

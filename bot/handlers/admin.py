@@ -17,6 +17,7 @@ from bot.handlers.replies import reply
 from bot.i18n import N_, Html, Texts
 from bot.models import AuditEntry, Role
 from bot.runtime import Runtime
+from bot.services.alerts import describe
 from bot.services.roles import ATTEMPT_NAMES, Permission, RoleChange
 
 # Telegram user ids are positive 52-bit integers, in ASCII digits only: \d would take any
@@ -196,15 +197,8 @@ def audit_line(texts: Texts, entry: AuditEntry, zone: str) -> Html:
     template = _AUDIT_SENTENCES.get(entry.action)
     words = entry.detail.split()
     number = next((word for word in words if word.isdigit()), "")
-    if template is None:
-        return texts(
-            "{when}: {actor} {action} {target} {detail}",
-            when=when,
-            actor=entry.actor_id,
-            action=entry.action,
-            target=entry.target_id if entry.target_id is not None else "",
-            detail=entry.detail,
-        )
+    if template is None:  # the sentence admins' alerts use (bot/services/alerts.py)
+        return texts("{when}: {sentence}", when=when, sentence=describe(texts, entry))
     return texts(
         template,
         when=when,

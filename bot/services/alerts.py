@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     APPROVALS = "approvals"
     BUNDLES = "bundles"
     DELIVERIES = "deliveries"
+    TRANSLATIONS = "translations"
     REFUSALS = "refusals"
 
 
@@ -34,6 +35,7 @@ ALERT_KIND_NAMES = {
     AlertKind.APPROVALS: N_("Approvals and refusals"),
     AlertKind.BUNDLES: N_("Bundles made"),
     AlertKind.DELIVERIES: N_("Bundles handed over"),
+    AlertKind.TRANSLATIONS: N_("Letters translated"),
     AlertKind.REFUSALS: N_("Staff trying what their role does not allow"),
 }
 
@@ -145,6 +147,14 @@ def describe(texts: Texts, entry: AuditEntry) -> Html:
         return texts("{actor} added news feed {feed}.", actor=actor, feed=entry.detail)
     if action == "feed_removed":
         return texts("{actor} removed news feed {feed}.", actor=actor, feed=entry.detail)
+    if action == "letter_translated" and len(fields) == 2 and fields[1].isdigit():
+        # What is printed is the translation: a hijacked translator's words would reach the
+        # soldiers, so every translation is seen.
+        return texts(
+            "{actor} translated letter {number} into Korean; the bundle prints the translation.",
+            actor=actor,
+            number=fields[1],
+        )
     if action == "refused":
         attempt = ATTEMPT_NAMES.get(entry.detail)
         return texts(

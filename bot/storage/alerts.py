@@ -29,6 +29,7 @@ ALERTED_ACTIONS: dict[str, str] = {
     "approval_refused": "approvals",
     "bundle_made": "bundles",
     "bundle_delivered": "deliveries",
+    "letter_translated": "translations",
     "refused": "refusals",
 }
 # A refused privileged step is alerted only when someone holding a role tried it (a hijacked
