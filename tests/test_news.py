@@ -10,7 +10,9 @@ import gzip
 import ipaddress
 import json
 import logging
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +21,11 @@ from bot.clock import from_epoch
 from bot.handlers.news import NewsButton
 from bot.models import Role
 from bot.services.news import FeedFetcher, FetchError, _refused, display_domain, plain_text
+from bot.storage.database import Database
+from bot.storage.migrations import MIGRATIONS_DIR
 from fakebotapi.server import FakeBotApi
+from fakebotapi.state import BotMessage
+from fakebotapi.users import FakeUser
 from tests.conftest import StartBot, rejected_calls
 from tests.support.feed_server import FIXTURES, FeedServer, Route
 from tests.support.harness import COORDINATOR_ID, FrozenClock, RunningBot, expect_nothing_more
@@ -399,3 +405,314 @@ async def test_with_two_person_rule_a_drafted_item_waits_for_a_second_coordinato
     await expect_nothing_more(bot, reader)
     await second.click(await second.expect("Approval needed"), "Approve")
     assert "would accept the two soldiers" in (await reader.expect("Update on the case")).text
+
+
+# --- retention: old items go, their keys stay while a feed lists them -----------------------
+
+EMPTY_RSS = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet now</title>'
+    b"<link>https://news.example.org/</link></channel></rss>"
+)
+
+
+async def news_counts(bot: RunningBot) -> tuple[int, int]:
+    """How many items and dedup keys are stored."""
+    items = await bot.runtime.db.fetch_one("SELECT COUNT(*) FROM news_items")
+    keys = await bot.runtime.db.fetch_one("SELECT COUNT(*) FROM news_seen")
+    assert items is not None and keys is not None
+    return int(items[0]), int(keys[0])
+
+
+async def dismiss_everything(bot: RunningBot) -> int:
+    dismissed = 0
+    while (item := await bot.runtime.news.next_item()) is not None:
+        await bot.runtime.news.decide(item.id, "dismissed")
+        dismissed += 1
+    return dismissed
+
+
+async def test_an_old_dismissed_item_is_purged_and_does_not_come_back_while_listed(
+    make_bot: StartBot,
+    sandbox: FakeBotApi,
+    feeds: FeedServer,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = await news_bot(make_bot, feeds, clock)
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await bot.runtime.news.add(feeds.fixture("/atom", "atom.xml"), COORDINATOR_ID)
+    await poll(bot, clock)
+    await coordinator.send("/news")
+    await coordinator.click(
+        await coordinator.expect("North Korean POWs ask to go to Seoul"), "Dismiss"
+    )
+    await coordinator.expect("Phishing link disguised as news")  # left undecided
+    for _ in range(4):  # 32 days; the feed lists both items all along
+        await poll(bot, clock, minutes=8 * 24 * 60)
+
+    caplog.set_level(logging.INFO, logger="bot")
+    purged = await bot.runtime.retention.purge()
+    assert (purged.news_items, purged.news_keys) == (1, 0)  # the undecided recent one stays
+    assert (
+        "event=retention_purge letters=0 members=0 messages=0 news_items=1 news_keys=0"
+        in caplog.messages
+    )
+    row = await bot.runtime.db.fetch_one(
+        "SELECT COUNT(*) FROM news_items WHERE title LIKE 'North Korean POWs%'"
+    )
+    assert row is not None and row[0] == 0
+    await poll(bot, clock, minutes=60)  # the feed lists it again after its row went: not new
+    assert await bot.runtime.news.waiting() == 1
+    await coordinator.send("/news")
+    shown = await coordinator.expect("1 item waiting.")
+    assert "Phishing link disguised as news" in shown.text
+
+    for _ in range(8):  # 96 days since it was found, nobody decided: it goes too
+        await poll(bot, clock, minutes=8 * 24 * 60)
+    assert (await bot.runtime.retention.purge()).news_items == 1
+    await poll(bot, clock, minutes=60)
+    assert await news_counts(bot) == (0, 6)  # guid, link and title of each, kept
+    assert await bot.runtime.news.waiting() == 0
+    await coordinator.send("/news")
+    await coordinator.expect("No news items are waiting")
+
+
+async def test_keys_go_only_once_no_feed_has_listed_them_for_their_bound(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot = await news_bot(make_bot, feeds, clock)
+    news = bot.runtime.news
+    gone = await news.add(feeds.fixture("/gone", "atom.xml"), COORDINATOR_ID)
+    json_feed = (FIXTURES / "feed.json").read_bytes()
+    # Answers 304 Not Modified to every check after the first: it lists its items all along.
+    await news.add(
+        feeds.serve("/quiet", Route(json_feed, "application/feed+json", etag='"v1"')),
+        COORDINATOR_ID,
+    )
+    paused = await news.add(feeds.fixture("/paused", "korean_euckr.xml"), COORDINATOR_ID)
+    assert gone is not None and paused is not None
+    await poll(bot, clock)
+    assert await dismiss_everything(bot) == 7
+    await news.set_paused(paused, True)  # lists nothing while paused; its items are still there
+    feeds.serve("/gone", Route(EMPTY_RSS))  # this feed no longer lists its two items
+    row = await bot.runtime.db.fetch_one(
+        "SELECT COUNT(*) FROM news_seen WHERE feed_id = ?", (gone,)
+    )
+    assert row is not None
+    gone_keys = int(row[0])
+    assert gone_keys == 6
+    _, all_keys = await news_counts(bot)
+
+    await poll(bot, clock, minutes=31 * 24 * 60)
+    purged = await bot.runtime.retention.purge()
+    assert (purged.news_items, purged.news_keys) == (7, 0)  # the items go, every key stays
+    for _ in range(5):  # 176 days after /gone last listed its items
+        await poll(bot, clock, minutes=29 * 24 * 60)
+    assert (await bot.runtime.retention.purge()).news_keys == 0
+    await poll(bot, clock, minutes=5 * 24 * 60)  # 181 days
+    assert (await bot.runtime.retention.purge()).news_keys == gone_keys
+    assert await news_counts(bot) == (0, all_keys - gone_keys)
+    assert len(feeds.hits("/quiet")) == 8  # one full fetch, then only 304s
+
+    # Both feeds that still list their items bring none of them back.
+    feeds.serve("/quiet", Route(json_feed, "application/feed+json", etag='"v2"'))
+    await news.set_paused(paused, False)
+    await poll(bot, clock, minutes=60)
+    assert await news.waiting() == 0
+    assert await news_counts(bot) == (0, all_keys - gone_keys)
+
+
+async def test_the_daily_purge_rewrites_the_file_only_when_personal_data_went(
+    make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock
+) -> None:
+    """News is public text: purging it alone costs no VACUUM (its pages are reused); a purge
+    of personal data rewrites the file as before, and a purge of nothing rewrites nothing."""
+    bot = await make_bot(clock=clock, LETTER_RETENTION_DAYS="30")
+    db = bot.runtime.db
+    now = int(clock.now().timestamp())
+    async with db.transaction() as connection:
+        await connection.executemany(
+            "INSERT INTO news_items (source, title, summary, found_at, state, decided_at)"
+            " VALUES ('Example', ?, ?, ?, 'dismissed', ?)",
+            [(f"Story {n}", "A summary of the story. " * 16, now, now) for n in range(2000)],
+        )
+    await member_who_joined(sandbox, 8101, "en")
+    clock.advance(days=10)
+    await db.execute(
+        "INSERT INTO letters (user_id, language, pen_name, text, state, created_at,"
+        " delivered_at) VALUES (8101, 'en', 'A friend', 'Stay strong.', 'delivered', 0, ?)",
+        (int(clock.now().timestamp()),),
+    )
+
+    async def free_pages() -> int:
+        row = await db.fetch_one("PRAGMA freelist_count")
+        assert row is not None
+        return int(row[0])
+
+    clock.advance(days=21)
+    purged = await bot.runtime.retention.purge()
+    assert (purged.news_items, purged.letters, purged.anything) == (2000, 0, False)
+    left = await free_pages()
+    assert left > 50  # not rewritten
+    assert not (await bot.runtime.retention.purge()).anything  # nothing at all
+    assert await free_pages() == left
+    clock.advance(days=10)
+    assert (await bot.runtime.retention.purge()).letters == 1
+    assert await free_pages() == 0  # rewritten: no copy of the letter anywhere
+
+
+# --- a draft started from an item: back in /news unless published ---------------------------
+
+
+async def drafting_bot(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> tuple[RunningBot, FakeUser]:
+    """A coordinator and the Atom feed's two items waiting in /news."""
+    bot = await make_bot(
+        clock,
+        NEWS_ALLOW_HOSTS=f"127.0.0.1:{feeds.port}",
+        LINK_DOMAINS="news.example.org",
+        DRAFT_EXPIRY_HOURS="24",
+    )
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    await bot.runtime.news.add(feeds.fixture("/atom", "atom.xml"), COORDINATOR_ID)
+    await poll(bot, clock)
+    return bot, coordinator
+
+
+def item_shown(message: BotMessage) -> bool:
+    """/news showing an item (not the edit that closes the buttons of one decided on)."""
+    return "waiting." in message.text and bool(message.buttons)
+
+
+async def draft_from_news(coordinator: FakeUser, title: str) -> None:
+    """/news, until `title` shows (Later on the others), then Draft update."""
+    await coordinator.send("/news")
+    while title not in (shown := await coordinator.expect(item_shown)).text:
+        await coordinator.click(shown, "Later")
+    await coordinator.click(shown, "Draft update")
+    await coordinator.expect("Send the Korean text")
+
+
+async def first_in_news(coordinator: FakeUser) -> BotMessage:
+    """What /news shows now: how many wait, and the first of them."""
+    await coordinator.send("/news")
+    shown = await coordinator.expect(
+        lambda m: item_shown(m) or "No news items are waiting" in m.text
+    )
+    return shown
+
+
+async def test_a_draft_that_ends_unpublished_puts_its_item_back_in_news(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot, coordinator = await drafting_bot(make_bot, sandbox, feeds, clock)
+    pows = "North Korean POWs ask to go to Seoul"
+
+    await draft_from_news(coordinator, pows)
+    assert await bot.runtime.news.waiting() == 1  # out of /news while the draft is open
+    await coordinator.send("/cancel")
+    await coordinator.expect("Stopped")
+    shown = (await first_in_news(coordinator)).text
+    assert "2 items waiting." in shown and pows in shown  # new again, so first again
+
+    await draft_from_news(coordinator, pows)  # Cancel under the preview
+    await coordinator.send("Two soldiers wrote by hand.")
+    await coordinator.send("/skip")
+    await coordinator.send("/skip")
+    await coordinator.click(await coordinator.expect("Publish it?"), "Cancel")
+    await coordinator.expect("Cancelled. Nothing was published.")
+    shown = (await first_in_news(coordinator)).text
+    assert "2 items waiting." in shown and pows in shown
+
+    await draft_from_news(coordinator, pows)  # a new /post replaces the draft
+    await coordinator.send("/post")
+    await coordinator.expect("Send the Korean text")
+    shown = (await first_in_news(coordinator)).text
+    assert "2 items waiting." in shown and pows in shown
+    assert rejected_calls(sandbox) == []
+
+
+async def test_a_published_draft_keeps_its_item_out_of_news(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot, coordinator = await drafting_bot(make_bot, sandbox, feeds, clock)
+    pows = "North Korean POWs ask to go to Seoul"
+    await draft_from_news(coordinator, pows)
+    await coordinator.send("북한군 포로 두 명이 손편지를 썼어요.")
+    await coordinator.send("/skip")
+    await coordinator.send("/skip")
+    await coordinator.click(await coordinator.expect("Publish it?"), "Publish")
+    await coordinator.expect("Published.")
+    clock.advance(hours=25)  # well past the draft expiry: nothing to expire, nothing comes back
+    await bot.run_job("tidy")
+    shown = (await first_in_news(coordinator)).text
+    assert "1 item waiting." in shown and "Phishing link disguised as news" in shown
+    item = await bot.runtime.news.item(1)
+    assert item is not None and item.title == pows and item.state == "drafted"
+
+
+async def test_an_expired_draft_puts_its_item_back_in_news_as_it_was(
+    make_bot: StartBot, sandbox: FakeBotApi, feeds: FeedServer, clock: FrozenClock
+) -> None:
+    bot, coordinator = await drafting_bot(make_bot, sandbox, feeds, clock)
+    pows, phishing = "North Korean POWs ask to go to Seoul", "Phishing link disguised as news"
+    await coordinator.send("/news")
+    await coordinator.click(await coordinator.expect(pows), "Later")
+    await coordinator.click(await coordinator.expect(phishing), "Later")
+    await coordinator.click(await coordinator.expect(pows), "Draft update")  # put off before
+    await coordinator.send("그냥 초안이에요.")
+    await coordinator.expect("Now the English text")
+    clock.advance(hours=25)
+    await bot.run_job("tidy")  # the background job empties the abandoned draft
+    shown = await first_in_news(coordinator)
+    assert "2 items waiting." in shown.text and phishing in shown.text  # pows is back, behind
+    item = await bot.runtime.news.item(1)
+    assert item is not None and item.title == pows and item.state == "later"
+
+    await coordinator.click(shown, "Draft update")
+    await coordinator.expect("Send the Korean text")
+    clock.advance(hours=25)  # it expires as the coordinator comes back
+    await coordinator.send("Too late.")
+    await coordinator.expect("Your unfinished draft was deleted")
+    shown = (await first_in_news(coordinator)).text
+    assert "2 items waiting." in shown and pows in shown  # phishing is back, behind it
+    assert rejected_calls(sandbox) == []
+
+
+async def test_an_upgrade_keeps_every_dedup_key_and_lets_it_outlive_its_item(
+    tmp_path: Path,
+) -> None:
+    """0015 rebuilds news_seen: the keys stored before it are copied (counted as listed at
+    their feed's last check), and deleting an item now leaves its keys behind."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0015":
+            shutil.copy(migration, before)
+    path = tmp_path / "bot.sqlite3"
+    old = Database(path, before)
+    await old.open()
+    await old.execute(
+        "INSERT INTO news_feeds (id, url, created_at, last_checked_at)"
+        " VALUES (1, 'https://a.example/feed', 10, 500)"
+    )
+    await old.execute(
+        "INSERT INTO news_items (id, feed_id, source, title, found_at) VALUES (7, 1, 'A', 'T', 20)"
+    )
+    await old.execute("INSERT INTO news_seen (key, item_id) VALUES ('k1', 7), ('k2', 7)")
+    await old.close()
+
+    upgraded = Database(path)
+    assert await upgraded.open() == ["0015_news_retention"]
+    try:
+        rows = await upgraded.fetch_all(
+            "SELECT key, item_id, feed_id, seen_at FROM news_seen ORDER BY key"
+        )
+        assert [tuple(row) for row in rows] == [("k1", 7, 1, 500), ("k2", 7, 1, 500)]
+        await upgraded.execute("DELETE FROM news_items WHERE id = 7")
+        rows = await upgraded.fetch_all("SELECT key, item_id FROM news_seen ORDER BY key")
+        assert [tuple(row) for row in rows] == [("k1", None), ("k2", None)]
+        assert await upgraded.fetch_all("PRAGMA foreign_key_check") == []
+    finally:
+        await upgraded.close()

@@ -16,6 +16,7 @@ from bot.models import TOKEN_KEY, Flow
 from bot.runtime import Runtime
 from bot.services.broadcasts import TextProblem, check_text, clean_broadcast_text, text_limit
 from bot.services.links import reveal_hidden_links
+from bot.services.news import DRAFT_ITEM_KEY
 from bot.services.roles import Permission
 
 # What a stale or forged press under a preview is told.
@@ -39,6 +40,7 @@ class Draft:
     text_en: str | None
     photo_file_id: str | None
     token: int = 0
+    news_item: int | None = None  # the /news item the draft was started from
 
     @classmethod
     def from_data(cls, data: dict[str, object]) -> Draft:
@@ -47,7 +49,14 @@ class Draft:
             return value if isinstance(value, str) else None
 
         token = data.get(TOKEN_KEY)
-        return cls(text("ko"), text("en"), text("photo"), token if isinstance(token, int) else 0)
+        item = data.get(DRAFT_ITEM_KEY)
+        return cls(
+            text("ko"),
+            text("en"),
+            text("photo"),
+            token if isinstance(token, int) else 0,
+            item if isinstance(item, int) and not isinstance(item, bool) else None,
+        )
 
 
 Finish = Callable[[Update, Context, Draft], Awaitable[None]]
@@ -78,8 +87,12 @@ class BilingualComposer:
         if user is None:
             return
         texts = context.texts
-        await self.runtime.flows.enter(user.id, self.flow, ComposeStep.KO)
-        await reply(update, self._ask_korean(texts))
+        await self.enter(user.id)
+        await reply(update, self.first_question(texts))
+
+    async def enter(self, user_id: int, draft: dict[str, object] | None = None) -> None:
+        """Enter the flow at its first step with `draft` (kept through every step)."""
+        await self.runtime.flows.enter(user_id, self.flow, ComposeStep.KO, draft)
 
     async def on_step(self, update: Update, context: Context, flow: Flow) -> None:
         """Any message while composing: text, /skip or (at the photo step) a photo."""
@@ -199,7 +212,7 @@ class BilingualComposer:
         token = await self.runtime.flows.enter(user.id, self.flow, ComposeStep.READY, data)
         await self.finish(update, context, Draft.from_data({**data, TOKEN_KEY: token}))
 
-    def _ask_korean(self, texts: Texts) -> Html:
+    def first_question(self, texts: Texts) -> Html:
         return texts(
             "Send the Korean text (up to {limit} characters), or /skip if there is none.",
             limit=text_limit(with_photo=False),

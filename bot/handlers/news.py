@@ -33,7 +33,7 @@ from bot.handlers.replies import Button, answer, close_buttons, keyboard, reply
 from bot.i18n import Html, Texts, escape
 from bot.models import Flow
 from bot.runtime import Runtime
-from bot.services.news import FetchError, display_domain
+from bot.services.news import DRAFT_ITEM_KEY, FetchError, display_domain
 from bot.services.roles import Permission
 from bot.storage.feeds import StoredFeed, StoredItem
 
@@ -230,23 +230,44 @@ class News:
         action: str,
         item_id: int,
     ) -> None:
-        state = {"draft": "drafted", "dismiss": "dismissed", "later": "later"}[action]
-        item = await self.news.decide(item_id, state)
-        if item is None:
-            await answer(query, texts.plain("Someone has already dealt with this item."))
-            await close_buttons(query)
+        if action == "draft":
+            await self._start_draft(update, query, texts, item_id)
+            return
+        state = {"dismiss": "dismissed", "later": "later"}[action]
+        if await self.news.decide(item_id, state) is None:
+            await self._already_dealt_with(query, texts)
             return
         await answer(query)
         await close_buttons(query)
-        if action == "draft":
-            await self._start_draft(update, context, texts, item)
-            return
         await self.show_next(update, context)
 
+    async def _already_dealt_with(self, query: CallbackQuery, texts: Texts) -> None:
+        await answer(query, texts.plain("Someone has already dealt with this item."))
+        await close_buttons(query)
+
     async def _start_draft(
-        self, update: Update, context: Context, texts: Texts, item: StoredItem
+        self, update: Update, query: CallbackQuery, texts: Texts, item_id: int
     ) -> None:
-        """Open /post with the item's title and link ready to copy into the texts."""
+        """Open /post with the item's title and link ready to copy into the texts.
+
+        The /post draft carries the item: while it is open the item is out of /news; once it
+        ends unpublished (/cancel, expiry, another command) the item is back.
+        """
+        user_id = query.from_user.id
+        waiting = await self.news.item(item_id)
+        if waiting is None or waiting.state not in {"new", "later"}:
+            await self._already_dealt_with(query, texts)
+            return
+        # The draft holds the item before the item leaves /news, so that a /news read in
+        # between never takes it for a draft that has already ended.
+        await self.composer.enter(user_id, {DRAFT_ITEM_KEY: item_id})
+        item = await self.news.decide(item_id, "drafted")
+        if item is None:  # another coordinator was a moment faster
+            await self.runtime.flows.leave(user_id)
+            await self._already_dealt_with(query, texts)
+            return
+        await answer(query)
+        await close_buttons(query)
         suggestion = item.title + (f"\n{item.link}" if item.link else "")
         await reply(
             update,
@@ -256,7 +277,7 @@ class News:
                 suggestion=suggestion,
             ),
         )
-        await self.composer.begin(update, context)
+        await reply(update, self.composer.first_question(texts))
 
     async def on_typed(self, update: Update, context: Context, flow: Flow) -> None:
         """A feed address or keywords typed after pressing Add or Keywords."""

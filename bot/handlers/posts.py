@@ -95,6 +95,8 @@ class Posts:
         """Publish, under the preview (the role is checked again by the guard)."""
         draft = await self.composer.pressed_draft(context, query, button.draft)
         if draft is not None:
+            if draft.news_item is not None:  # before leaving: its item must not come back
+                await self.runtime.news.keep_drafted(draft.news_item)
             await self.runtime.flows.leave(query.from_user.id)
             await self._publish(update, context.texts, query.from_user.id, draft)
             await answer_and_close(query)

@@ -48,6 +48,8 @@ KEYWORD_MAX_CHARS = 60
 URL_MAX_CHARS = 2000
 MAX_BACKOFF_SECONDS = 24 * 3600
 NOTICE_QUIET_SECONDS = 3600
+# The key under which a /post draft carries the news item it was started from.
+DRAFT_ITEM_KEY = "news_item"
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
@@ -546,13 +548,28 @@ class NewsService:
         return await self._feeds.get(feed_id)
 
     async def next_item(self) -> StoredItem | None:
+        await self.release_ended_drafts()
         return await self._feeds.next_item()
 
     async def waiting(self) -> int:
+        await self.release_ended_drafts()
         return await self._feeds.waiting()
 
     async def decide(self, item_id: int, state: str) -> StoredItem | None:
         return await self._feeds.decide(item_id, state, self._now())
+
+    async def item(self, item_id: int) -> StoredItem | None:
+        return await self._feeds.get_item(item_id)
+
+    async def keep_drafted(self, item_id: int) -> None:
+        """The draft started from the item was published: it leaves /news for good."""
+        await self._feeds.keep_drafted(item_id)
+
+    async def release_ended_drafts(self) -> int:
+        """Items whose draft was cancelled, replaced or expired wait in /news again, in the
+        state they had ('new' or 'later'). Checked whenever /news is read, so no way a draft
+        can end is missed."""
+        return await self._feeds.release_ended_drafts(DRAFT_ITEM_KEY, self._now())
 
     async def set_watching(self, user_id: int, watching: bool) -> None:
         await self._feeds.set_watching(user_id, watching, self._now())
@@ -618,12 +635,17 @@ class NewsService:
             return 0
         parsed = fetched.feed
         source = parsed.title or feed.title or display_domain(feed.url)
-        items = [
-            NewItem(e.title, e.link, e.summary, e.published_at, dedup_keys(feed.id, e))
-            for e in parsed.entries
-            if matches(e, feed.keywords)
-        ]
-        new = await self._feeds.store_items(feed.id, source, items, now)
+        items: list[NewItem] = []
+        left_out: list[str] = []
+        for entry in parsed.entries:
+            keys = dedup_keys(feed.id, entry)
+            if matches(entry, feed.keywords):
+                items.append(
+                    NewItem(entry.title, entry.link, entry.summary, entry.published_at, keys)
+                )
+            else:  # listed all the same: its keys (if an earlier keyword let it in) stay
+                left_out.extend(keys)
+        new = await self._feeds.store_items(feed.id, source, items, now, left_out)
         await self._feeds.record_success(
             feed.id,
             title=parsed.title,

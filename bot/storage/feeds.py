@@ -163,11 +163,19 @@ class FeedRepository:
         )
 
     async def record_not_modified(self, feed_id: int, now: int, next_check_at: int) -> None:
-        await self._db.execute(
-            "UPDATE news_feeds SET last_checked_at = ?, next_check_at = ?, last_error = NULL,"
-            " failures = 0 WHERE id = ?",
-            (now, next_check_at, feed_id),
-        )
+        """A 304: the feed lists what it listed at its last full fetch, so the keys that fetch
+        marked (the feed's newest `seen_at`) count as listed now too."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE news_feeds SET last_checked_at = ?, next_check_at = ?, last_error = NULL,"
+                " failures = 0 WHERE id = ?",
+                (now, next_check_at, feed_id),
+            )
+            await connection.execute(
+                "UPDATE news_seen SET seen_at = ? WHERE feed_id = ? AND seen_at ="
+                " (SELECT MAX(seen_at) FROM news_seen WHERE feed_id = ?)",
+                (now, feed_id, feed_id),
+            )
 
     async def record_failure(
         self, feed_id: int, kind: str, failures: int, now: int, next_check_at: int
@@ -179,12 +187,20 @@ class FeedRepository:
         )
 
     async def store_items(
-        self, feed_id: int, source: str, items: Iterable[NewItem], now: int
+        self,
+        feed_id: int,
+        source: str,
+        items: Iterable[NewItem],
+        now: int,
+        also_listed: Sequence[str] = (),
     ) -> int:
         """Queue the items no feed has brought before; return how many were new.
 
-        An item known under any one of its keys is a duplicate; its other keys are recorded
-        too, so a later copy that shares only those is caught as well.
+        An item known under any one of its keys is a duplicate, even once its row is purged
+        (the key outlives it); its other keys are recorded too, so a later copy that shares
+        only those is caught as well. Every key the feed lists, and the keys in `also_listed`
+        (items it lists that its keywords leave out), is marked as listed now, so the daily
+        purge keeps it for as long as a feed lists it.
         """
         new = 0
         async with self._db.transaction() as connection:
@@ -192,12 +208,13 @@ class FeedRepository:
                 placeholders = ",".join("?" * len(item.keys))
                 async with connection.execute(
                     # Only "?" placeholders are formatted in; the keys are parameters.
-                    f"SELECT item_id FROM news_seen WHERE key IN ({placeholders}) LIMIT 1",  # noqa: S608
+                    f"SELECT item_id FROM news_seen WHERE key IN ({placeholders})"  # noqa: S608
+                    " ORDER BY item_id IS NULL LIMIT 1",
                     item.keys,
                 ) as cursor:
                     known = await cursor.fetchone()
                 if known is not None:
-                    item_id = int(known["item_id"])
+                    item_id = known["item_id"]  # None: seen before, its row since purged
                 else:
                     cursor = await connection.execute(
                         "INSERT INTO news_items (feed_id, source, title, link, summary,"
@@ -216,9 +233,15 @@ class FeedRepository:
                     item_id = cursor.lastrowid
                     new += 1
                 await connection.executemany(
-                    "INSERT OR IGNORE INTO news_seen (key, item_id) VALUES (?, ?)",
-                    [(key, item_id) for key in item.keys],
+                    "INSERT INTO news_seen (key, item_id, feed_id, seen_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET feed_id = excluded.feed_id,"
+                    " seen_at = excluded.seen_at",
+                    [(key, item_id, feed_id, now) for key in item.keys],
                 )
+            await connection.executemany(
+                "UPDATE news_seen SET feed_id = ?, seen_at = ? WHERE key = ?",
+                [(feed_id, now, key) for key in also_listed],
+            )
             if new:
                 await connection.execute(
                     "UPDATE news_feeds SET last_new_at = ? WHERE id = ?", (now, feed_id)
@@ -245,12 +268,17 @@ class FeedRepository:
         return _item(row) if row is not None else None
 
     async def decide(self, item_id: int, state: str, now: int) -> StoredItem | None:
-        """Move a waiting item to `state`; None if it is not waiting any more (decided)."""
+        """Move a waiting item to `state`; None if it is not waiting any more (decided).
+
+        A drafted item remembers the state it came from until its draft is published
+        (`keep_drafted`) or ends otherwise (`release_ended_drafts`).
+        """
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
-                "UPDATE news_items SET state = ?, decided_at = ?"
+                "UPDATE news_items SET state = ?, decided_at = ?,"
+                " draft_from = CASE WHEN ? = 'drafted' THEN state END"
                 " WHERE id = ? AND state IN ('new', 'later')",
-                (state, now, item_id),
+                (state, now, state, item_id),
             )
             if cursor.rowcount == 0:
                 return None
@@ -259,6 +287,30 @@ class FeedRepository:
             ) as rows:
                 row = await rows.fetchone()
         return _item(row) if row is not None else None
+
+    async def keep_drafted(self, item_id: int) -> None:
+        """The item's draft was published (or sent for approval): it stays drafted for good."""
+        await self._db.execute(
+            "UPDATE news_items SET draft_from = NULL WHERE id = ? AND state = 'drafted'",
+            (item_id,),
+        )
+
+    async def release_ended_drafts(self, draft_key: str, now: int) -> int:
+        """Put back in /news every drafted item whose draft ended unpublished; return how many.
+
+        A draft holds its item while some member's flow carries the item's id under
+        `draft_key`. Every way a draft ends (/cancel, Cancel, another command's flow replacing
+        it, expiry, its author erased or purged) removes or empties that flow row, so this one
+        check covers them all, whichever code path ended it.
+        """
+        return await self._db.execute(
+            "UPDATE news_items SET state = draft_from, draft_from = NULL,"
+            " decided_at = CASE WHEN draft_from = 'later' THEN ? END"
+            " WHERE draft_from IS NOT NULL AND state = 'drafted'"
+            " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE CASE WHEN json_valid(c.data)"
+            " THEN json_extract(c.data, '$.' || ?) END = news_items.id)",
+            (now, draft_key),
+        )
 
     async def set_watching(self, user_id: int, watching: bool, now: int) -> None:
         if watching:
