@@ -1,0 +1,256 @@
+"""Exploratory stories after session 3: stopping mid-broadcast, first charts and bundles, a
+Korean-only newcomer, and hostile text where earlier passes did not look.
+
+Each test is a short story through the real Application, the fake Bot API and a real SQLite
+file; none sleeps for real time (held answers, drained bots and run jobs instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.abc
+import logging
+import re
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.models import Role
+from fakebotapi.faults import Fault
+from fakebotapi.server import FakeBotApi
+from tests.conftest import StartBot, rejected_calls
+from tests.support.harness import (
+    COORDINATOR_ID,
+    COURIER_ID,
+    RunningBot,
+    eventually,
+    expect_nothing_more,
+    settled,
+)
+from tests.support.people import member_who_joined, staff
+from tests.support.seeding import seed_announcement, seed_subscribers
+from tests.test_exploration import WRITER_ID, rows
+from tests.test_letters import LETTER_KO, needs_font, write
+from tests.test_supervision import write_lock
+
+RECIPIENTS = range(70_000, 70_030)
+MARKER = "Across a stop"
+
+
+def outbox_states(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        return dict(connection.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
+
+
+def sent_per_chat(sandbox: FakeBotApi) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for call in sandbox.calls_to("sendMessage"):
+        if call.ok and call.chat_id is not None and MARKER in str(call.params.get("text")):
+            counts[call.chat_id] = counts.get(call.chat_id, 0) + 1
+    return counts
+
+
+def no_nested_transactions(caplog: pytest.LogCaptureFixture) -> None:
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "within a transaction" not in text
+    assert "not open" not in text
+
+
+# -- an operator stops the bot mid-broadcast, right as sends end -------------------------------
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5, 8, 13, 40])
+async def test_stopping_right_as_sends_end_loses_nothing_and_repeats_nothing(
+    make_bot: StartBot,
+    sandbox: FakeBotApi,
+    database: Path,
+    caplog: pytest.LogCaptureFixture,
+    turns: int,
+) -> None:
+    """Telegram holds the first answers, lets them all go at once, and the operator stops the
+    bot `turns` loop turns later: outcomes in memory, a write-back under way or just done."""
+    caplog.set_level(logging.WARNING)
+    sandbox.state.auto_create_chats = True
+    bot = await make_bot()
+    held = Fault.held()
+    sandbox.add_fault(held, "sendMessage", times=None)
+    await seed_subscribers(bot.runtime.db, RECIPIENTS)
+    await seed_announcement(bot.runtime.db, MARKER)
+    bot.runtime.sender.wake()
+    await sandbox.wait_until(lambda: sandbox.stats.faults_fired >= 4, what="sends held")
+    held.release()
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    await bot.stop()
+    states = outbox_states(database)
+    assert "sending" not in states, states
+    assert states.get("pending", 0) + states.get("sent", 0) == len(RECIPIENTS)
+
+    sandbox.clear_faults()
+    await make_bot()
+    await eventually(lambda: outbox_states(database) == {"sent": len(RECIPIENTS)}, what="sent")
+    # In-process, every send in flight was answered before the stop wrote it: none twice.
+    assert sent_per_chat(sandbox) == dict.fromkeys(RECIPIENTS, 1)
+    no_nested_transactions(caplog)
+
+
+@pytest.mark.parametrize("turns", [0, 2, 8])
+async def test_stopping_while_another_connection_holds_the_write_lock(
+    make_bot: StartBot,
+    sandbox: FakeBotApi,
+    database: Path,
+    caplog: pytest.LogCaptureFixture,
+    turns: int,
+) -> None:
+    """An operator's sqlite3 shell holds the write lock as the bot stops: the outcomes cannot
+    be written, so those rows go out again after the restart (the documented window), and
+    nothing else is lost or doubled."""
+    caplog.set_level(logging.WARNING)
+    sandbox.state.auto_create_chats = True
+    bot = await make_bot(backoff=lambda failures: 0.005, busy_timeout_ms=20)
+    held = Fault.held()
+    sandbox.add_fault(held, "sendMessage", times=None)
+    await seed_subscribers(bot.runtime.db, RECIPIENTS)
+    await seed_announcement(bot.runtime.db, MARKER)
+    bot.runtime.sender.wake()
+    await sandbox.wait_until(lambda: sandbox.stats.faults_fired >= 4, what="sends held")
+    async with write_lock(database):
+        held.release()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await bot.stop()
+    sandbox.clear_faults()
+    await make_bot()
+    await eventually(lambda: outbox_states(database) == {"sent": len(RECIPIENTS)}, what="sent")
+    counts = sent_per_chat(sandbox)
+    assert set(counts) == set(RECIPIENTS)
+    twice = [chat for chat, n in counts.items() if n > 1]
+    assert all(n <= 2 for n in counts.values())
+    # Only rows whose outcome the lock kept from the disk: at most the batch claimed before it.
+    assert len(twice) <= bot.runtime.sender._claim_size
+    no_nested_transactions(caplog)
+
+
+# -- the first /stats and /bundle after a start, pressed together, and while locked ------------
+
+HANGUL = re.compile(r"[가-힣]")
+
+
+def korean_and_calm(text: str) -> None:
+    """A reply a Korean reader can read: Korean, no stack trace, no English error."""
+    assert HANGUL.search(text), text
+    for leak in ("Traceback", "Error", "sqlite", "locked", "went wrong"):
+        assert leak not in text, text
+
+
+async def test_two_coordinators_press_stats_at_once_on_a_fresh_start(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    first = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR, "ko")
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR, "ko")
+    await first.send("/stats")
+    await second.send("/stats")
+    for person in (first, second):
+        summary = await person.expect("소식 받는 분")
+        korean_and_calm(summary.text)
+        chart = await person.expect(lambda m: m.kind == "photo")
+        korean_and_calm(chart.text)
+    await expect_nothing_more(bot, first, second)
+    assert rejected_calls(sandbox) == []
+
+
+async def test_stats_while_another_connection_holds_the_write_lock(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    bot = await make_bot(backoff=lambda failures: 0.005, busy_timeout_ms=20)
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR, "ko")
+    async with write_lock(database):
+        await coordinator.send("/stats")
+        answer = await coordinator.expect(lambda m: True)
+        assert "Traceback" not in answer.text and HANGUL.search(answer.text), answer.text
+    await settled(bot, sandbox)
+    await coordinator.send("/stats")
+    await coordinator.expect(lambda m: m.kind == "photo")
+    assert rejected_calls(sandbox) == []
+
+
+@needs_font
+async def test_two_couriers_press_bundle_at_once_get_one_bundle_between_them(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    writer = await member_who_joined(sandbox, WRITER_ID, "ko")
+    first = await staff(bot, sandbox, COURIER_ID, Role.COURIER, "ko")
+    second = await staff(bot, sandbox, COURIER_ID + 1, Role.COURIER, "ko")
+    await write(writer, LETTER_KO)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    await first.send("/bundle")
+    await second.send("/bundle")
+    await settled(bot, sandbox)
+    documents = [
+        m
+        for person in (first, second)
+        for m in sandbox.messages(person.id)
+        if m.kind == "document"
+    ]
+    assert len(documents) == 1  # the letter is printed once
+    for person in (first, second):
+        last = sandbox.messages(person.id)[-1]
+        if last.kind != "document":
+            korean_and_calm(last.text)
+    assert rows(database, "SELECT COUNT(*) FROM bundles") == [(1,)]
+    assert rejected_calls(sandbox) == []
+
+
+@needs_font
+async def test_bundle_while_another_connection_holds_the_write_lock(
+    make_bot: StartBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    bot = await make_bot(backoff=lambda failures: 0.005, busy_timeout_ms=20)
+    writer = await member_who_joined(sandbox, WRITER_ID, "ko")
+    courier = await staff(bot, sandbox, COURIER_ID, Role.COURIER, "ko")
+    await write(writer, LETTER_KO)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    async with write_lock(database):
+        await courier.send("/bundle")
+        answer = await courier.expect(lambda m: True)
+        assert answer.kind != "document"
+        assert "Traceback" not in answer.text and HANGUL.search(answer.text), answer.text
+    assert rows(database, "SELECT state FROM letters") == [("approved",)]
+    await courier.send("/bundle")
+    await courier.expect(lambda m: m.kind == "document")
+    assert rejected_calls(sandbox) == []
+
+
+class ImportWatcher(importlib.abc.MetaPathFinder):
+    """Notes which thread imports a module; finds nothing itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.threads: list[int] = []
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == self.name:
+            self.threads.append(threading.get_ident())
+
+
+@needs_font
+async def test_the_first_bundle_imports_its_pdf_library_off_the_event_loop(
+    bot: RunningBot, sandbox: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fpdf2 and fontTools take a third of a second to import: on the event loop, every
+    member's reply waits for the first bundle of the day. /stats imports matplotlib in its
+    rendering thread; the bundle must too."""
+    writer = await member_who_joined(sandbox, WRITER_ID, "ko")
+    courier = await staff(bot, sandbox, COURIER_ID, Role.COURIER, "ko")
+    await write(writer, LETTER_KO)
+    await bot.runtime.letters.approve(COORDINATOR_ID, 1)
+    watcher = ImportWatcher("bot.services.bundle_pdf")
+    monkeypatch.delitem(sys.modules, "bot.services.bundle_pdf", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [watcher, *sys.meta_path])
+    await courier.send("/bundle")
+    await courier.expect(lambda m: m.kind == "document")
+    assert watcher.threads, "the bundle was rendered without importing its module"
+    assert threading.get_ident() not in watcher.threads
