@@ -32,7 +32,7 @@ from tests.support.harness import (
 )
 from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seed_announcement, seed_subscribers
-from tests.test_exploration import WRITER_ID, rows
+from tests.test_exploration import LATE, WRITER_ID, rows
 from tests.test_letters import LETTER_KO, needs_font, write
 from tests.test_supervision import write_lock
 
@@ -254,3 +254,56 @@ async def test_the_first_bundle_imports_its_pdf_library_off_the_event_loop(
     await courier.expect(lambda m: m.kind == "document")
     assert watcher.threads, "the bundle was rendered without importing its module"
     assert threading.get_ident() not in watcher.threads
+
+
+# -- a newcomer who reads only Korean: double taps and old buttons -----------------------------
+
+NEWCOMER_ID = 7777
+
+
+# Late presses cannot be answered, and a double tap carries the buttons the first one removed.
+@pytest.mark.rejects_on_purpose("query is too old", "message is not modified")
+async def test_a_korean_newcomer_double_tapping_onboarding_is_asked_each_thing_once(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """Every onboarding button tapped twice (the second late, from a slow phone): one language
+    question, one subscription offer, and an old "No" after agreeing erases nothing."""
+    newcomer = sandbox.user(NEWCOMER_ID, first_name="민지", language_code="ko")
+    await newcomer.send("/start")
+    welcome = await newcomer.expect("‘편지’ 봇")
+    agree = welcome.button("동의해요").callback_data
+    decline = welcome.button("동의하지").callback_data
+    assert agree is not None and decline is not None
+    await newcomer.press(welcome, agree)
+    await newcomer.press(welcome, agree)
+    await newcomer.press(welcome, agree, age=LATE)
+    question = await newcomer.expect("어떤 언어")
+    korean = question.button("한국어").callback_data
+    assert korean is not None
+    await newcomer.press(question, korean)
+    await newcomer.press(question, korean, age=LATE)
+    offer = await newcomer.expect("받아 보시겠어요")
+    await newcomer.click(offer, "네")
+    await newcomer.expect("이제 소식을 받아요")
+    await settled(bot, sandbox)
+    texts = [
+        str(call.params.get("text"))
+        for call in sandbox.calls_to("sendMessage")
+        if call.chat_id == NEWCOMER_ID
+    ]
+    assert sum("어떤 언어" in text for text in texts) == 1, texts
+    assert sum("받아 보시겠어요" in text for text in texts) == 1, texts
+
+    # Writing a letter, she taps the old language question and then the old "No".
+    await newcomer.send("/write")
+    await newcomer.expect("두 병사에게 보내는 편지")
+    await newcomer.press(question, korean, age=LATE)
+    await newcomer.send(LETTER_KO)
+    await newcomer.expect("필명을 정해")  # the draft went on
+    await newcomer.press(welcome, decline)
+    await settled(bot, sandbox)
+    assert rows(database, "SELECT user_id, subscribed FROM members") == [(NEWCOMER_ID, 1)]
+    assert rows(database, "SELECT flow FROM conversations") == [("write",)]
+    assert not any("저장하지 않았어요" in m.text for m in sandbox.messages(NEWCOMER_ID))
+    for message in sandbox.messages(NEWCOMER_ID):
+        korean_and_calm(message.text)

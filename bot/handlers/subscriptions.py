@@ -89,6 +89,12 @@ class Subscriptions:
         if member is None:
             await answer(query, texts.plain(_SEND_START))
             return
+        if member.has_consented:
+            # A second tap, or the welcome of long ago: the answer was given. "No" now must not
+            # erase a member (that is /forget, which asks first) nor "I agree" ask again.
+            await answer(query)
+            await close_buttons(query)
+            return
         if not button.agree:
             await self.runtime.members.decline(member.user_id)
             await reply(
@@ -176,8 +182,12 @@ class Subscriptions:
     ) -> None:
         """End of onboarding: follow a pending deep link, or offer to subscribe."""
         flow = await self.runtime.flows.current(member.user_id)
+        if flow is None or flow.name != ONBOARDING:
+            # A second tap, or an old question: onboarding is over, and whatever the member
+            # does now (a letter being written) is not ours to end or offer over.
+            return
         await self.runtime.flows.leave(member.user_id)
-        draft = OnboardingDraft.of(flow) if flow is not None else None
+        draft = OnboardingDraft.of(flow)
         payload = draft.next if draft is not None else None
         entry = self.deep_links.entry_for(payload) if payload is not None else None
         if entry is not None:
