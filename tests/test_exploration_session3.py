@@ -11,6 +11,7 @@ import asyncio
 import importlib.abc
 import logging
 import re
+import signal
 import sqlite3
 import sys
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Role
+from bot.services.charts import ChartData, Panel, Series, render_png
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
@@ -31,9 +33,10 @@ from tests.support.harness import (
     settled,
 )
 from tests.support.people import member_who_joined, staff
-from tests.support.seeding import seed_announcement, seed_subscribers
+from tests.support.seeding import seed_announcement, seed_subscribers, seeded_database
 from tests.test_exploration import LATE, WRITER_ID, rows
 from tests.test_letters import LETTER_KO, needs_font, write
+from tests.test_operations import assert_clean_log, bot_environment
 from tests.test_supervision import write_lock
 
 RECIPIENTS = range(70_000, 70_030)
@@ -307,3 +310,56 @@ async def test_a_korean_newcomer_double_tapping_onboarding_is_asked_each_thing_o
     assert not any("저장하지 않았어요" in m.text for m in sandbox.messages(NEWCOMER_ID))
     for message in sandbox.messages(NEWCOMER_ID):
         korean_and_calm(message.text)
+
+
+async def test_sigterm_right_as_held_sends_are_answered(
+    sandbox: FakeBotApi, tmp_path: Path
+) -> None:
+    """`python -m bot run`: Telegram holds the first answers and lets them go as SIGTERM
+    arrives. The process ends cleanly, nothing stays 'sending', and the next start sends the
+    rest: each chat gets the announcement once."""
+    sandbox.state.auto_create_chats = True
+    database = tmp_path / "bot.sqlite3"
+    await seeded_database(database, RECIPIENTS, MARKER)
+    held = Fault.held()
+    sandbox.add_fault(held, "sendMessage", times=None)
+    environment = bot_environment(sandbox, database)
+    log = tmp_path / "bot.log"
+    with log.open("w") as stderr:
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
+        )
+        await sandbox.wait_until(lambda: sandbox.stats.faults_fired >= 4, timeout=60)
+        held.release()
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.wait(), timeout=30) == 0
+        assert "sending" not in outbox_states(database)
+        sandbox.clear_faults()
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
+        )
+        try:
+            await eventually(
+                lambda: outbox_states(database) == {"sent": len(RECIPIENTS)}, timeout=60
+            )
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), timeout=30) == 0
+    assert sent_per_chat(sandbox) == dict.fromkeys(RECIPIENTS, 1)
+    assert_clean_log(log)
+    text = log.read_text()
+    assert "Traceback" not in text and "within a transaction" not in text
+
+
+@needs_font
+def test_every_chart_after_the_first_leaves_matplotlibs_font_list_as_it_was() -> None:
+    """The Korean font is added to matplotlib once: added at every /stats, the list every
+    font lookup scores grew with each chart (and its lookup cache was emptied each time)."""
+    from matplotlib import font_manager
+
+    data = ChartData((Panel("구독자", ("11-30",), (Series("한국어", (1,)),), "bar"),))
+    render_png(data)
+    fonts = len(font_manager.fontManager.ttflist)
+    render_png(data)
+    render_png(data)
+    assert len(font_manager.fontManager.ttflist) == fonts
