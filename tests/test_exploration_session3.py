@@ -363,3 +363,34 @@ def test_every_chart_after_the_first_leaves_matplotlibs_font_list_as_it_was() ->
     render_png(data)
     render_png(data)
     assert len(font_manager.fontManager.ttflist) == fonts
+
+
+async def test_buttons_under_days_old_messages_still_work_in_korean(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """Under a message too old to show the bot, Telegram sends the press with an
+    InaccessibleMessage (no text, no buttons, a date of 0): the settings screen, the letter's
+    withdrawal and /forget's question must still act, answer and speak Korean."""
+    member = await member_who_joined(sandbox, NEWCOMER_ID, "ko")
+    await member.send("/settings")
+    screen = await member.expect("내 설정")
+    query = await member.click(screen, "하루 한 번", inaccessible=True)
+    assert (await sandbox.wait_for_callback_answer(query))["text"] == "저장했어요."
+    await member.expect("매일 08:00")
+    await write(member, LETTER_KO)
+    await member.send("/letters")
+    letters = await member.expect(lambda m: bool(m.buttons))
+    await member.click(letters, "취소", inaccessible=True)
+    confirm = await member.expect(lambda m: bool(m.buttons))
+    await member.click(confirm, confirm.buttons[0][0].text, inaccessible=True)
+    await member.expect("지웠어요")
+    await member.send("/forget")
+    question = await member.expect(lambda m: bool(m.buttons))
+    await member.click(question, "그대로 두기", inaccessible=True)
+    await member.expect("아무것도 지우지 않았어요")
+    await settled(bot, sandbox)
+    assert rows(database, "SELECT delivery_mode FROM members") == [("daily",)]
+    assert rows(database, "SELECT state, text FROM letters") == [("withdrawn", "")]
+    for message in sandbox.messages(NEWCOMER_ID):
+        korean_and_calm(message.text)
+    assert rejected_calls(sandbox) == []
