@@ -140,12 +140,13 @@ async def test_stopping_while_another_connection_holds_the_write_lock(
 # -- the first /stats and /bundle after a start, pressed together, and while locked ------------
 
 HANGUL = re.compile(r"[가-힣]")
+SORRY_KO = "문제가 생겼어요"  # "Sorry, something went wrong on our side"
 
 
 def korean_and_calm(text: str) -> None:
     """A reply a Korean reader can read: Korean, no stack trace, no English error."""
     assert HANGUL.search(text), text
-    for leak in ("Traceback", "Error", "sqlite", "locked", "went wrong"):
+    for leak in ("Traceback", "Error", "sqlite", "locked", "went wrong", SORRY_KO):
         assert leak not in text, text
 
 
@@ -393,4 +394,38 @@ async def test_buttons_under_days_old_messages_still_work_in_korean(
     assert rows(database, "SELECT state, text FROM letters") == [("withdrawn", "")]
     for message in sandbox.messages(NEWCOMER_ID):
         korean_and_calm(message.text)
+    assert rejected_calls(sandbox) == []
+
+
+# -- an attacker with a coordinator's account: hostile text where earlier passes did not look --
+
+
+UNREADABLE_KO = "날짜와 시각을 알아보지 못했어요"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("9" * 4000, UNREADABLE_KO),
+        ("2026-11-22 " + "1" * 4301 + ":00", UNREADABLE_KO),  # past Python's 4300 digits
+        ("٩" * 4400, UNREADABLE_KO),  # Arabic-Indic nines, read as digits too
+        ("0 0 0 0 0", UNREADABLE_KO),
+        ("١٨:٣٠\u202e", "보낼까요"),  # Arabic-Indic digits are read; the control is not echoed
+    ],
+)
+async def test_a_hostile_time_for_a_scheduled_announcement_is_refused_plainly(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path, typed: str, expected: str
+) -> None:
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR, "ko")
+    await coordinator.send("/announce")
+    await coordinator.send("/skip")
+    await coordinator.send("모두 모여요. 다음 주 모임 안내예요.")
+    await coordinator.click(await coordinator.expect("누구에게 보낼까요"), "모두")
+    await coordinator.click(await coordinator.expect("지금 0명에게 보낼까요"), "예약하기")
+    await coordinator.expect("언제 보낼까요")
+    await coordinator.send(typed)
+    answer = await coordinator.expect(lambda m: expected in m.text or SORRY_KO in m.text)
+    korean_and_calm(answer.text)
+    assert "\u202e" not in answer.text
+    assert rows(database, "SELECT COUNT(*) FROM scheduled_announcements") == [(0,)]
     assert rejected_calls(sandbox) == []
