@@ -21,6 +21,7 @@ import pytest
 
 from bot.models import Role
 from bot.services.charts import ChartData, Panel, Series, render_png
+from bot.storage.database import Database
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
@@ -429,3 +430,28 @@ async def test_a_hostile_time_for_a_scheduled_announcement_is_refused_plainly(
     assert "\u202e" not in answer.text
     assert rows(database, "SELECT COUNT(*) FROM scheduled_announcements") == [(0,)]
     assert rejected_calls(sandbox) == []
+
+
+# -- the shared connection after a COMMIT that fails --------------------------------------------
+
+
+async def test_a_commit_that_fails_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """SQLite keeps the transaction open when COMMIT itself fails (a deferred constraint, a
+    busy or full disk): rolled back there too, or every later BEGIN on the one shared
+    connection fails with "cannot start a transaction within a transaction"."""
+    database = Database(tmp_path / "pyeonji.sqlite3")
+    await database.open()
+    await database.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+    await database.execute(
+        "CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER"
+        " REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with database.transaction() as connection:
+                await connection.execute("INSERT INTO children (parent) VALUES (42)")
+        assert not database.connection.in_transaction
+        assert await database.execute("INSERT INTO parents (id) VALUES (1)") == 1
+        assert await database.fetch_all("SELECT * FROM children") == []
+    finally:
+        await database.close()
