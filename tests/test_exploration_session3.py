@@ -458,3 +458,24 @@ async def test_a_commit_that_fails_leaves_no_transaction_open(tmp_path: Path) ->
         assert await database.fetch_all("SELECT * FROM children") == []
     finally:
         await database.close()
+
+
+async def test_a_double_tapped_send_does_not_ask_for_the_letter_again(
+    bot: RunningBot, sandbox: FakeBotApi, database: Path
+) -> None:
+    """The second tap on Send comes after the letter went: its notice points to /letters, where
+    the letter is, not to /write, which would have her write and send it a second time."""
+    writer = await member_who_joined(sandbox, NEWCOMER_ID, "ko")
+    await writer.send("/write")
+    await writer.expect("두 병사에게 보내는 편지")
+    await writer.send(LETTER_KO)
+    await writer.click(await writer.expect("필명을 정해"), "어머니")
+    preview = await writer.expect("검토를 요청할까요")
+    send = preview.button("보내기").callback_data
+    assert send is not None
+    await writer.press(preview, send)
+    second = await writer.press(preview, send)
+    await writer.expect("검토를 기다리고")
+    notice = str((await sandbox.wait_for_callback_answer(second))["text"])
+    assert "/letters" in notice and "다시 보내" not in notice, notice
+    assert rows(database, "SELECT COUNT(*) FROM letters") == [(1,)]
