@@ -28,6 +28,7 @@ from tests.conftest import StartBot, rejected_calls
 from tests.support.harness import (
     COORDINATOR_ID,
     COURIER_ID,
+    FrozenClock,
     RunningBot,
     eventually,
     expect_nothing_more,
@@ -479,3 +480,30 @@ async def test_a_double_tapped_send_does_not_ask_for_the_letter_again(
     notice = str((await sandbox.wait_for_callback_answer(second))["text"])
     assert "/letters" in notice and "다시 보내" not in notice, notice
     assert rows(database, "SELECT COUNT(*) FROM letters") == [(1,)]
+
+
+@pytest.mark.rejects_on_purpose("message is not modified")  # the stray tap's screen is as shown
+async def test_a_newcomer_who_chooses_the_language_days_later_is_still_offered_updates(
+    make_bot: StartBot, sandbox: FakeBotApi, clock: FrozenClock
+) -> None:
+    """Agreed, then left the phone for two days: onboarding's draft has expired by the time she
+    picks the language, and the offer to subscribe still follows (once)."""
+    bot = await make_bot(clock)
+    newcomer = sandbox.user(NEWCOMER_ID, first_name="민지", language_code="ko")
+    await newcomer.send("/start")
+    await newcomer.click(await newcomer.expect("‘편지’ 봇"), "동의해요")
+    question = await newcomer.expect("어떤 언어")
+    clock.advance(days=2)
+    await bot.run_job("tidy")  # the half-minute job that expires abandoned drafts
+    korean = question.button("한국어").callback_data
+    assert korean is not None
+    await newcomer.press(question, korean)
+    offer = await newcomer.expect("받아 보시겠어요")
+    await newcomer.click(offer, "네")
+    await newcomer.expect("이제 소식을 받아요")
+    await sandbox.wait_until(
+        lambda: newcomer.chat.messages[offer.message_id].reply_markup is None,
+        what="the offer's buttons removed",
+    )
+    await newcomer.press(question, korean)  # and a stray tap later offers nothing more
+    await expect_nothing_more(bot, newcomer)
