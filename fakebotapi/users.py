@@ -188,12 +188,19 @@ class FakeUser(ChatReader):
         return edited
 
     async def press(
-        self, message: BotMessage | int, callback_data: str, *, age: float = 0.0
+        self,
+        message: BotMessage | int,
+        callback_data: str,
+        *,
+        age: float = 0.0,
+        inaccessible: bool = False,
     ) -> str:
         """Press a button: a callback_query with ``callback_data`` as given (forgery allowed).
 
         ``age`` seconds back-dates the press, as when a slow phone or a backlog delivers it late:
         past the sandbox's ``callback_query_timeout`` the bot can no longer answer it.
+        ``inaccessible`` sends the message as an InaccessibleMessage (only its chat, its id and
+        a date of 0), as Telegram does for a button under a message too old to show the bot.
         Returns the callback query id; see ``FakeBotApi.wait_for_callback_answer``.
         """
         message_id = message if isinstance(message, int) else message.message_id
@@ -213,7 +220,11 @@ class FakeUser(ChatReader):
                 "callback_query": {
                     "id": query_id,
                     "from": self.info,
-                    "message": bot_message.to_api(self._state.bot_user, record.info),
+                    "message": (
+                        {"chat": record.info, "message_id": message_id, "date": 0}
+                        if inaccessible
+                        else bot_message.to_api(self._state.bot_user, record.info)
+                    ),
                     "chat_instance": str(abs(hash(("sandbox", record.chat_id)))),
                     "data": callback_data,
                 }
@@ -221,12 +232,14 @@ class FakeUser(ChatReader):
         )
         return query_id
 
-    async def click(self, message: BotMessage, label: str, *, age: float = 0.0) -> str:
+    async def click(
+        self, message: BotMessage, label: str, *, age: float = 0.0, inaccessible: bool = False
+    ) -> str:
         """Press the button whose text contains ``label`` (its real callback_data)."""
         data = message.button(label).callback_data
         if data is None:
             raise AssertionError(f"button {label!r} has no callback_data")
-        return await self.press(message, data, age=age)
+        return await self.press(message, data, age=age, inaccessible=inaccessible)
 
     def _member_update(self, old: str, new: str) -> None:
         bot = self._state.bot_user

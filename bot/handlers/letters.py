@@ -84,6 +84,9 @@ class WriteDraft(FlowDraft):
 PEN_BUTTONS = "pen_buttons"
 LETTERS_SHOWN = 10
 _SEND_WRITE = N_("This button has expired. Please send /write.")
+_STALE_DRAFT = N_(
+    "This button no longer works. /letters shows the letters you sent; /write starts a new one."
+)
 _NOT_WITHDRAWABLE = N_("This letter can no longer be withdrawn: it was already reviewed.")
 EXCERPT_CHARS = 60
 
@@ -350,7 +353,12 @@ class Letters:
             await reply(update, draft_expired(texts, self.runtime.flows.draft_expiry))
             await answer_and_close(query)
             return
-        await answer(query, texts.plain(_SEND_WRITE))
+        if flow is not None and flow.name == WRITE:  # under an older preview of this draft
+            await answer(query, texts.plain(_SEND_WRITE))
+            return
+        # No draft: most often a second tap on Send after the letter went, and "send /write"
+        # would have the writer send it again. Where their letters are says what happened.
+        await answer(query, texts.plain(_STALE_DRAFT))
 
     async def _on_preview_button(
         self,

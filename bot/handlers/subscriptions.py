@@ -19,6 +19,7 @@ from bot.handlers.replies import answer, close_buttons, keyboard, reply, show
 from bot.i18n import N_, Html, Texts
 from bot.models import Flow, Member
 from bot.runtime import Runtime
+from bot.services.flows import EXPIRED
 
 # Language names are always shown in their own language, so anyone can find theirs.
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}  # on buttons, each in its own language
@@ -88,6 +89,12 @@ class Subscriptions:
         texts, member = context.texts, context.member
         if member is None:
             await answer(query, texts.plain(_SEND_START))
+            return
+        if member.has_consented:
+            # A second tap, or the welcome of long ago: the answer was given. "No" now must not
+            # erase a member (that is /forget, which asks first) nor "I agree" ask again.
+            await answer(query)
+            await close_buttons(query)
             return
         if not button.agree:
             await self.runtime.members.decline(member.user_id)
@@ -176,8 +183,13 @@ class Subscriptions:
     ) -> None:
         """End of onboarding: follow a pending deep link, or offer to subscribe."""
         flow = await self.runtime.flows.current(member.user_id)
+        if flow is None or flow.name not in (ONBOARDING, EXPIRED):
+            # A second tap, or an old question: onboarding is over, and whatever the member
+            # does now (a letter being written) is not ours to end or offer over. (A newcomer
+            # who took longer than a draft lives finds it expired: the offer still comes.)
+            return
         await self.runtime.flows.leave(member.user_id)
-        draft = OnboardingDraft.of(flow) if flow is not None else None
+        draft = OnboardingDraft.of(flow) if flow.name == ONBOARDING else None
         payload = draft.next if draft is not None else None
         entry = self.deep_links.entry_for(payload) if payload is not None else None
         if entry is not None:

@@ -7,6 +7,7 @@ look than read. Only counts reach this module, never an id or a name.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,14 +106,10 @@ def render_png(data: ChartData, font: Path | None = None) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server; before anything draws
-    from matplotlib import font_manager
     from matplotlib.figure import Figure
 
     font = font or find_korean_font(None)
-    family = None
-    if font is not None:
-        font_manager.fontManager.addfont(str(font))
-        family = font_manager.FontProperties(fname=str(font)).get_name()
+    family = None if font is None else _registered_family(str(font))
     figure = Figure(figsize=(4.2 * len(data.panels), 3.6), dpi=100, layout="constrained")
     axes = figure.subplots(1, len(data.panels), squeeze=False)[0]
     for ax, panel in zip(axes, data.panels, strict=True):
@@ -120,6 +117,20 @@ def render_png(data: ChartData, font: Path | None = None) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+@functools.cache
+def _registered_family(font: str) -> str:
+    """Add the font to matplotlib's list once, and name its family.
+
+    Each addfont appends to the list every later font lookup scores and empties the lookup
+    cache: added at every /stats, the list grew and each chart was drawn slower. Two renders at
+    once may both add it the first time (the cache holds no lock): one spare entry, once.
+    """
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(font)
+    return str(font_manager.FontProperties(fname=font).get_name())
 
 
 def _draw(ax: Axes, panel: Panel, family: str | None) -> None:

@@ -396,10 +396,7 @@ class LetterService:
     ) -> BundleReady:
         printed = [self._printed(number, letter) for number, letter in enumerate(letters, 1)]
         cover = self._cover(bundle_id, len(letters))
-        # fpdf2 and fontTools take a third of a second to import: only a bundle pays it.
-        from bot.services.bundle_pdf import render_bundle
-
-        pdf = await asyncio.to_thread(render_bundle, printed, cover, fonts)
+        pdf = await asyncio.to_thread(_render_pdf, printed, cover, fonts)
         return BundleReady(bundle_id, len(letters), pdf)
 
     def _printed(self, number: int, letter: StoredLetter) -> BundleLetter:
@@ -493,3 +490,11 @@ class LetterService:
 def format_day(texts: Texts, day: date) -> str:
     """A calendar day in the reader's locale, e.g. '2026년 11월 22일' or 'November 22, 2026'."""
     return format_date(day, "long", locale=texts.locale)
+
+
+def _render_pdf(letters: Sequence[BundleLetter], cover: BundleCover, fonts: BundleFonts) -> bytes:
+    """Run in a worker thread: fpdf2 and fontTools take a third of a second to import, which
+    only a bundle pays, and on the event loop every member's reply would wait for it."""
+    from bot.services.bundle_pdf import render_bundle
+
+    return render_bundle(letters, cover, fonts)

@@ -52,10 +52,11 @@ def parse_send_time(text: str, timezone: str, now: datetime) -> datetime | TimeP
     Read in `timezone`; a date without a year is the next such day, a time alone the next
     such minute. Returned in UTC.
     """
-    numbers = [int(n) for n in _NUMBERS.findall(text)]
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
     try:
+        # Inside: Python refuses to read a number of more than 4300 digits (ValueError).
+        numbers = [int(n) for n in _NUMBERS.findall(text)]
         if len(numbers) == 5:
             year, month, day, hour, minute = numbers
             moment = datetime(year, month, day, hour, minute, tzinfo=zone)

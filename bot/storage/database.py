@@ -114,11 +114,13 @@ class Database:
             try:
                 await connection.execute("BEGIN IMMEDIATE")
                 yield connection
+                # Inside the try: SQLite keeps the transaction open when COMMIT itself fails
+                # (a full disk, a deferred constraint), and nothing else would end it.
+                await connection.execute("COMMIT")
             except BaseException:
                 # Shielded: a second cancellation must not leave it half done either.
                 await asyncio.shield(_roll_back(connection))
                 raise
-            await connection.execute("COMMIT")
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run one read query and return its first row."""
