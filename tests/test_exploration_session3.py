@@ -363,7 +363,7 @@ def test_every_chart_after_the_first_leaves_matplotlibs_font_list_as_it_was() ->
     font lookup scores grew with each chart (and its lookup cache was emptied each time)."""
     from matplotlib import font_manager
 
-    data = ChartData((Panel("구독자", ("11-30",), (Series("한국어", (1,)),), "bar"),))
+    data = ChartData((Panel("소식 받는 분", ("11-30",), (Series("한국어", (1,)),), "bar"),))
     render_png(data)
     fonts = len(font_manager.fontManager.ttflist)
     render_png(data)

@@ -53,7 +53,7 @@ def test_letters_and_broadcasts_panels_keep_the_counts_in_order() -> None:
 def test_the_chart_is_a_valid_png_and_korean_labels_have_their_glyphs() -> None:
     data = ChartData(
         (
-            subscriber_panel("구독자", [("2026-11-22", "ko", "instant", 3)], {}),
+            subscriber_panel("소식 받는 분", [("2026-11-22", "ko", "instant", 3)], {}),
             letters_panel("주별 편지", [("2026-11-16", 4, 3, 1)], ("씀", "승인", "전달")),
             broadcasts_panel("최근 발송", [], [], ("보냄", "차단", "실패")),
         )
