@@ -292,8 +292,12 @@ async def test_a_korean_newcomer_double_tapping_onboarding_is_asked_each_thing_o
     await newcomer.press(question, korean)
     await newcomer.press(question, korean, age=LATE)
     offer = await newcomer.expect("받아 보시겠어요")
+    later = offer.button("나중에").callback_data
+    assert later is not None
     await newcomer.click(offer, "네")
     await newcomer.expect("이제 소식을 받아요")
+    await newcomer.press(offer, later, age=LATE)  # an old "Not now": she stays subscribed
+    await newcomer.expect("이미 소식을 받고 계세요")
     await settled(bot, sandbox)
     texts = [
         str(call.params.get("text"))

@@ -221,6 +221,13 @@ class Subscriptions:
         texts = context.texts
         if button.accept:
             await self.subscribe(update, context)
+        elif member.subscribed:
+            # An old offer pressed after subscribing: "Not now" does not unsubscribe, and
+            # "you can subscribe any time" would be wrong. Say how to stop, once asked.
+            await reply(
+                update,
+                texts("You already get updates. /unsubscribe stops them, /settings changes when."),
+            )
         else:
             await reply(
                 update,
