@@ -80,6 +80,15 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """What an update needs to know about its sender, read together when it arrives."""
+
+    member: Member | None  # None: never sent /start, or erased
+    roles: frozenset[Role]
+    flow: Flow | None  # as stored: FlowService decides whether a draft has expired
+
+
+@dataclass(frozen=True)
 class StoredPost:
     """A published campaign post; either text may be missing."""
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from bot.delivery.budget import Priority, SendBudget
+from bot.delivery.budget import CALLS_IN_FLIGHT, BudgetRateLimiter, Priority, SendBudget
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot
@@ -167,4 +168,38 @@ async def test_replies_are_granted_before_outbox_rows_waiting_at_the_same_time()
     timer.release()
     await asyncio.gather(reply, *rows)
     assert order == ["reply", "row 0", "row 1", "row 2"]
+    budget.close()
+
+
+async def test_only_a_few_calls_of_the_bot_are_on_their_way_at_once_and_all_go() -> None:
+    """Replies and button answers beyond the cap wait their turn (the connection pool stays
+    small, see CALLS_IN_FLIGHT); each one is still made, once."""
+    budget = SendBudget(1000, timer=VirtualTimer())
+    limiter = BudgetRateLimiter(budget)
+    answer = asyncio.Event()  # Telegram answers when the test says so
+    on_their_way = 0
+    most = 0
+
+    async def request(number: int) -> dict[str, Any]:
+        nonlocal on_their_way, most
+        on_their_way += 1
+        most = max(most, on_their_way)
+        await answer.wait()
+        on_their_way -= 1
+        return {"number": number}
+
+    endpoints = ["sendMessage", "answerCallbackQuery", "editMessageText"] * CALLS_IN_FLIGHT
+    calls = [
+        asyncio.create_task(limiter.process_request(request, (n,), {}, endpoint, {}, None))
+        for n, endpoint in enumerate(endpoints)
+    ]
+    await eventually(
+        lambda: on_their_way == CALLS_IN_FLIGHT and budget.waiting == 0, "the first on their way"
+    )
+    for _ in range(50):  # every other call gets its turn to run (no time passes)
+        await asyncio.sleep(0)
+    assert on_their_way == CALLS_IN_FLIGHT
+    answer.set()
+    assert await asyncio.gather(*calls) == [{"number": n} for n in range(len(endpoints))]
+    assert most == CALLS_IN_FLIGHT
     budget.close()

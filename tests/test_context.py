@@ -6,10 +6,14 @@ from bot.handlers.subscriptions import OnboardingDraft
 from bot.handlers.translations import TranslationDraft
 from bot.models import Flow
 from fakebotapi.server import FakeBotApi
-from tests.support.harness import RunningBot
+from tests.support.harness import RunningBot, settled
 from tests.support.people import member_who_joined
 
-MEMBER_READ = "SELECT user_id, chat_id, language, consented_at"  # MemberRepository.get
+# MemberRepository.get, and .arrival (the member with their roles and flow)
+MEMBER_READS = (
+    "SELECT user_id, chat_id, language, consented_at",
+    "SELECT m.user_id, m.chat_id, m.language, m.consented_at",
+)
 
 
 async def test_each_update_reads_its_member_once(bot: RunningBot, sandbox: FakeBotApi) -> None:
@@ -17,7 +21,7 @@ async def test_each_update_reads_its_member_once(bot: RunningBot, sandbox: FakeB
     reads: list[str] = []
 
     def trace(sql: str) -> None:  # runs on aiosqlite's thread: appending is enough
-        if sql.startswith(MEMBER_READ) and "9501" in sql:
+        if sql.startswith(MEMBER_READS) and "9501" in sql:
             reads.append(sql)
 
     connection = bot.runtime.db.connection
@@ -34,6 +38,36 @@ async def test_each_update_reads_its_member_once(bot: RunningBot, sandbox: FakeB
             await member.send(command)
             await member.expect(answer)
             assert len(reads) == 1, (command, len(reads))
+    finally:
+        await connection.set_trace_callback(None)
+
+
+async def test_help_whoami_and_free_text_take_one_statement_about_the_member(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    """The member, their roles and their flow are read in one statement (one trip to SQLite's
+    thread), and nothing is written: last-seen is kept at most once a day."""
+    member = await member_who_joined(sandbox, 9503, "en", subscribe=False)
+    statements: list[str] = []
+
+    def trace(sql: str) -> None:  # runs on aiosqlite's thread: appending is enough
+        if "9503" in sql:  # background jobs (alerts, the outbox) never name a member
+            statements.append(sql)
+
+    connection = bot.runtime.db.connection
+    await connection.set_trace_callback(trace)
+    try:
+        for text, answer in (
+            ("/help", "What this bot can do"),
+            ("/whoami", "Your Telegram ID"),
+            ("hello there", "not sure what you mean"),
+        ):
+            statements.clear()
+            await member.send(text)
+            await member.expect(answer)
+            await settled(bot, sandbox)
+            assert len(statements) == 1, (text, statements)
+            assert statements[0].startswith(MEMBER_READS[1]), (text, statements)
     finally:
         await connection.set_trace_callback(None)
 

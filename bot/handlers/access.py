@@ -89,7 +89,9 @@ def requires(runtime: Runtime, permission: Permission) -> Callable[[Callback], C
         @functools.wraps(callback)
         async def guarded(update: Update, context: Context) -> None:
             user = update.effective_user
-            standing = await runtime.roles.standing(user.id) if user is not None else None
+            standing = context.standing
+            if standing is None and user is not None:  # not loaded: no Gatekeeper ran
+                standing = await runtime.roles.standing(user.id)
             if standing is not None and standing.may(permission):
                 await callback(update, context)
                 return

@@ -1,8 +1,9 @@
 """The per-update context: the runtime, the member behind the update and their texts.
 
-The Gatekeeper (handler group -1) loads the member once per update; every handler then reads
-`context.member` and `context.texts` instead of asking the database again (PTB shares one
-context between the groups of an update; see PTB's examples/contexttypesbot.py).
+The Gatekeeper (handler group -1) loads the member once per update, with their roles and flow
+in the same statement; every handler then reads `context.member`, `context.texts`,
+`context.standing` and `context.current_flow()` instead of asking the database again (PTB
+shares one context between the groups of an update; see PTB's examples/contexttypesbot.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from telegram import Update
 from telegram.ext import Application, BaseHandler, CallbackContext, ContextTypes, ExtBot
 
 from bot.i18n import Texts
-from bot.models import Member
+from bot.models import Flow, Member
 from bot.runtime import Runtime
+from bot.services.roles import Standing
 
 RUNTIME_KEY = "runtime"  # where the composition root keeps the Runtime in bot_data
 
@@ -34,6 +36,10 @@ class Context(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self._member: Member | None = None
         self._texts: Texts | None = None
+        self._standing: Standing | None = None
+        # The flow row read on arrival, until the first current_flow() (None: not read, or
+        # used up: a handler may have moved the flow since).
+        self._arrival_flow: tuple[int, Flow | None] | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -58,16 +64,39 @@ class Context(CallbackContext[ExtBot[None], _Data, _Data, _Data]):
         member = self._member
         return member.timezone if member is not None else self.runtime.config.default_timezone
 
+    @property
+    def standing(self) -> Standing | None:
+        """The sender's roles as read with their row when the update arrived (None: no sender).
+
+        Read afresh for every update, never kept across updates: a revoked role stops working
+        with the next command or press.
+        """
+        return self._standing
+
     async def load(self, update: Update) -> Member | None:
-        """Read the sender's row (the one read of the update) and pick their texts."""
+        """Read the sender's row, roles and flow (the one read of the update); pick their texts."""
         user = update.effective_user
-        member = await self.runtime.members.get(user.id) if user is not None else None
-        self.remember(member, update)
-        return member
+        if user is None:
+            self.remember(None, update)
+            return None
+        arrival = await self.runtime.members.arrival(user.id)
+        self._standing = self.runtime.roles.standing_with(user.id, arrival.roles)
+        self.remember(arrival.member, update)
+        self._arrival_flow = (user.id, arrival.flow)
+        return arrival.member
+
+    async def current_flow(self, user_id: int) -> Flow | None:
+        """The member's flow (see FlowService.current): the first time in an update, from the
+        row read on arrival; after that read again, since a handler may have moved it."""
+        arrived, self._arrival_flow = self._arrival_flow, None
+        if arrived is not None and arrived[0] == user_id:
+            return await self.runtime.flows.resume(user_id, arrived[1])
+        return await self.runtime.flows.current(user_id)
 
     def remember(self, member: Member | None, update: Update | None = None) -> None:
         """After a handler changed the member (joined, a language, erased): use the new row."""
         self._member = member
+        self._arrival_flow = None  # an erased member's flow is gone too: read it again
         translator = self.runtime.translator
         if member is not None:
             self._texts = translator.texts(member.language)

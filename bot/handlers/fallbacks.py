@@ -70,7 +70,7 @@ class Fallbacks:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        flow = await self.runtime.flows.current(user.id)
+        flow = await context.current_flow(user.id)
         step = self.router.step_for(flow.name) if flow is not None else None
         if flow is not None and step is not None:
             await step(update, context, flow)

@@ -28,7 +28,7 @@ class Help:
     async def help(self, update: Update, context: Context) -> None:
         """/help: the commands this user may use, in their language."""
         texts = context.texts
-        standing = await standing_of(self.runtime, update)
+        standing = context.standing or await standing_of(self.runtime, update)
         lines: list[str] = [texts("<b>What this bot can do</b>")]
         lines += [f"/{name}: {texts(description)}" for name, description in commands_for(standing)]
         lines += ["", texts(NEVER_ASKS)]
@@ -40,7 +40,7 @@ class Help:
         if user is None:
             return
         texts = context.texts
-        standing = await self.runtime.roles.standing(user.id)
+        standing = context.standing or await self.runtime.roles.standing(user.id)
         names = [texts("admin")] if standing.is_admin else []
         names += [texts(ROLE_NAMES[role]) for role in sorted(standing.roles)]
         member = context.member

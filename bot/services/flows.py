@@ -25,7 +25,10 @@ class FlowService:
 
     async def current(self, user_id: int) -> Flow | None:
         """The member's flow; an abandoned draft comes back once as `EXPIRED`, then is gone."""
-        flow = await self._flows.get(user_id)
+        return await self.resume(user_id, await self._flows.get(user_id))
+
+    async def resume(self, user_id: int, flow: Flow | None) -> Flow | None:
+        """`current`, for the flow row already read (with the member, when the update arrived)."""
         if flow is None:
             return None
         if flow.name == EXPIRED or flow.updated_at < self._cutoff():

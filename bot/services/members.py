@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.clock import Clock, to_epoch
 from bot.config import SUPPORTED_LANGUAGES
-from bot.models import DeliveryMode, Member
+from bot.models import Arrival, DeliveryMode, Member
 from bot.services.zones import resolve_timezone
 from bot.storage.members import MemberRepository
 
@@ -77,6 +77,10 @@ class MemberService:
 
     async def get(self, user_id: int) -> Member | None:
         return await self._members.get(user_id)
+
+    async def arrival(self, user_id: int) -> Arrival:
+        """The sender of an update: their row, roles and flow, read together."""
+        return await self._members.arrival(user_id)
 
     async def new_settings_view(self, user_id: int) -> int:
         """A token for a settings message about to be shown; every older one expires.

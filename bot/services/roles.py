@@ -110,7 +110,11 @@ class RoleService:
         self._clock = clock
 
     async def standing(self, user_id: int) -> Standing:
-        return Standing(user_id, user_id in self._admin_ids, await self._roles.roles_of(user_id))
+        return self.standing_with(user_id, await self._roles.roles_of(user_id))
+
+    def standing_with(self, user_id: int, roles: frozenset[Role]) -> Standing:
+        """The standing from roles just read (with the member, when the update arrived)."""
+        return Standing(user_id, user_id in self._admin_ids, roles)
 
     async def may_announce(self, user_id: int) -> bool:
         return (await self.standing(user_id)).may(Permission.ANNOUNCE)

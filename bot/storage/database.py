@@ -123,14 +123,20 @@ class Database:
                 raise
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """Run one read query and return its first row."""
-        async with self._lock, self.connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """Run one read query that yields at most a row or two (a key, an aggregate, LIMIT 1)
+        and return its first row.
+
+        Every row is read, in one trip to aiosqlite's thread: a cursor would take three
+        (execute, fetchone, close), each a hand-off between threads, and reads like these run
+        on every update.
+        """
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Run one read query and return every row."""
-        async with self._lock, self.connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Run one read query and return every row, in one trip to aiosqlite's thread."""
+        async with self._lock:
+            return list(await self.connection.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in its own transaction; return the rows changed."""

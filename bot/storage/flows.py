@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.models import Flow
-from bot.storage.database import Database
+from bot.storage.database import Database, Row
 
 
 class FlowRepository:
@@ -20,12 +20,7 @@ class FlowRepository:
             "SELECT flow, step, data, updated_at FROM conversations WHERE user_id = ?",
             (user_id,),
         )
-        if row is None:
-            return None
-        data = json.loads(row["data"])
-        return Flow(
-            row["flow"], row["step"], data if isinstance(data, dict) else {}, row["updated_at"]
-        )
+        return flow_from(row)
 
     async def expire(self, before: int, marker: str, user_id: int | None = None) -> int:
         """Empty drafts last touched before `before` (one member's, or everyone's).
@@ -68,3 +63,13 @@ class FlowRepository:
         return (
             await self._db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,)) > 0
         )
+
+
+def flow_from(row: Row | None) -> Flow | None:
+    """A `conversations` row (its columns `flow, step, data, updated_at`) as a Flow."""
+    if row is None or row["flow"] is None:
+        return None
+    data = json.loads(row["data"])
+    return Flow(
+        row["flow"], row["step"], data if isinstance(data, dict) else {}, row["updated_at"]
+    )

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from bot.models import DeliveryMode, Member
+from bot.models import Arrival, DeliveryMode, Member, Role
 from bot.storage.database import Database, Row
+from bot.storage.flows import flow_from
 from bot.storage.roles import write_audit
 
 _COLUMNS = (
     "user_id, chat_id, language, consented_at, subscribed, delivery_mode, digest_hour,"
     " digest_weekday, timezone, active, blocked, created_at, last_seen_at"
+)
+
+# Everything an update needs about its sender in one statement, so one trip to SQLite's thread:
+# the member row (if any), their granted roles, their flow row (if any).
+_ARRIVAL = (
+    "SELECT "  # noqa: S608 - constants
+    + ", ".join(f"m.{column.strip()}" for column in _COLUMNS.split(","))
+    + ", (SELECT group_concat(role, ',') FROM roles WHERE user_id = u.id) AS roles,"
+    " c.flow, c.step, c.data, c.updated_at"
+    " FROM (SELECT ? AS id) AS u"
+    " LEFT JOIN members m ON m.user_id = u.id"
+    " LEFT JOIN conversations c ON c.user_id = u.id"
 )
 
 
@@ -42,6 +55,17 @@ class MemberRepository:
             (user_id,),
         )
         return _member(row) if row is not None else None
+
+    async def arrival(self, user_id: int) -> Arrival:
+        """The member, their roles and their flow, as stored now (one statement)."""
+        row = await self._db.fetch_one(_ARRIVAL, (user_id,))
+        assert row is not None  # the FROM is one row, whatever the LEFT JOINs find
+        roles = row["roles"]
+        return Arrival(
+            member=_member(row) if row["user_id"] is not None else None,
+            roles=frozenset(Role(role) for role in roles.split(",")) if roles else frozenset(),
+            flow=flow_from(row),
+        )
 
     async def register(
         self, user_id: int, chat_id: int, language: str, timezone: str, now: int

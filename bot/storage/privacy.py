@@ -150,7 +150,7 @@ class PrivacyRepository:
 
     async def compaction_requested(self) -> bool:
         """Whether an erase or a purge is waiting for the file to be rewritten."""
-        return await self._db.fetch_one("SELECT 1 FROM compaction_queue") is not None
+        return await self._db.fetch_one("SELECT 1 FROM compaction_queue LIMIT 1") is not None
 
     async def rewrite(self) -> None:
         """Rewrite every page (VACUUM): no stale fragment of a deleted row survives it.
