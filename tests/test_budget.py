@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.budget import CALLS_IN_FLIGHT, BudgetRateLimiter, Priority, SendBudget
+from bot.delivery.budget import (
+    ANSWERS_IN_FLIGHT,
+    CALLS_IN_FLIGHT,
+    BudgetRateLimiter,
+    Priority,
+    SendBudget,
+)
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot
@@ -172,8 +178,9 @@ async def test_replies_are_granted_before_outbox_rows_waiting_at_the_same_time()
 
 
 async def test_only_a_few_calls_of_the_bot_are_on_their_way_at_once_and_all_go() -> None:
-    """Replies and button answers beyond the cap wait their turn (the connection pool stays
-    small, see CALLS_IN_FLIGHT); each one is still made, once."""
+    """Replies and button answers beyond their caps wait their turn (the connection pool stays
+    small, see CALLS_IN_FLIGHT); each one is still made, once. Button answers have lanes of
+    their own (ANSWERS_IN_FLIGHT): none waits behind a reply a slow Telegram holds."""
     budget = SendBudget(1000, timer=VirtualTimer())
     limiter = BudgetRateLimiter(budget)
     answer = asyncio.Event()  # Telegram answers when the test says so
@@ -194,12 +201,13 @@ async def test_only_a_few_calls_of_the_bot_are_on_their_way_at_once_and_all_go()
         for n, endpoint in enumerate(endpoints)
     ]
     await eventually(
-        lambda: on_their_way == CALLS_IN_FLIGHT and budget.waiting == 0, "the first on their way"
+        lambda: on_their_way == CALLS_IN_FLIGHT + ANSWERS_IN_FLIGHT and budget.waiting == 0,
+        "the first on their way",
     )
     for _ in range(50):  # every other call gets its turn to run (no time passes)
         await asyncio.sleep(0)
-    assert on_their_way == CALLS_IN_FLIGHT
+    assert on_their_way == CALLS_IN_FLIGHT + ANSWERS_IN_FLIGHT
     answer.set()
     assert await asyncio.gather(*calls) == [{"number": n} for n in range(len(endpoints))]
-    assert most == CALLS_IN_FLIGHT
+    assert most == CALLS_IN_FLIGHT + ANSWERS_IN_FLIGHT
     budget.close()

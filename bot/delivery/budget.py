@@ -39,6 +39,10 @@ FORGET_CHATS_OVER = 10_000  # chats remembered for per-chat spacing before old o
 # the walk cheap and still carry about 40 replies a second at 200 ms per call, more than the
 # 30 messages a second Telegram allows a bot; the rest wait here, in order, at no cost.
 CALLS_IN_FLIGHT = 8
+# Button answers have lanes of their own: Telegram refuses one 15 seconds after the press, so it
+# never waits behind replies that a slow Telegram holds (the spinner would turn for nothing).
+ANSWERS_IN_FLIGHT = 4
+ANSWER_ENDPOINTS = frozenset({"answerCallbackQuery"})
 
 
 class Timer(Protocol):
@@ -241,6 +245,7 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
         self.budget = budget
         self.max_retries = max_retries
         self._in_flight = asyncio.Semaphore(in_flight)
+        self._answers_in_flight = asyncio.Semaphore(ANSWERS_IN_FLIGHT)
 
     async def initialize(self) -> None:
         """Nothing to open: the gate starts when the first send waits."""
@@ -260,12 +265,13 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
         """Wait for a slot (message calls only), call, and on a 429 pause everyone and retry."""
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         counted = sends_a_message(endpoint)
+        lane = self._answers_in_flight if endpoint in ANSWER_ENDPOINTS else self._in_flight
         for attempt in itertools.count():
             slot = await self.budget.acquire(Priority.REPLY) if counted else None
             try:
                 # After the slot, not before: a button's answer never waits behind a reply
                 # that waits out a 429 pause. Sent later than granted is always within budget.
-                async with self._in_flight:
+                async with lane:
                     return await callback(*args, **kwargs)
             except RetryAfter as error:
                 self.budget.pause(retry_after_seconds(error))
