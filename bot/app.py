@@ -127,6 +127,7 @@ def build_application(
 
     application = (
         ApplicationBuilder()
+        .application_class(StoppingApplication)
         .token(config.bot_token)
         .base_url(config.bot_api_url)
         .base_file_url(config.bot_api_file_url)
@@ -152,6 +153,16 @@ def build_application(
     application.bot_data[RUNTIME_KEY] = runtime
     register_features(application, runtime)
     return application
+
+
+class StoppingApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, telling the rate limiter first when it stops (see `stopping`)."""
+
+    async def stop(self) -> None:
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, BudgetRateLimiter):
+            limiter.stopping()
+        await super().stop()
 
 
 def register_features(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]

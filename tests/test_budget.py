@@ -17,6 +17,7 @@ from bot.delivery.budget import (
     ANSWERS_IN_FLIGHT,
     CALLS_IN_FLIGHT,
     BudgetRateLimiter,
+    Lanes,
     Priority,
     SendBudget,
 )
@@ -211,3 +212,40 @@ async def test_only_a_few_calls_of_the_bot_are_on_their_way_at_once_and_all_go()
     assert await asyncio.gather(*calls) == [{"number": n} for n in range(len(endpoints))]
     assert most == CALLS_IN_FLIGHT + ANSWERS_IN_FLIGHT
     budget.close()
+
+
+async def test_a_call_cancelled_while_waiting_for_a_lane_never_loses_the_lane() -> None:
+    """Cancelled while waiting, or just as a lane was handed to it: the lane passes on, and
+    after `open()` (the bot stops) nothing waits any more."""
+    lanes = Lanes(1)
+    first_done = asyncio.Event()
+
+    async def hold_until(done: asyncio.Event) -> None:
+        async with lanes.one():
+            await done.wait()
+
+    first = asyncio.create_task(hold_until(first_done))
+    await asyncio.sleep(0)
+    cancelled_waiting = asyncio.create_task(hold_until(asyncio.Event()))
+    handed_then_cancelled = asyncio.create_task(hold_until(asyncio.Event()))
+    await asyncio.sleep(0)
+    cancelled_waiting.cancel()
+    first_done.set()  # the lane is handed to the next in line...
+    await asyncio.sleep(0)
+    handed_then_cancelled.cancel()  # ...which is cancelled before it runs
+    await asyncio.gather(first, cancelled_waiting, handed_then_cancelled, return_exceptions=True)
+    later_done = asyncio.Event()
+    later_done.set()
+    await asyncio.wait_for(hold_until(later_done), timeout=1)  # the one lane is free again
+
+    blocker_done = asyncio.Event()
+    blocker = asyncio.create_task(hold_until(blocker_done))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(hold_until(later_done))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    lanes.open()
+    await asyncio.wait_for(waiting, timeout=1)  # went without a lane
+    await asyncio.wait_for(hold_until(later_done), timeout=1)
+    blocker_done.set()
+    await blocker

@@ -7,13 +7,26 @@ file; none sleeps for real time (held answers, run jobs and the injected clock i
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.health import check
+from bot.supervision import heartbeat_path
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
-from tests.support.harness import RunningBot, expect_nothing_more
+from tests.support.harness import RunningBot, eventually, expect_nothing_more
 from tests.support.people import member_who_joined
+from tests.support.seeding import seeded_database
+from tests.test_operations import assert_clean_log, bot_environment
+from tests.test_supervision import write_lock
 
 SLOW_CHATS = range(91_000, 91_010)  # more than CALLS_IN_FLIGHT
 PRESSER = 91_100
+MANY = range(92_000, 92_024)  # three times CALLS_IN_FLIGHT
 
 
 # -- Telegram slow for some chats while others press buttons ------------------------------------
@@ -46,3 +59,58 @@ async def test_replies_held_for_slow_chats_never_hold_back_anothers_button_answe
     for person in slow:
         await person.expect("What this bot can do")
     await expect_nothing_more(bot, newcomer, *slow)
+
+
+# -- stopping a start that waits for a lock -----------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_stopping_a_start_that_waits_for_a_lock_ends_cleanly_in_one_sentence(
+    sandbox: FakeBotApi, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """An operator's sqlite3 shell holds the write lock; `python -m bot run` waits for it, and
+    the operator stops it (SIGTERM from the service manager, or Ctrl-C): it ends at once with
+    exit code 0, no traceback, and no heartbeat file left claiming a bot that runs."""
+    database = tmp_path / "bot.sqlite3"
+    await seeded_database(database, range(0), "nothing")
+    environment = bot_environment(sandbox, database)
+    log = tmp_path / "bot.log"
+    async with write_lock(database):
+        with log.open("w") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
+            )
+            await eventually(
+                lambda: "task=start-up kind=database_locked" in log.read_text(), timeout=60
+            )
+            assert heartbeat_path(database).exists()  # health can tell the start waits
+            print("health while waiting:", check(database).line)
+            process.send_signal(stop)
+            assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    assert not heartbeat_path(database).exists()
+    assert_clean_log(log)
+    text = log.read_text()
+    assert "Traceback" not in text and "event=crashed" not in text, text
+
+
+async def test_stopping_while_telegram_holds_many_replies_sends_every_waiting_one_at_once(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    """Telegram holds every reply; 24 members asked for /help. The stop waits for each
+    update's handler, so the replies queued behind the 8 held ones must not each wait their
+    turn and then their own timeout in turn (that took 30 s, past the 30 s the service
+    manager grants before it kills the bot): once stopping, they all go at once."""
+    slow = [await member_who_joined(sandbox, user_id, subscribe=False) for user_id in MANY]
+    held = Fault.held()
+    sandbox.add_fault(held, "sendMessage", times=None)
+    for person in slow:
+        await person.send("/help")
+    await sandbox.wait_until(lambda: sandbox.stats.faults_fired >= 8, what="replies held")
+    stopping = asyncio.create_task(bot.stop())
+    await sandbox.wait_until(
+        lambda: sandbox.stats.faults_fired >= len(MANY), timeout=3, what="every reply on its way"
+    )
+    held.release()
+    await asyncio.wait_for(stopping, timeout=10)
+    for person in slow:
+        await person.expect("What this bot can do")

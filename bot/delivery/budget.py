@@ -10,13 +10,14 @@ is granted before any outbox row waiting at the same moment; a broadcast takes w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from enum import IntEnum
 from typing import Any, Protocol
 
@@ -244,14 +245,24 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self.budget = budget
         self.max_retries = max_retries
-        self._in_flight = asyncio.Semaphore(in_flight)
-        self._answers_in_flight = asyncio.Semaphore(ANSWERS_IN_FLIGHT)
+        self._in_flight = Lanes(in_flight)
+        self._answers_in_flight = Lanes(ANSWERS_IN_FLIGHT)
 
     async def initialize(self) -> None:
         """Nothing to open: the gate starts when the first send waits."""
 
     async def shutdown(self) -> None:
         self.budget.close()
+
+    def stopping(self) -> None:
+        """The bot stops: calls waiting for a lane go now, and later ones never wait.
+
+        The stop waits for every update's handler; with a slow Telegram, calls queued behind
+        the held ones would each wait out their turn and their own timeout in turn (24 held
+        replies took 30 s, past a service manager's grace). A bigger pool costs nothing now.
+        """
+        self._in_flight.open()
+        self._answers_in_flight.open()
 
     async def process_request(
         self,
@@ -271,7 +282,7 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
             try:
                 # After the slot, not before: a button's answer never waits behind a reply
                 # that waits out a 429 pause. Sent later than granted is always within budget.
-                async with lane:
+                async with lane.one():
                     return await callback(*args, **kwargs)
             except RetryAfter as error:
                 self.budget.pause(retry_after_seconds(error))
@@ -281,3 +292,58 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
                 if slot is not None:
                     slot.answered()
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Lanes:
+    """At most `size` calls on their way at once, first come first served, until `open()`.
+
+    asyncio.Semaphore cannot let its waiters through all at once; the stop needs that.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: deque[asyncio.Future[bool]] = deque()
+        self._open = False
+
+    @contextlib.asynccontextmanager
+    async def one(self) -> AsyncIterator[None]:
+        took = await self._take()
+        try:
+            yield
+        finally:
+            if took:
+                self._give_back()
+
+    def open(self) -> None:
+        """Let every waiting call go, and every later one, without a lane."""
+        self._open = True
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(False)
+
+    async def _take(self) -> bool:
+        """Wait for a lane: True when one was taken, False when the lanes were opened."""
+        if self._open:
+            return False
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return True
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self._give_back()  # handed a lane just as it was cancelled: pass it on
+            elif waiter in self._waiting:
+                self._waiting.remove(waiter)
+            raise
+
+    def _give_back(self) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(True)  # the lane passes straight to the first in line
+                return
+        self._free += 1
