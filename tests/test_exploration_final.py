@@ -8,18 +8,28 @@ file; none sleeps for real time (held answers, run jobs and the injected clock i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
 from bot.health import check
+from bot.models import Role
 from bot.supervision import heartbeat_path
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
-from tests.support.harness import RunningBot, eventually, expect_nothing_more
-from tests.support.people import member_who_joined
+from tests.support.harness import (
+    ADMIN_ID,
+    COORDINATOR_ID,
+    RunningBot,
+    eventually,
+    expect_nothing_more,
+    settled,
+)
+from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seeded_database
 from tests.test_operations import assert_clean_log, bot_environment
 from tests.test_supervision import write_lock
@@ -114,3 +124,58 @@ async def test_stopping_while_telegram_holds_many_replies_sends_every_waiting_on
     await asyncio.wait_for(stopping, timeout=10)
     for person in slow:
         await person.expect("What this bot can do")
+
+
+# -- a role revoked between two of a coordinator's updates --------------------------------------
+
+
+def refusals(database: Path, actor_id: int) -> list[str]:
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        rows = connection.execute(
+            "SELECT detail FROM audit_log WHERE action = 'refused' AND actor_id = ?", (actor_id,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("command", "button", "prompt", "typed", "refused"),
+    [
+        ("/feeds", "Add a feed", "Send the address", "https://example.org/f.xml", "post_updates"),
+        ("/post", None, "Korean text", "새 소식이에요", "post_updates"),
+        # Steps reached after several others: the flow is set where the earlier steps leave it.
+        ("announce when", None, None, "tomorrow 09:00", "announce"),
+        ("answer bundles", None, None, "1", "post_updates"),
+    ],
+)
+async def test_a_typed_step_after_the_role_was_revoked_is_refused_and_audited_alike(
+    bot: RunningBot,
+    sandbox: FakeBotApi,
+    database: Path,
+    command: str,
+    button: str | None,
+    prompt: str | None,
+    typed: str,
+    refused: str,
+) -> None:
+    """A coordinator is in a flow, an admin revokes the role, the coordinator types the next
+    step: it is refused and (like every refused privileged step) kept in /audit, whichever
+    flow and step it was."""
+    coordinator = await staff(bot, sandbox, COORDINATOR_ID, Role.COORDINATOR)
+    if command.startswith("/"):
+        await coordinator.send(command)
+        if button is not None:
+            await coordinator.click(await coordinator.expect(lambda m: bool(m.buttons)), button)
+        await coordinator.expect(prompt or "")
+    else:
+        flow, step = command.split()
+        await bot.runtime.flows.enter(COORDINATOR_ID, flow, step, {"ko": "안녕하세요"})
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send(f"/revoke {COORDINATOR_ID} coordinator")
+    await admin.expect("coordinator")
+    await coordinator.send(typed)
+    await coordinator.expect("only coordinators")
+    await settled(bot, sandbox)
+    assert refusals(database, COORDINATOR_ID) == [refused]
+    await coordinator.send(typed)  # the flow was left: plain text now, not a step
+    reply = await coordinator.expect(lambda m: True)
+    assert "only coordinators" not in reply.text

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler
 
 from bot.clock import from_epoch, to_epoch
-from bot.handlers.access import requires
+from bot.handlers.access import requires, still_may
 from bot.handlers.buttons import (
     AnnounceAudience,
     AnnounceCancel,
@@ -104,7 +104,9 @@ class Announcements:
     async def _on_step(self, update: Update, context: Context, flow: Flow) -> None:
         """Typing while composing: the texts (the composer), or the time to send at."""
         if flow.step == "when":
-            await self._take_time(update, context, flow)
+            # Every typed step checks the role again (the composer's steps do it themselves).
+            if await still_may(update, context, Permission.ANNOUNCE):
+                await self._take_time(update, context, flow)
         else:
             await self.composer.on_step(update, context, flow)
 

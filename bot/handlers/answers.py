@@ -8,7 +8,7 @@ from datetime import date
 from telegram import CallbackQuery, Update
 from telegram.ext import CommandHandler
 
-from bot.handlers.access import requires
+from bot.handlers.access import requires, still_may
 from bot.handlers.buttons import AnswerCancel, AnswerPublish
 from bot.handlers.compose import START_AGAIN, BilingualComposer, Draft
 from bot.handlers.context import Context, Handler
@@ -82,7 +82,9 @@ class Answers:
 
     async def _on_step(self, update: Update, context: Context, flow: Flow) -> None:
         if flow.step == "bundles":
-            await self._take_bundles(update, context)
+            # Every typed step checks the role again (the composer's steps do it themselves).
+            if await still_may(update, context, Permission.PUBLISH_POSTS):
+                await self._take_bundles(update, context)
         else:
             await self.composer.on_step(update, context, flow)
 

@@ -11,7 +11,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.clock import from_epoch
-from bot.handlers.access import refuse, requires
+from bot.handlers.access import requires, still_may
 from bot.handlers.buttons import (
     ButtonData,
     NewsAdd,
@@ -285,10 +285,8 @@ class News:
         if user is None or message is None:
             return
         texts = context.texts
-        standing = await self.runtime.roles.standing(user.id)
-        if not standing.may(Permission.PUBLISH_POSTS):  # the role may be gone since
-            await self.runtime.flows.leave(user.id)
-            await refuse(update, context, Permission.PUBLISH_POSTS)
+        # The role may be gone since: refused, audited and the flow left, as in every flow.
+        if not await still_may(update, context, Permission.PUBLISH_POSTS):
             return
         text = (message.text or "").strip()
         if flow.step == "url":
