@@ -12,6 +12,7 @@ import contextlib
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,11 +91,16 @@ async def test_stopping_a_start_that_waits_for_a_lock_ends_cleanly_in_one_senten
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", env=environment, stderr=stderr
             )
+            # The wait is logged, then put in the heartbeat, where health can tell.
             await eventually(
-                lambda: "task=start-up kind=database_locked" in log.read_text(), timeout=60
+                lambda: "task=start-up kind=database_locked" in log.read_text()
+                and heartbeat_path(database).exists(),
+                timeout=60,
             )
-            assert heartbeat_path(database).exists()  # health can tell the start waits
-            print("health while waiting:", check(database).line)
+            # `python -m bot health` a couple of minutes into the wait names it.
+            later = check(database, now=time.time() + 120)
+            assert not later.ok and "start-up" in later.line, later.line
+            assert "database_locked" in later.line, later.line
             process.send_signal(stop)
             assert await asyncio.wait_for(process.wait(), timeout=30) == 0
     assert not heartbeat_path(database).exists()
