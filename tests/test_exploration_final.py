@@ -22,9 +22,12 @@ from bot.models import Role
 from bot.supervision import heartbeat_path
 from fakebotapi.faults import Fault
 from fakebotapi.server import FakeBotApi
+from tests.conftest import StartBot, rejected_calls
+from tests.support.feed_server import FeedServer
 from tests.support.harness import (
     ADMIN_ID,
     COORDINATOR_ID,
+    FrozenClock,
     RunningBot,
     eventually,
     expect_nothing_more,
@@ -32,6 +35,12 @@ from tests.support.harness import (
 )
 from tests.support.people import member_who_joined, staff
 from tests.support.seeding import seeded_database
+from tests.test_news import (
+    draft_from_news,
+    drafting_bot,
+    feeds,  # noqa: F401 (the fixture)
+    first_in_news,
+)
 from tests.test_operations import assert_clean_log, bot_environment
 from tests.test_supervision import write_lock
 
@@ -93,8 +102,10 @@ async def test_stopping_a_start_that_waits_for_a_lock_ends_cleanly_in_one_senten
             )
             # The wait is logged, then put in the heartbeat, where health can tell.
             await eventually(
-                lambda: "task=start-up kind=database_locked" in log.read_text()
-                and heartbeat_path(database).exists(),
+                lambda: (
+                    "task=start-up kind=database_locked" in log.read_text()
+                    and heartbeat_path(database).exists()
+                ),
                 timeout=60,
             )
             # `python -m bot health` a couple of minutes into the wait names it.
@@ -185,3 +196,34 @@ async def test_a_typed_step_after_the_role_was_revoked_is_refused_and_audited_al
     await coordinator.send(typed)  # the flow was left: plain text now, not a step
     reply = await coordinator.expect(lambda m: True)
     assert "only coordinators" not in reply.text
+
+
+# -- news: the drafting coordinator erases themselves; two coordinators, one item ---------------
+
+
+async def test_a_coordinator_who_drafted_from_news_and_erased_themselves_frees_the_item(
+    make_bot: StartBot,
+    sandbox: FakeBotApi,
+    feeds: FeedServer,  # noqa: F811 (the fixture imported above)
+    clock: FrozenClock,
+) -> None:
+    """Coordinator A presses Draft update, then /forget; coordinator B, who pressed Draft
+    update on the same item under an older /news a moment later, is told it is taken; once A
+    is erased the item waits in /news again for B."""
+    bot, first = await drafting_bot(make_bot, sandbox, feeds, clock)
+    second = await staff(bot, sandbox, COORDINATOR_ID + 1, Role.COORDINATOR)
+    pows = "North Korean POWs ask to go to Seoul"
+    await second.send("/news")
+    seen_by_second = await second.expect(pows)
+    await draft_from_news(first, pows)
+    query = await second.click(seen_by_second, "Draft update")
+    answer = await sandbox.wait_for_callback_answer(query)
+    assert "already dealt with" in str(answer.get("text")), answer
+    await first.send("/forget")
+    await first.click(await first.expect("Erase everything?"), "Erase everything")
+    await first.expect("is erased")
+    shown = await first_in_news(second)
+    assert "2 items waiting." in shown.text and pows in shown.text
+    await second.click(shown, "Draft update")
+    await second.expect("Send the Korean text")
+    assert rejected_calls(sandbox) == []
