@@ -227,3 +227,36 @@ async def test_a_coordinator_who_drafted_from_news_and_erased_themselves_frees_t
     await second.click(shown, "Draft update")
     await second.expect("Send the Korean text")
     assert rejected_calls(sandbox) == []
+
+
+async def test_a_korean_newcomers_presses_are_answered_while_telegram_holds_others_replies(
+    bot: RunningBot, sandbox: FakeBotApi
+) -> None:
+    """Each onboarding button answers the press first: its reply (the next question) may wait
+    behind replies a slow Telegram holds for others, the button's answer must not (Telegram
+    refuses it 15 s after the press, and the spinner turns until then)."""
+    slow = [await member_who_joined(sandbox, user_id, subscribe=False) for user_id in SLOW_CHATS]
+    newcomer = sandbox.user(PRESSER, first_name="김", language_code="ko")
+    await newcomer.send("/start")
+    message = await newcomer.expect("‘편지’ 봇")
+    for button, answered_by in (
+        ("동의해요", "어떤 언어"),
+        ("한국어", "받아 보시겠어요"),
+        ("나중에요", "/subscribe"),
+    ):
+        held = Fault.held()
+        for person in slow:
+            sandbox.add_fault(held, "sendMessage", chat_id=person.id, times=None)
+        fired = sandbox.stats.faults_fired
+        for person in slow:
+            await person.send("/help")
+        await sandbox.wait_until(lambda f=fired: sandbox.stats.faults_fired >= f + 8, what="held")
+        query = await newcomer.click(message, button)
+        await sandbox.wait_for_callback_answer(query, timeout=2)
+        held.release()
+        sandbox.clear_faults()
+        for person in slow:
+            await person.expect("What this bot can do")
+        message = await newcomer.expect(answered_by)
+    await settled(bot, sandbox)
+    assert rejected_calls(sandbox) == []

@@ -96,6 +96,9 @@ class Subscriptions:
             await answer(query)
             await close_buttons(query)
             return
+        # The press is answered first: a reply may wait behind others a slow Telegram holds,
+        # and Telegram refuses an answer 15 seconds after the press.
+        await answer(query)
         if not button.agree:
             await self.runtime.members.decline(member.user_id)
             await reply(
@@ -106,7 +109,6 @@ class Subscriptions:
             )
         else:
             await self._consent(update, member, texts)
-        await answer(query)
         await close_buttons(query)
 
     async def _consent(self, update: Update, member: Member, texts: Texts) -> None:
@@ -163,6 +165,7 @@ class Subscriptions:
         if result.member is None:
             await answer(query, texts.plain("This button has expired. Please try again."))
             return
+        await answer(query)  # first: what follows may wait behind replies Telegram holds
         member = result.member
         context.remember(member)  # the new language, for what follows (a deep link's entry)
         texts = context.texts
@@ -176,7 +179,6 @@ class Subscriptions:
         )
         if button.onboarding:
             await self._after_language(update, context, member, texts)
-        await answer(query)
 
     async def _after_language(
         self, update: Update, context: Context, member: Member, texts: Texts
@@ -219,6 +221,7 @@ class Subscriptions:
     ) -> None:
         """The answer to the subscription offer at the end of onboarding."""
         texts = context.texts
+        await answer(query)  # first: a reply may wait behind others a slow Telegram holds
         if button.accept:
             await self.subscribe(update, context)
         elif member.subscribed:
@@ -236,7 +239,6 @@ class Subscriptions:
                     "To write a letter to the soldiers, send /write."
                 ),
             )
-        await answer(query)
         await close_buttons(query)
 
     @consented
