@@ -1,5 +1,5 @@
-"""Exploratory stories after the last merges: the in-flight cap under a slow Telegram, reads
-made once per update, start-up waits, alerts of refusals, news retention, a Korean newcomer.
+"""Exploratory stories after the last merges: the in-flight cap under a slow Telegram, a role
+revoked mid-flow, stopping a start that waits, news drafts and erasure, a Korean newcomer.
 
 Each test is a short story through the real Application, the fake Bot API and a real SQLite
 file; none sleeps for real time (held answers, run jobs and the injected clock instead).
