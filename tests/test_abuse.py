@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+from telegram import Chat, Message, Update, User
+
+from bot.handlers.gatekeeper import PerMemberOrder
 from bot.models import DeliveryMode, Role
 from fakebotapi.server import FakeBotApi
 from tests.conftest import StartBot, rejected_calls
@@ -153,3 +158,38 @@ async def test_an_approved_post_says_how_many_get_it_in_their_next_summary(
     await second.click(await second.expect("Approval needed"), "Approve")
     done = await second.expect("Approved and published")
     assert "on its way to 1 subscriber. 1 more gets it in their next summary." in done.text
+
+
+def _update_from(user_id: int, update_id: int) -> Update:
+    user = User(user_id, "Member", is_bot=False)
+    chat = Chat(user_id, Chat.PRIVATE)
+    message = Message(update_id, datetime.now(UTC), chat, from_user=user, text="hi")
+    return Update(update_id, message=message)
+
+
+async def test_a_members_update_arriving_while_others_wait_still_waits_its_turn() -> None:
+    """Three updates of one member: the first ends while the second still waits for it, then
+    the third arrives. It must wait for the second. The lock used to be forgotten as soon as
+    it was free for a moment, so the third got a fresh one and ran beside the second (seen as
+    a group pointer sent after the member's next reply)."""
+    processor = PerMemberOrder(max_concurrent_updates=64)
+    log: list[str] = []
+    gates = {name: asyncio.Event() for name in "abc"}
+
+    async def handle(name: str) -> None:
+        log.append(f"start {name}")
+        await gates[name].wait()
+        log.append(f"end {name}")
+
+    first = asyncio.create_task(processor.do_process_update(_update_from(7, 1), handle("a")))
+    second = asyncio.create_task(processor.do_process_update(_update_from(7, 2), handle("b")))
+    await asyncio.sleep(0)
+    gates["a"].set()
+    await first  # "b" is woken, not yet running
+    third = asyncio.create_task(processor.do_process_update(_update_from(7, 3), handle("c")))
+    gates["c"].set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gates["b"].set()
+    await asyncio.gather(second, third)
+    assert log == ["start a", "end a", "start b", "end b", "start c", "end c"]

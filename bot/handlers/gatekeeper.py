@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -124,6 +125,14 @@ class Gatekeeper:
         return texts.plain(_PRIVATE_ONLY).format(username=context.bot.username)
 
 
+@dataclass
+class _MemberLane:
+    """One member's lock, and how many of their updates hold it or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class PerMemberOrder(BaseUpdateProcessor):
     """Handle updates concurrently, but each member's own updates one at a time, in order.
 
@@ -133,20 +142,27 @@ class PerMemberOrder(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._lanes: dict[int, _MemberLane] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _sender(update)
         if key is None:
             await coroutine
             return
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _MemberLane()
+        lane.users += 1
         try:
-            async with lock:
+            async with lane.lock:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+            # Forgotten only when no update of this member holds it or waits for it. (Free is
+            # not enough: a woken waiter has not taken it yet, and a newcomer given a fresh
+            # lock would run beside that waiter, out of order.)
+            lane.users -= 1
+            if lane.users == 0:
+                del self._lanes[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
