@@ -18,27 +18,27 @@ class DatabaseUnusable(Exception):
     """The database file cannot be used; the message is one sentence naming the file."""
 
 
-def on_read_only_filesystem(path: Path) -> bool:
-    """True when the file (or the folder it would be created in) is on a read-only mount."""
+def _filesystem(path: Path) -> os.statvfs_result | None:
+    """The filesystem holding `path`, or the folder it would be created in (None: unknown)."""
     for candidate in (path, *path.parents):
         if candidate.exists():
             try:
-                return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+                return os.statvfs(candidate)
             except OSError:
-                return False
-    return False
+                return None
+    return None
+
+
+def on_read_only_filesystem(path: Path) -> bool:
+    """True when the file (or the folder it would be created in) is on a read-only mount."""
+    stats = _filesystem(path)
+    return stats is not None and bool(stats.f_flag & os.ST_RDONLY)
 
 
 def free_bytes(path: Path) -> float:
     """Bytes the bot's user may still write on the filesystem holding `path` (inf: unknown)."""
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            try:
-                stats = os.statvfs(candidate)
-            except OSError:
-                break
-            return float(stats.f_bavail * stats.f_frsize)
-    return float("inf")
+    stats = _filesystem(path)
+    return float("inf") if stats is None else float(stats.f_bavail * stats.f_frsize)
 
 
 def free_space(path: Path) -> str:
